@@ -1,0 +1,255 @@
+"""Spatial power spectra: the radially averaged power spectral density (RAPSD) and a distance.
+
+Conventions (shared by every function here)
+-------------------------------------------
+* A field is the last two axes ``(H, W)`` of an array; everything in front is batch.
+* The power of one field is ``|fftshift(fft2(x))|**2 / (H * W)``. With this normalisation
+  Parseval's theorem reads ``sum(power) == sum(x**2)`` (the sum over all cells of the power
+  grid equals the sum of squares of the field).
+* Rings: a cell with centred integer coordinates ``(yc, xc)`` (the zero frequency at
+  ``(H // 2, W // 2)`` after ``fftshift``, the same grid as pysteps'
+  ``compute_centred_coord_array(H, W)``) belongs to ring ``round(sqrt(yc**2 + xc**2))``.
+* Bins: with ``L = max(H, W)`` the spectrum has the rings ``0 .. L//2 - 1`` when ``L`` is even
+  and ``0 .. L//2`` when ``L`` is odd; cells in farther rings (the corners) are ignored.
+  Bin ``k`` has frequency ``np.fft.fftfreq(L)[k] = k / L`` in cycles per grid cell.
+
+These definitions reproduce ``pysteps.utils.spectral.rapsd(x, fft_method=numpy.fft)``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+
+from stgan.errors import StganError
+
+Array = Any  # numpy.ndarray or torch.Tensor; kept loose so both pass type checkers
+
+
+def _to_tensor(x: Array, name: str = "x") -> tuple[torch.Tensor, bool, torch.dtype]:
+    """``x`` as a floating tensor, whether it came as numpy, and the dtype to hand back.
+
+    Floating inputs keep their dtype; anything else (ints, bools) is computed in float64, as
+    numpy would. Half precision is computed in float32 (CPU FFTs do not take it) and cast back.
+    """
+    was_numpy = not isinstance(x, torch.Tensor)
+    if was_numpy:
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "biuf" or arr.dtype == np.longdouble:
+            raise StganError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+        # torch.from_numpy takes neither negative strides nor big-endian data (as NetCDF files
+        # often hold); copy only in those cases.
+        if not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    else:
+        t = x
+    if t.is_complex():
+        raise StganError(f"{name} must be real-valued, got a complex array ({t.dtype})")
+    out_dtype = t.dtype if t.is_floating_point() else torch.float64
+    work_dtype = torch.float32 if out_dtype in (torch.float16, torch.bfloat16) else out_dtype
+    return t.to(work_dtype), was_numpy, out_dtype
+
+
+def _like_input(t: torch.Tensor, was_numpy: bool, out_dtype: torch.dtype) -> Array:
+    """Hand ``t`` back in the caller's kind (numpy or torch) and dtype."""
+    t = t.to(out_dtype)
+    return t.detach().cpu().numpy() if was_numpy else t
+
+
+def _n_bins(h: int, w: int) -> int:
+    side = max(h, w)
+    return side // 2 + 1 if side % 2 else side // 2
+
+
+# Up to this many entries (16 MiB in float32; fields up to about 200 x 200) a dense
+# cells-by-bins matrix product is the fastest way to sum rings; beyond it the matrix grows as
+# (H * W) * max(H, W) and index_add, linear in H * W, wins in time and memory.
+_DENSE_MAX_ENTRIES = 2**22
+
+
+@lru_cache(maxsize=32)
+def _ring_operator(
+    h: int, w: int, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """How the squared ``rfft2`` coefficients of an (h, w) field add up to ring means.
+
+    The inputs are laid out as ``view_as_real(rfft2(x))`` flattened: real and imaginary part of
+    each coefficient in turn, so ``re**2 + im**2`` is a sum of two neighbouring entries.
+
+    Returns ``(ring, weight, dense)``: per entry, its ring (``n_bins`` for corner cells beyond
+    the last bin, which are dropped) and its weight, which holds the ``1 / (h * w)`` power
+    normalisation, the ``1 / ring size`` of the mean and a factor 2 for coefficients that also
+    stand for their missing mirror image (see below); ``dense`` is the same map as an
+    (entries, n_bins) matrix when that is small, else None. Cached per shape, dtype, device.
+    """
+    n_bins = _n_bins(h, w)
+    # Centred coordinates in fftshift order (index h//2 is frequency 0), as pysteps builds them.
+    yc = np.arange(h) - h // 2
+    xc = np.arange(w) - w // 2
+    ring_shifted = np.rint(np.sqrt(yc[:, None] ** 2 + xc[None, :] ** 2)).astype(np.int64)
+    # Back to the unshifted order of fft2's output, so no fftshift of the data is needed.
+    ring_full = np.fft.ifftshift(ring_shifted)
+    counts = np.bincount(ring_full.ravel(), minlength=n_bins)[:n_bins]
+
+    # A real field has |F(-k)| = |F(k)|, and the ring radius is symmetric too, so rfft2's half
+    # spectrum (columns 0 .. w//2) carries everything: columns 1 <= kx < w/2 stand for
+    # themselves and their mirror column w - kx; column 0 and (even w) column w/2 are their own
+    # mirrors. This halves the FFT work compared with fft2.
+    ring = ring_full[:, : w // 2 + 1].ravel()
+    kx = np.arange(w // 2 + 1)
+    mult = np.tile(np.where((kx > 0) & (2 * kx < w), 2.0, 1.0), h)
+
+    kept = ring < n_bins
+    weight = np.zeros(ring.size)
+    weight[kept] = mult[kept] / (counts[ring[kept]] * h * w)
+    ring = np.where(kept, ring, n_bins)
+    # One entry for the real part and one for the imaginary part of each coefficient.
+    ring, weight = np.repeat(ring, 2), np.repeat(weight, 2)
+
+    dense = None
+    if ring.size * n_bins <= _DENSE_MAX_ENTRIES:
+        matrix = np.zeros((ring.size, n_bins + 1))
+        matrix[np.arange(ring.size), ring] = weight
+        dense = torch.as_tensor(matrix[:, :n_bins], dtype=dtype, device=device)
+    return (
+        torch.as_tensor(ring, device=device),
+        torch.as_tensor(weight, dtype=dtype, device=device),
+        dense,
+    )
+
+
+def _ring_means(squares: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Ring means, shape (n, n_bins), from squared coefficients of shape (n, entries)."""
+    ring, weight, dense = _ring_operator(h, w, squares.dtype, squares.device)
+    if dense is not None:
+        return squares @ dense
+    n_bins = _n_bins(h, w)
+    sums = squares.new_zeros(squares.shape[0], n_bins + 1)  # last column collects the corners
+    return sums.index_add(1, ring, squares * weight)[:, :n_bins]
+
+
+def rapsd(
+    x: Array, *, return_freq: bool = False, normalize: bool = False
+) -> Array | tuple[Array, Array]:
+    """Radially averaged power spectral density of every field in ``x``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray or torch.Tensor, shape (..., H, W)
+        Real, finite fields; all leading axes are batch axes and are computed in one call.
+    return_freq : bool, default False
+        Also return the frequency of each bin, ``k / max(H, W)`` in cycles per grid cell.
+    normalize : bool, default False
+        Divide each spectrum by its sum (over the kept bins), so that it sums to one.
+
+    Returns
+    -------
+    spectrum : same kind as ``x``, shape (..., n_bins)
+        Mean power on each ring (see the module docstring for the power normalisation, the
+        ring assignment and the number of bins). Same floating dtype as ``x`` (float64 for
+        integer input); torch input stays on its device and keeps its autograd graph.
+    freq : same kind as ``x``, shape (n_bins,)
+        Only when ``return_freq``.
+
+    Notes
+    -----
+    Equals ``pysteps.utils.spectral.rapsd(field, fft_method=numpy.fft)`` frame by frame. The
+    FFT is computed in float64 for every input dtype (then the ring means in the input's
+    precision), so float32 input agrees with the float64 reference to ~1e-7 relative in every
+    bin, including bins many decades below the peak.
+    """
+    t, was_numpy, out_dtype = _to_tensor(x)
+    if t.ndim < 2 or 0 in t.shape[-2:]:
+        raise StganError(f"rapsd needs fields shaped (..., H, W); got shape {tuple(t.shape)}")
+    h, w = t.shape[-2:]
+    batch = t.shape[:-2]
+
+    # The FFT runs in float64 whatever the input: its sums cancel, and in float32 a bin with
+    # little power (a near-zero field mean, the tail of a red spectrum) loses most of its
+    # digits. The squares and ring means are sums of positive numbers, safe in float32.
+    coeffs = torch.fft.rfft2(t.reshape(-1, h, w).to(torch.float64))
+    squares = torch.view_as_real(coeffs).reshape(coeffs.shape[0], -1).to(t.dtype).square()
+    spectrum = _ring_means(squares, h, w)
+    # A NaN or inf anywhere in a field spreads to all its coefficients, so checking the small
+    # output is enough (and much cheaper than scanning the input).
+    if not bool(torch.isfinite(spectrum).all()):
+        raise StganError(
+            "rapsd needs finite fields; x contains NaN or inf (fill or mask first), "
+            "or values so large that their power overflows"
+        )
+    if normalize:
+        spectrum = spectrum / spectrum.sum(dim=-1, keepdim=True)
+    spectrum = _like_input(spectrum.reshape(*batch, -1), was_numpy, out_dtype)
+
+    if not return_freq:
+        return spectrum
+    side = max(h, w)
+    freq = torch.as_tensor(np.fft.fftfreq(side)[: _n_bins(h, w)], device=t.device)
+    return spectrum, _like_input(freq, was_numpy, out_dtype)
+
+
+def mean_rapsd(x: Array) -> tuple[Array, Array]:
+    """Mean RAPSD over all fields of ``x`` (averaged in linear power, not in dB).
+
+    Parameters
+    ----------
+    x : numpy.ndarray or torch.Tensor, shape (..., H, W)
+        Real, finite fields; every leading axis is averaged over.
+
+    Returns
+    -------
+    spectrum : same kind as ``x``, shape (n_bins,)
+        The average of :func:`rapsd` over all fields.
+    freq : same kind as ``x``, shape (n_bins,)
+        Bin frequencies in cycles per grid cell.
+    """
+    spectra, freq = rapsd(x, return_freq=True)
+    n_bins = spectra.shape[-1]
+    return spectra.reshape(-1, n_bins).mean(0), freq
+
+
+def _as_float64_numpy(x: Array) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().to(torch.float64).numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+def log_spectral_distance(p_real: Array, p_gen: Array) -> float | np.ndarray:
+    """Root-mean-square difference of two power spectra in decibels.
+
+    ``sqrt(mean_k (10 log10 P_real(k) - 10 log10 P_gen(k))**2)``; spectra that differ by a
+    constant factor ``c`` are ``10 * |log10 c|`` dB apart (a factor 10 is exactly 10 dB).
+
+    Parameters
+    ----------
+    p_real, p_gen : numpy.ndarray or torch.Tensor, shape (..., n_bins)
+        Already averaged spectra (e.g. from :func:`mean_rapsd`), strictly positive, same shape.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for 1-D spectra; otherwise a float64 array of shape ``(...)``, one distance per
+        leading index. This is an evaluation score: torch inputs are detached.
+
+    Raises
+    ------
+    StganError
+        If the shapes differ or a spectrum has a non-positive or NaN bin (the log is undefined;
+        e.g. a constant field has no power outside bin 0).
+    """
+    real, gen = _as_float64_numpy(p_real), _as_float64_numpy(p_gen)
+    if real.shape != gen.shape or real.ndim == 0:
+        raise StganError(
+            f"log_spectral_distance needs two spectra of the same shape (..., n_bins); "
+            f"got {real.shape} and {gen.shape}"
+        )
+    for name, p in (("p_real", real), ("p_gen", gen)):
+        if not np.all(p > 0):  # also catches NaN
+            raise StganError(f"{name} must be strictly positive in every bin to take its log")
+    db_diff = 10.0 * (np.log10(real) - np.log10(gen))
+    distance = np.sqrt(np.mean(db_diff**2, axis=-1))
+    return float(distance) if distance.ndim == 0 else distance

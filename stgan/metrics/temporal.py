@@ -1,0 +1,110 @@
+"""Temporal autocorrelation of gridded series, and a distance between two ACFs.
+
+Conventions
+-----------
+The ACF of one series ``x_0 .. x_{n-1}`` with mean ``m`` at lag ``k`` is
+
+    rho_k = sum_{t < n-k} (x_t - m)(x_{t+k} - m) / sum_t (x_t - m)**2
+
+(the biased autocovariance over the variance, both divided by ``n``), which is
+``statsmodels.tsa.stattools.acf(series, nlags=nlags, adjusted=False, fft=False)``. With
+``adjusted=True`` the lag-``k`` autocovariance is divided by ``n - k`` instead of ``n``
+(statsmodels' ``adjusted=True``), so ``rho_k`` is multiplied by ``n / (n - k)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from stgan.errors import StganError
+from stgan.metrics.spectral import Array, _as_float64_numpy, _like_input, _to_tensor
+
+
+def temporal_acf(x: Array, nlags: int, *, dim: int = -3, adjusted: bool = False) -> Array:
+    """ACF at lags ``0 .. nlags`` of every grid point's series, averaged over the grid points.
+
+    Parameters
+    ----------
+    x : numpy.ndarray or torch.Tensor, shape (..., T, H, W)
+        Time runs along ``dim``. Every axis after ``dim`` indexes a grid point (for the default
+        layout, the ``H * W`` points); every axis before it is a batch axis that is kept.
+    nlags : int
+        Largest lag; must be smaller than the series length ``T``.
+    dim : int, default -3
+        The time axis.
+    adjusted : bool, default False
+        Divide the lag-``k`` autocovariance by ``T - k`` instead of ``T`` (see module docstring).
+
+    Returns
+    -------
+    same kind as ``x``, shape (``x.shape[:dim]``..., nlags + 1)
+        Lag 0 is 1. Same floating dtype as ``x`` (float64 for integer input); torch input stays
+        on its device.
+
+    Notes
+    -----
+    Grid points whose series has zero variance (constant in time, e.g. always-dry cells) have
+    no defined ACF and are left out of the average, as are points whose series contains NaN;
+    the mean is NaN only if no point is left. Sums are accumulated in float64 whatever the
+    input dtype: the ratio of two sums of ``T`` products loses digits in float32, most at the
+    lags where the ACF is near zero.
+    """
+    t, was_numpy, out_dtype = _to_tensor(x)
+    if t.ndim == 0:
+        raise StganError("temporal_acf needs an array with a time axis; got a scalar")
+    if not -t.ndim <= dim < t.ndim:
+        raise StganError(f"dim={dim} is out of range for an array with {t.ndim} axes")
+    dim %= t.ndim
+    n = t.shape[dim]
+    if not 0 <= nlags < n:
+        raise StganError(
+            f"nlags={nlags} must be at least 0 and smaller than the series length T={n}"
+        )
+
+    lead = t.shape[:dim]
+    n_points = math.prod(t.shape[dim + 1 :])
+    # (batch, points, time) with time contiguous, so each lag is one row-wise dot product.
+    series = t.reshape(-1, n, n_points).transpose(1, 2).to(torch.float64).contiguous()
+    constant = series.amax(-1) == series.amin(-1)  # exact test; x - mean may not be exactly 0
+    centred = series - series.mean(-1, keepdim=True)
+
+    # Direct sums (nlags + 1 dot products of length <= T) beat an FFT for the few lags a
+    # metric uses, and involve no padding.
+    acov = torch.stack(
+        [torch.linalg.vecdot(centred[..., : n - k], centred[..., k:]) for k in range(nlags + 1)],
+        dim=-1,
+    )
+    if adjusted:
+        lags = torch.arange(nlags + 1, dtype=torch.float64, device=acov.device)
+        acov = acov * (n / (n - lags))  # rescales lag 0 by 1, so rho_0 stays 1
+    acf = acov / acov[..., :1]
+    acf = acf.masked_fill(constant[..., None], float("nan"))
+    mean_acf = torch.nanmean(acf, dim=1)
+    return _like_input(mean_acf.reshape(*lead, nlags + 1), was_numpy, out_dtype)
+
+
+def acf_rmse(acf_real: Array, acf_gen: Array) -> float | np.ndarray:
+    """Root-mean-square difference of two ACFs over lags ``1 .. n`` (lag 0 is always 1).
+
+    Parameters
+    ----------
+    acf_real, acf_gen : numpy.ndarray or torch.Tensor, shape (..., nlags + 1)
+        ACFs from :func:`temporal_acf`, same shape, lag 0 first, ``nlags >= 1``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for 1-D ACFs; otherwise a float64 array of shape ``(...)``. This is an
+        evaluation score: torch inputs are detached.
+    """
+    real, gen = _as_float64_numpy(acf_real), _as_float64_numpy(acf_gen)
+    if real.shape != gen.shape or real.ndim == 0 or real.shape[-1] < 2:
+        raise StganError(
+            f"acf_rmse needs two ACFs of the same shape (..., nlags + 1) with nlags >= 1; "
+            f"got {real.shape} and {gen.shape}"
+        )
+    rmse = np.sqrt(np.mean((real[..., 1:] - gen[..., 1:]) ** 2, axis=-1))
+    return float(rmse) if rmse.ndim == 0 else rmse
