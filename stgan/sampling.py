@@ -1,0 +1,104 @@
+"""Checkpoint → generated windows → physical units → CF NetCDF (sample, time, y, x)."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from stgan.data.normalize import Standardizer
+from stgan.errors import StganError
+from stgan.io.netcdf import write_netcdf
+from stgan.training.module import GANModule
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``: tensors and plain data only, no code runs."""
+    path = Path(path)
+    if not path.is_file():
+        raise StganError(f"checkpoint {str(path)!r} does not exist; check the path")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise StganError(
+            f"refusing to load {str(path)!r}: it holds objects other than tensors and plain data "
+            f"({str(err).splitlines()[0]}); only load checkpoints written by stgan"
+        ) from None
+    except Exception as err:
+        raise StganError(f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: {err})") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or not ckpt.get("stgan", {}).get("data"):
+        raise StganError(f"{str(path)!r} is not an stgan checkpoint (no model or data description)")
+    return ckpt
+
+
+def load_module(ckpt: dict[str, Any]) -> GANModule:
+    """Rebuild the GANModule from the checkpoint's hyper-parameters and weights."""
+    accepted = inspect.signature(GANModule.__init__).parameters
+    hparams = {k: v for k, v in ckpt["hyper_parameters"].items() if k in accepted}
+    module = GANModule(**hparams)
+    module.load_state_dict(ckpt["state_dict"])
+    module.data_info = ckpt["stgan"]["data"]
+    return module.eval()
+
+
+@torch.no_grad()
+def generate_array(
+    module: GANModule, num_samples: int, *, seed: int = 0, batch_size: int = 32
+) -> np.ndarray:
+    """``num_samples`` windows in physical units, float32 (N, C, T, H, W)."""
+    rng = torch.Generator().manual_seed(seed)
+    stats = Standardizer(**module.data_info["normalization"])
+    chunks = []
+    for start in range(0, num_samples, batch_size):
+        n = min(batch_size, num_samples - start)
+        z = module.sample_latent(n, generator=rng)
+        chunks.append(stats.inverse(module(z), channel_dim=1).float().cpu().numpy())
+    return np.concatenate(chunks)
+
+
+def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoint: str) -> xr.Dataset:
+    """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords."""
+    _, _, t, h, w = samples.shape
+    coords: dict[str, Any] = {"sample": ("sample", np.arange(samples.shape[0]), {"long_name": "sample index"})}
+    for role, size in (("y", h), ("x", w)):
+        c = info["coords"][role]
+        # A window smaller than the grid keeps the grid's spacing, starting at its first point.
+        coords[c["name"]] = (c["name"], np.asarray(c["values"][:size]), c["attrs"])
+    time_dim = info["dims"]["time"]
+    step = info.get("time_step_seconds")
+    if step:
+        coords[time_dim] = (time_dim, np.arange(t) * np.timedelta64(int(round(step)), "s"),
+                            {"long_name": "time since the start of the generated window"})
+    else:
+        coords[time_dim] = (time_dim, np.arange(t), {"long_name": "time step within the window"})
+    dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
+    data_vars = {
+        v["name"]: (dims, samples[:, i], v["attrs"]) for i, v in enumerate(info["variables"])
+    }
+    attrs = {
+        "Conventions": "CF-1.8",
+        "title": f"stgan samples of {info.get('source', 'training data')}",
+        "source": f"stgan generate --checkpoint {Path(checkpoint).name} --seed {seed}",
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def generate(
+    checkpoint: str | os.PathLike, output: str | os.PathLike, *, num_samples: int, seed: int = 0,
+    batch_size: int = 32,
+) -> xr.Dataset:
+    """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``."""
+    if num_samples < 1:
+        raise StganError(f"--num-samples must be at least 1, got {num_samples}")
+    ckpt = load_checkpoint(checkpoint)
+    module = load_module(ckpt)
+    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size)
+    ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint))
+    write_netcdf(ds, output)
+    return ds
