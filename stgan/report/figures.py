@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: figures go to files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from stgan.io.atomic import atomic_path  # noqa: E402
 
@@ -23,6 +24,7 @@ def plot_rapsd(
     ax.set_xlabel("wavenumber (cycles per grid cell)")
     ax.set_ylabel("power")
     ax.set_title(title)
+    ax.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap on short axes
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
