@@ -1,20 +1,23 @@
-"""LightningDataModule: one NetCDF file → standardised (B, C, T, H, W) training batches."""
+"""LightningDataModule: NetCDF file(s) → transformed, masked (B, C, T, H, W) training batches."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
-from stgan.data.normalize import Standardizer
 from stgan.data.splits import time_splits
-from stgan.data.windows import RandomWindows, count_windows
+from stgan.data.transforms import fit_transforms, forward_all, parse_steps
+from stgan.data.windows import WindowDataset, valid_starts
 from stgan.errors import StganError
-from stgan.io.netcdf import dimension_roles, open_dataset, select_variables
+from stgan.io.source import GridSource
+
+# Training splits up to this size are read once into memory; larger ones stream from disk.
+IN_MEMORY_BYTES = 2 * 1024**3
 
 
 def _plain(value: Any) -> Any:
@@ -28,11 +31,11 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _time_step_seconds(time: Any) -> float | None:
-    """The step of a datetime-like time coordinate in seconds (None if numeric or too short)."""
+def _time_step_seconds(time: np.ndarray) -> float | None:
+    """The step of a datetime-like time axis in seconds (None if numeric or too short)."""
     if time.size < 2:
         return None
-    step = time.values[1] - time.values[0]
+    step = time[1] - time[0]
     if isinstance(step, np.timedelta64):
         return float(step / np.timedelta64(1, "s"))
     if hasattr(step, "total_seconds"):  # datetime.timedelta from cftime dates
@@ -41,40 +44,51 @@ def _time_step_seconds(time: Any) -> float | None:
 
 
 class SpaceTimeDataModule(pl.LightningDataModule):
-    """Random space-time windows from a NetCDF file, standardised per variable.
+    """Random space-time windows from NetCDF data, transformed per variable and masked.
 
     The time axis is cut into contiguous train / validation / test blocks separated by one
-    window (see :func:`stgan.data.splits.time_splits`); standardisation statistics come from
-    the training block only.
+    window (:func:`stgan.data.splits.time_splits`); transforms are fitted on the training block
+    only. A cell missing at every training step is a static mask (land under an ocean field):
+    it is zero in every standardised window, the generator's output is masked the same way
+    before D sees it, and it is written back as NaN. Steps where more than
+    ``max_missing_fraction`` of the other cells are missing are never inside a window; the
+    remaining sporadic gaps are filled with the training mean (0 after standardisation).
 
     Parameters
     ----------
-    path : str
-        NetCDF file with variables on (time, y, x).
+    path : str or list of str
+        A NetCDF file, a glob pattern, or a list of them (concatenated along time).
     variables : list[str] | None
         Variables to train on, one channel each; default: every variable with a time dim.
+    select : dict | None
+        One value per extra dimension, e.g. ``{level: 500}``.
+    transforms : dict | None
+        Per-variable steps before standardisation, e.g. ``{precip: [log1p]}`` or
+        ``{sst: [monthly_anomaly]}``.
     window_length : int
         Time steps per window (T).
-    window_height : int | None
-        Grid rows per window (H); default: the whole grid.
-    window_width : int | None
-        Grid columns per window (W); default: the whole grid.
+    window_height, window_width : int | None
+        Grid rows (H) and columns (W) per window; default: the whole grid.
     batch_size : int
         Windows per batch.
     samples_per_epoch : int
         Random windows drawn per training epoch.
-    val_fraction : float
-        Share of the time axis held out for validation (0 disables).
-    test_fraction : float
-        Share of the time axis held out for testing (0 disables).
+    val_fraction, test_fraction : float
+        Shares of the time axis held out (0 disables a split).
+    max_missing_fraction : float
+        Steps with a larger share of missing (unmasked) cells are left out of windows.
+    in_memory : bool | None
+        Hold the standardised training split in memory; default: when it is under 2 GiB.
     num_workers : int
         DataLoader worker processes.
     """
 
     def __init__(
         self,
-        path: str,
+        path: str | list[str],
         variables: list[str] | None = None,
+        select: dict[str, Any] | None = None,
+        transforms: dict[str, list[str]] | None = None,
         window_length: int = 8,
         window_height: int | None = None,
         window_width: int | None = None,
@@ -82,116 +96,111 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         samples_per_epoch: int = 1024,
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
+        max_missing_fraction: float = 0.05,
+        in_memory: bool | None = None,
         num_workers: int = 0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.path = str(path)
-        ds = open_dataset(path)
-        self.variables = select_variables(ds, variables)
-        first = ds[self.variables[0]]
-        self.dims = dimension_roles(ds, first)
-        for name in self.variables[1:]:
-            roles = dimension_roles(ds, ds[name])
-            if roles != self.dims or ds[name].shape != first.shape:
-                raise StganError(
-                    f"variables {self.variables[0]!r} and {name!r} are on different grids "
-                    f"({dict(first.sizes)} vs {dict(ds[name].sizes)}); train them separately"
-                )
-        sizes = {role: ds.sizes[dim] for role, dim in self.dims.items()}
-        self.window = (
-            window_length,
-            window_height or sizes["y"],
-            window_width or sizes["x"],
-        )
+        self.source = GridSource(path, variables, select)
+        self.variables = self.source.variables
+        sizes = self.source.sizes
+        self.window = (window_length, window_height or sizes["y"], window_width or sizes["x"])
         for role, want in zip(("time", "y", "x"), self.window):
             if want < 1 or want > sizes[role]:
                 raise StganError(
-                    f"window {role} size {want} does not fit the data's {sizes[role]} "
-                    f"{role} points (window {self.window} vs data {tuple(sizes.values())})"
+                    f"window {role} size {want} does not fit the data's {sizes[role]} {role} "
+                    f"points (window {self.window} vs data {tuple(sizes.values())}); use a smaller window"
                 )
-        self.splits = time_splits(
-            sizes["time"], window_length=window_length,
-            val_fraction=val_fraction, test_fraction=test_fraction,
-        )
-        n_train = self.splits["train"].stop - self.splits["train"].start
-        n_windows = count_windows((n_train, sizes["y"], sizes["x"]), self.window)
-        if n_windows < batch_size:
-            raise StganError(
-                f"the training split has only {n_windows} distinct windows, fewer than one batch "
-                f"of {batch_size}; lower batch_size or use more data"
-            )
+        self.splits = time_splits(sizes["time"], window_length=window_length,
+                                  val_fraction=val_fraction, test_fraction=test_fraction)
+        self.steps = parse_steps(transforms, self.variables)
+        if not 0 <= max_missing_fraction <= 1:
+            raise StganError(f"max_missing_fraction must be in [0, 1], got {max_missing_fraction}")
         self.batch_size = batch_size
         self.samples_per_epoch = samples_per_epoch
+        self.max_missing_fraction = max_missing_fraction
+        self.in_memory = in_memory
         self.num_workers = num_workers
-        self.info = self._describe(ds)
-        ds.close()
-        self.standardizer: Standardizer | None = None
-        self.train_data: torch.Tensor | None = None
+        self.info = self._describe()
+        self.fitted = None
 
     @property
     def num_channels(self) -> int:
         return len(self.variables)
 
-    def _describe(self, ds) -> dict[str, Any]:
+    def _describe(self) -> dict[str, Any]:
         """What generation needs to write data like the input: names, attrs, coords, dims."""
-        coords = {}
-        for role in ("y", "x"):
-            dim = self.dims[role]
-            var = ds[dim]
-            coords[role] = {
-                "name": dim,
-                "values": var.values.astype(float).tolist(),
-                "attrs": {k: _plain(v) for k, v in var.attrs.items()},
-            }
+        src = self.source
+        coords = {
+            role: {"name": src.dims[role], "values": src.coords[role].values.astype(float).tolist(),
+                   "attrs": {k: _plain(v) for k, v in src.coords[role].attrs.items()}}
+            for role in ("y", "x")
+        }
         return {
-            "source": Path(self.path).name,
+            "source": ", ".join(p.name for p in src.paths[:3]) + (" ..." if len(src.paths) > 3 else ""),
             "variables": [
-                {"name": v, "attrs": {k: _plain(a) for k, a in ds[v].attrs.items()
+                {"name": v, "attrs": {k: _plain(a) for k, a in src.var_attrs[v].items()
                                       if k not in ("_FillValue", "missing_value")}}
                 for v in self.variables
             ],
-            "dims": dict(self.dims),
+            "dims": dict(src.dims),
             "coords": coords,
-            "time_step_seconds": _time_step_seconds(ds[self.dims["time"]]),
-            "global_attrs": {k: _plain(v) for k, v in ds.attrs.items()},
+            "time_step_seconds": _time_step_seconds(src.time),
+            "periodic_x": src.periodic_x,
+            "global_attrs": {k: _plain(v) for k, v in src.global_attrs.items()},
             "window": list(self.window),
             "splits": {k: [s.start, s.stop] for k, s in self.splits.items()},
         }
 
-    def load_split(self, split: str) -> np.ndarray:
-        """The raw values of one split as float32 (C, T, H, W), in physical units."""
-        ds = open_dataset(self.path)
-        order = [self.dims["time"], self.dims["y"], self.dims["x"]]
-        arrays = []
-        for name in self.variables:
-            da = ds[name].isel({self.dims["time"]: self.splits[split]}).transpose(*order)
-            values = da.values.astype(np.float32)
-            n_bad = int(np.count_nonzero(~np.isfinite(values)))
-            if n_bad:
-                raise StganError(
-                    f"variable {name!r} has {n_bad} missing or non-finite values in the {split} "
-                    "split; stgan cannot train on missing values yet: fill or crop them first"
-                )
-            arrays.append(values)
-        ds.close()
-        return np.stack(arrays)
+    def fit_statistics(self) -> None:
+        """One streaming pass: transforms on the training split, mask and missing steps."""
+        if self.fitted is not None:
+            return
+        self.fitted = fit_transforms(self.source, self.splits["train"], self.steps)
+        self.bad_steps = self.fitted.missing_fraction > self.max_missing_fraction
+        n_bad = int(self.bad_steps.sum())
+        if n_bad:
+            rank_zero_info(f"stgan: {n_bad} time steps have more than {self.max_missing_fraction:.0%} "
+                           "of cells missing and are left out of every window")
+        self.info["transforms"] = [t.to_dict() for t in self.fitted.transforms]
+        self.info["mask"] = torch.from_numpy(self.fitted.mask)
+
+    def starts(self, split: str) -> np.ndarray:
+        """Window start steps inside ``split`` whose window holds no dropped step."""
+        return valid_starts(self.splits[split], self.window[0], self.bad_steps)
+
+    def count_windows(self, split: str) -> int:
+        """Distinct training windows (all start positions) in ``split``."""
+        _, h, w = self.window
+        sizes = self.source.sizes
+        nx = sizes["x"] if self.source.periodic_x else sizes["x"] - w + 1
+        return len(self.starts(split)) * (sizes["y"] - h + 1) * nx
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_data is not None:
-            return
-        raw = self.load_split("train")
-        self.standardizer = Standardizer.fit(raw, self.variables)
-        self.info["normalization"] = self.standardizer.to_dict()
-        self.train_data = torch.from_numpy(self.standardizer.forward(raw))
+        self.fit_statistics()
+        n_windows = self.count_windows("train")
+        if n_windows < self.batch_size:
+            raise StganError(
+                f"the training split has only {n_windows} distinct windows, fewer than one batch "
+                f"of {self.batch_size}; lower batch_size, shorten the window or use more data"
+            )
+
+    def _standardised(self, t0: int, t1: int, **crop: int) -> np.ndarray:
+        months = None if self.source.months is None else self.source.months[t0:t1]
+        z = forward_all(self.fitted.transforms, self.source.read(t0, t1, **crop), months)
+        return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
     def train_dataloader(self) -> DataLoader:
-        dataset = RandomWindows(self.train_data, self.window, self.samples_per_epoch)
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=False,  # every item is already a random crop
-            drop_last=True,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
+        train = self.splits["train"]
+        sizes = self.source.sizes
+        nbytes = 4 * self.num_channels * (train.stop - train.start) * sizes["y"] * sizes["x"]
+        in_memory = self.in_memory if self.in_memory is not None else nbytes <= IN_MEMORY_BYTES
+        resident = torch.from_numpy(self._standardised(train.start, train.stop)) if in_memory else None
+        dataset = WindowDataset(
+            read=self._standardised, resident=resident, offset=train.start,
+            starts=self.starts("train"), window=self.window, grid=(sizes["y"], sizes["x"]),
+            periodic_x=self.source.periodic_x, mask=self.fitted.mask, length=self.samples_per_epoch,
         )
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=True,
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)

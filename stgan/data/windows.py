@@ -2,36 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 
-class RandomWindows(Dataset):
-    """``length`` random ``(T, H, W)`` crops of a (C, T_all, H_all, W_all) array per epoch.
+def valid_starts(split: slice, length: int, bad_steps: np.ndarray) -> np.ndarray:
+    """Start steps ``t0`` in ``split`` with ``[t0, t0 + length)`` inside it and free of bad steps."""
+    bad = np.concatenate([[0], np.cumsum(bad_steps[split.start : split.stop], dtype=np.int64)])
+    n = split.stop - split.start - length + 1
+    if n <= 0:
+        return np.empty(0, np.int64)
+    clean = bad[length : length + n] - bad[:n] == 0
+    return split.start + np.flatnonzero(clean)
 
-    Crop corners come from torch's global generator, which Lightning seeds (and re-seeds per
-    dataloader worker), so runs with a fixed seed repeat.
+
+class WindowDataset(Dataset):
+    """``length`` random ``(T, H, W)`` crops per epoch, each with its validity mask.
+
+    Items are ``(x, valid)``: ``x`` (C, T, H, W) standardised with masked cells at 0, and
+    ``valid`` (1, 1, H, W), 0 on the static mask. Crops come from the resident tensor when the
+    split is held in memory, else from ``read`` (disk). On a periodic longitude axis a crop may
+    wrap around. Crop corners come from torch's global generator, which Lightning seeds (and
+    re-seeds per worker), so runs with a fixed seed repeat.
     """
 
-    def __init__(self, data: torch.Tensor, window: tuple[int, int, int], length: int) -> None:
-        self.data = data  # (C, T_all, H_all, W_all), standardised float32
-        self.window = window
+    def __init__(
+        self, *, read: Callable[..., np.ndarray], resident: torch.Tensor | None, offset: int,
+        starts: np.ndarray, window: tuple[int, int, int], grid: tuple[int, int],
+        periodic_x: bool, mask: np.ndarray, length: int,
+    ) -> None:
+        self.read, self.resident, self.offset = read, resident, offset
+        self.starts = torch.as_tensor(starts)
+        self.window, self.grid, self.periodic_x = window, grid, periodic_x
+        self.valid = torch.from_numpy(~mask).float()  # (H_all, W_all)
         self.length = length
-        self.max_start = [n - w + 1 for n, w in zip(data.shape[1:], window)]
 
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> torch.Tensor:
-        t0, y0, x0 = (int(torch.randint(m, ())) for m in self.max_start)
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         t, h, w = self.window
-        return self.data[:, t0 : t0 + t, y0 : y0 + h, x0 : x0 + w]  # (C, T, H, W)
-
-
-def count_windows(shape: tuple[int, int, int], window: tuple[int, int, int]) -> int:
-    """Number of distinct window positions in a (T, H, W) block."""
-    return int(np.prod([max(n - w + 1, 0) for n, w in zip(shape, window)]))
+        t0 = int(self.starts[torch.randint(len(self.starts), ())])
+        y0 = int(torch.randint(self.grid[0] - h + 1, ()))
+        x0 = int(torch.randint(self.grid[1] if self.periodic_x else self.grid[1] - w + 1, ()))
+        xs = torch.arange(x0, x0 + w) % self.grid[1]  # wraps only on a periodic axis
+        if self.resident is not None:
+            rows = self.resident[:, t0 - self.offset : t0 - self.offset + t, y0 : y0 + h]
+            x = rows.index_select(-1, xs)
+        else:
+            x = torch.from_numpy(self.read(t0, t0 + t, y0=y0, h=h, x0=x0, w=w))
+        valid = self.valid[y0 : y0 + h].index_select(-1, xs)
+        return x, valid[None, None]  # (C, T, H, W), (1, 1, H, W)
 
 
 def strided_windows(data: np.ndarray, window: tuple[int, int, int]) -> np.ndarray:
