@@ -1,7 +1,9 @@
 """`stgan evaluate`: generated windows vs real windows of the same size → metrics + report.
 
 The real data are cut into non-overlapping windows of the generated ``(T, H, W)``; both sets
-are processed identically, in physical units.
+are processed identically, in physical units. Cells missing at every real step (a static
+mask) are left out: they are NaN in both sets, filled with each frame's mean for spectra,
+skipped by the ACF and the distributions. Real windows with other missing cells are dropped.
 
 metrics.json schema (``"schema": "stgan-metrics/1"``), per variable:
 
@@ -34,6 +36,7 @@ from stgan.data.windows import strided_windows
 from stgan.errors import StganError
 from stgan.io.atomic import write_text
 from stgan.io.netcdf import dimension_roles, open_dataset
+from stgan.io.source import GridSource
 from stgan.metrics import acf_rmse, log_spectral_distance, mean_rapsd, temporal_acf, wasserstein1
 from stgan.report.figures import plot_rapsd
 
@@ -52,15 +55,25 @@ def _generated_array(ds: xr.Dataset, name: str) -> np.ndarray:
     return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
 
 
-def _real_array(ds: xr.Dataset, name: str) -> np.ndarray:
-    roles = dimension_roles(ds, ds[name])
-    return ds[name].transpose(roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
+def _fill_frames(x: np.ndarray) -> np.ndarray:
+    """NaN cells → the mean of the frame's valid cells (spectra need complete fields)."""
+    means = np.nanmean(x, axis=(-2, -1), keepdims=True)
+    return np.where(np.isnan(x), means, x)
+
+
+def real_windows(values: np.ndarray, window: tuple[int, int, int]) -> np.ndarray:
+    """Complete (N, T, H, W) windows of (T_all, H_all, W_all) real values; static mask as NaN."""
+    static = np.isnan(values).all(axis=0)
+    windows = strided_windows(values, window)
+    tiles = strided_windows(np.broadcast_to(static, values.shape), window)
+    complete = (np.isfinite(windows) | tiles).all(axis=(1, 2, 3))
+    return windows[complete]
 
 
 def compare(real: np.ndarray, generated: np.ndarray, *, max_lag: int) -> dict[str, Any]:
     """Metrics of generated (N, T, H, W) against real (M, T, H, W) windows of one variable."""
-    p_real, freq = mean_rapsd(real)
-    p_gen, _ = mean_rapsd(generated)
+    p_real, freq = mean_rapsd(_fill_frames(real))
+    p_gen, _ = mean_rapsd(_fill_frames(generated))
     nlags = min(max_lag, real.shape[1] - 1)
     acf_real = np.nanmean(temporal_acf(real, nlags), axis=0)
     acf_gen = np.nanmean(temporal_acf(generated, nlags), axis=0)
@@ -104,45 +117,40 @@ def evaluate(
     """Compare a generated file with real data; write metrics.json, report.md and PNG plots."""
     if max_lag < 1:
         raise StganError(f"--max-lag must be at least 1, got {max_lag}")
-    real_ds, gen_ds = open_dataset(real_path), open_dataset(generated_path)
-    names = variables or [v for v in gen_ds.data_vars if v in real_ds.data_vars]
-    if not names:
-        raise StganError(
-            f"no variable is in both files (real: {list(real_ds.data_vars)}, "
-            f"generated: {list(gen_ds.data_vars)})"
-        )
-    for name in names:
-        for label, ds in (("real", real_ds), ("generated", gen_ds)):
-            if name not in ds.data_vars:
-                raise StganError(f"variable {name!r} not in the {label} file; present: "
-                                 f"{', '.join(map(str, ds.data_vars))}")
+    gen_ds = open_dataset(generated_path)
+    if variables:
+        missing = [v for v in variables if v not in gen_ds.data_vars]
+        if missing:
+            raise StganError(f"variable(s) {missing} not in the generated file; present: "
+                             f"{', '.join(map(str, gen_ds.data_vars))}")
+    real = GridSource(real_path, variables or [str(v) for v in gen_ds.data_vars])
+    names = real.variables
+    real_values = real.read(0, real.sizes["time"]).astype(np.float64)  # (C, T_all, H, W)
     out = Path(output_dir)
     result: dict[str, Any] = {
         "schema": SCHEMA, "units": UNITS,
         "real": str(real_path), "generated": str(generated_path), "variables": {},
     }
     figures = {}
-    for name in names:
+    for c, name in enumerate(names):
         gen = _generated_array(gen_ds, name)
         window = gen.shape[1:]
         if gen.shape[1] < 2:
             raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
-        real = strided_windows(_real_array(real_ds, name), window)
-        real = real[np.isfinite(real).all(axis=(1, 2, 3))]
-        if len(real) == 0:
+        windows = real_windows(real_values[c], window)
+        if len(windows) == 0:
             raise StganError(
-                f"the real data of {name!r} (shape {real_ds[name].shape}) give no complete "
+                f"the real data of {name!r} (shape {real_values[c].shape}) give no complete "
                 f"window of the generated size {window}; pass a larger real file"
             )
-        metrics = {"units": str(real_ds[name].attrs.get("units", "1")),
-                   **compare(real, gen, max_lag=max_lag)}
+        metrics = {"units": str(real.var_attrs[name].get("units", "1")),
+                   **compare(windows, gen, max_lag=max_lag)}
         result["variables"][name] = metrics
         png = f"rapsd_{name}.png"
         plot_rapsd(np.asarray(metrics["rapsd_freq"]), np.asarray(metrics["rapsd_real"]),
                    np.asarray(metrics["rapsd_generated"]), title=f"{name}: RAPSD", path=out / png)
         figures[name] = png
-        result.update(window=list(window), n_real_windows=len(real), n_generated=len(gen))
-    real_ds.close()
+        result.update(window=list(window), n_real_windows=len(windows), n_generated=len(gen))
     gen_ds.close()
     metrics_path = write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
     report_path = write_text(out / "report.md", _markdown(result, figures))

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from stgan.data.normalize import Standardizer
+from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.netcdf import write_netcdf
 from stgan.training.module import GANModule
@@ -47,22 +47,45 @@ def load_module(ckpt: dict[str, Any]) -> GANModule:
     return module.eval()
 
 
+def _times(info: dict[str, Any], length: int, start_time: str | None) -> tuple[np.ndarray, dict[str, str]]:
+    """Time coordinate of a generated window: offsets from its start, or dates from start_time."""
+    step = info.get("time_step_seconds")
+    if start_time is not None:
+        if not step:
+            raise StganError("--start-time needs a training time axis of dates; this model's is numeric")
+        try:
+            start = np.datetime64(start_time, "s")
+        except ValueError:
+            raise StganError(f"--start-time {start_time!r} is not a date like 2001-07-01") from None
+        return start + np.arange(length) * np.timedelta64(int(round(step)), "s"), {"standard_name": "time"}
+    if step:
+        return (np.arange(length) * np.timedelta64(int(round(step)), "s"),
+                {"long_name": "time since the start of the generated window"})
+    return np.arange(length), {"long_name": "time step within the window"}
+
+
 @torch.no_grad()
 def generate_array(
-    module: GANModule, num_samples: int, *, seed: int = 0, batch_size: int = 32
+    module: GANModule, num_samples: int, *, seed: int = 0, batch_size: int = 32,
+    months: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``num_samples`` windows in physical units, float32 (N, C, T, H, W)."""
+    """``num_samples`` windows in physical units, float32 (N, C, T, H, W), NaN on the mask."""
     rng = torch.Generator().manual_seed(seed)
-    stats = Standardizer(**module.data_info["normalization"])
+    transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
     chunks = []
     for start in range(0, num_samples, batch_size):
         n = min(batch_size, num_samples - start)
-        z = module.sample_latent(n, generator=rng)
-        chunks.append(stats.inverse(module(z), channel_dim=1).float().cpu().numpy())
-    return np.concatenate(chunks)
+        z = module(module.sample_latent(n, generator=rng)).float().cpu()
+        chunks.append(inverse_all(transforms, z, months, channel_dim=1).numpy())
+    samples = np.concatenate(chunks)
+    _, _, _, h, w = samples.shape
+    mask = np.asarray(module.data_info["mask"])[:h, :w]  # a smaller window sits at the origin
+    samples[..., mask] = np.nan
+    return samples
 
 
-def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoint: str) -> xr.Dataset:
+def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoint: str,
+               times: tuple[np.ndarray, dict[str, str]]) -> xr.Dataset:
     """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords."""
     _, _, t, h, w = samples.shape
     coords: dict[str, Any] = {"sample": ("sample", np.arange(samples.shape[0]), {"long_name": "sample index"})}
@@ -71,12 +94,7 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
         # A window smaller than the grid keeps the grid's spacing, starting at its first point.
         coords[c["name"]] = (c["name"], np.asarray(c["values"][:size]), c["attrs"])
     time_dim = info["dims"]["time"]
-    step = info.get("time_step_seconds")
-    if step:
-        coords[time_dim] = (time_dim, np.arange(t) * np.timedelta64(int(round(step)), "s"),
-                            {"long_name": "time since the start of the generated window"})
-    else:
-        coords[time_dim] = (time_dim, np.arange(t), {"long_name": "time step within the window"})
+    coords[time_dim] = (time_dim, *times)
     dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
     data_vars = {
         v["name"]: (dims, samples[:, i], v["attrs"]) for i, v in enumerate(info["variables"])
@@ -91,14 +109,20 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
 
 def generate(
     checkpoint: str | os.PathLike, output: str | os.PathLike, *, num_samples: int, seed: int = 0,
-    batch_size: int = 32,
+    batch_size: int = 32, start_time: str | None = None,
 ) -> xr.Dataset:
-    """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``."""
+    """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
+
+    ``start_time`` dates the windows; it is required when the model learned monthly anomalies
+    (the climatology of each step's month is added back).
+    """
     if num_samples < 1:
         raise StganError(f"--num-samples must be at least 1, got {num_samples}")
     ckpt = load_checkpoint(checkpoint)
     module = load_module(ckpt)
-    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size)
-    ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint))
+    times = _times(module.data_info, module.window[0], start_time)
+    months = xr.DataArray(times[0], dims="t").dt.month.values if start_time else None
+    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, months=months)
+    ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
     write_netcdf(ds, output)
     return ds

@@ -27,7 +27,7 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
     info = payload["stgan"]["data"]
     assert info["variables"][0]["name"] == "field"
     assert info["window"] == [4, 12, 20]
-    assert len(info["normalization"]["mean"]) == 1
+    assert len(info["transforms"]) == 1 and info["transforms"][0]["std"] > 0
 
     gen = tmp_path / "gen.nc"
     run_stgan("generate", "--checkpoint", str(ckpt), "--num-samples", "6", "--output", str(gen),

@@ -81,14 +81,16 @@ class GANModule(pl.LightningModule):
     def forward(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
         return self.generator(z, window or self.window)  # (B, C, T, H, W)
 
-    def training_step(self, batch: torch.Tensor, batch_idx: int) -> None:
-        real = batch  # (B, C, T, H, W)
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        real, valid = batch  # (B, C, T, H, W) with masked cells at 0; (B, 1, 1, H, W)
         opt_g, opt_d = self.optimizers()
         n = real.shape[0]
 
         self.toggle_optimizer(opt_d)
         with torch.no_grad():
-            fake = self(self.sample_latent(n))
+            # Masked cells (land under an ocean field) are 0 in real and fake alike, so D
+            # cannot tell them apart there.
+            fake = self(self.sample_latent(n)) * valid
         d_real, d_fake = self.discriminator(real), self.discriminator(fake)
         loss_d = self.loss.discriminator(d_real, d_fake)
         opt_d.zero_grad(set_to_none=True)
@@ -97,7 +99,7 @@ class GANModule(pl.LightningModule):
         self.untoggle_optimizer(opt_d)
 
         self.toggle_optimizer(opt_g)
-        loss_g = self.loss.generator(self.discriminator(self(self.sample_latent(n))))
+        loss_g = self.loss.generator(self.discriminator(self(self.sample_latent(n)) * valid))
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(loss_g)
         opt_g.step()
