@@ -21,6 +21,7 @@ commands:
   generate   write samples from a checkpoint to NetCDF
   evaluate   compare generated with real data: metrics.json + report.md
   make-data  write a synthetic dataset with known statistics
+  inspect    show what stgan sees in a NetCDF dataset, and warn about problems
   demo       make-data -> fit -> generate -> evaluate on synthetic data
 
 Run 'stgan COMMAND --help' for a command's options and defaults.
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", required=True, help="NetCDF file to write")
     gen.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
     gen.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    gen.add_argument("--start-time", default=None,
+                     help="date of the first step (YYYY-MM-DD); required for models of monthly anomalies")
 
     ev = sub.add_parser("evaluate", formatter_class=fmt, help="metrics of generated vs real data")
     ev.add_argument("--real", required=True, help="NetCDF of held-out real data (time, y, x)")
@@ -58,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     grf.add_argument("--phi", type=float, default=0.8, help="AR(1) coefficient: ACF = phi^k")
     grf.add_argument("--seed", type=int, default=0, help="random seed")
 
+    ins = sub.add_parser("inspect", formatter_class=fmt, help="what stgan sees in a dataset")
+    ins.add_argument("path", nargs="+", help="NetCDF file(s) or glob pattern(s)")
+    ins.add_argument("--variables", nargs="+", default=None, help="variables (default: all on the time grid)")
+    ins.add_argument("--select", nargs="+", default=[], metavar="DIM=VALUE",
+                     help="one value of each extra dimension, e.g. level=500")
+    ins.add_argument("--window", nargs=3, type=int, default=None, metavar=("T", "H", "W"),
+                     help="window size (default: 8 steps, whole grid)")
+    ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
+
     demo = sub.add_parser("demo", formatter_class=fmt, help="the whole path on synthetic data")
     demo.add_argument("--output-dir", default="stgan_demo", help="where every output goes")
     demo.add_argument("--max-steps", type=int, default=None,
@@ -73,6 +85,30 @@ def _make_data(args: argparse.Namespace) -> Path:
     ds = make_grf(time=args.time, height=args.height, width=args.width, slope=args.slope,
                   phi=args.phi, seed=args.seed)
     return write_netcdf(ds, args.output)
+
+
+def _parse_select(items: list[str]) -> dict[str, float | str]:
+    select = {}
+    for item in items:
+        dim, sep, value = item.partition("=")
+        if not sep:
+            raise StganError(f"--select takes DIM=VALUE, got {item!r}")
+        try:
+            select[dim] = float(value)
+        except ValueError:
+            select[dim] = value
+    return select
+
+
+def _inspect(args: argparse.Namespace) -> str:
+    from stgan.data.datamodule import SpaceTimeDataModule
+    from stgan.inspect import inspect_data
+
+    t, h, w = args.window or (8, None, None)
+    dm = SpaceTimeDataModule(args.path, variables=args.variables, select=_parse_select(args.select),
+                             window_length=t, window_height=h, window_width=w,
+                             batch_size=args.batch_size)
+    return inspect_data(dm)
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -114,7 +150,7 @@ def _run(argv: list[str]):
         from stgan.sampling import generate
 
         generate(args.checkpoint, args.output, num_samples=args.num_samples, seed=args.seed,
-                 batch_size=args.batch_size)
+                 batch_size=args.batch_size, start_time=args.start_time)
         return Path(args.output)
     if args.command == "evaluate":
         from stgan.evaluation import evaluate
@@ -123,6 +159,8 @@ def _run(argv: list[str]):
                         max_lag=args.max_lag)
     if args.command == "make-data":
         return _make_data(args)
+    if args.command == "inspect":
+        return _inspect(args)
     if args.command == "demo":
         return _demo(args)
     print(USAGE, end="")
@@ -144,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if argv[0] in ("generate", "make-data"):
         print(f"wrote {result}")
+    elif argv[0] == "inspect":
+        print(result)
     elif argv[0] == "evaluate":
         print(f"wrote {result['metrics_path']} and {result['report_path']}")
     return 0

@@ -1,0 +1,82 @@
+"""`stgan inspect`: what stgan sees in a dataset, and what will go wrong with it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stgan.data.datamodule import SpaceTimeDataModule
+
+
+def _spacing(values: np.ndarray) -> str:
+    if values.size < 2:
+        return "single point"
+    step = np.diff(values.astype(float))
+    uniform = np.allclose(step, step[0], rtol=1e-4)
+    return f"{step[0]:g}" + ("" if uniform else f" (non-uniform, {step.min():g}…{step.max():g})")
+
+
+def _fmt(value) -> str:
+    """A time stamp or step as people write it (datetime64, cftime and timedelta alike)."""
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        import pandas as pd
+
+        return str(pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value))
+    return str(value)
+
+
+def inspect_data(dm: SpaceTimeDataModule) -> str:
+    """A readable summary of ``dm``'s data, splits and windows, with warnings."""
+    src = dm.source
+    dm.fit_statistics()
+    sizes = src.sizes
+    lines, warnings = [], []
+    files = src.paths
+    lines.append(f"files: {len(files)} ({', '.join(str(p) for p in files[:3])}{' …' if len(files) > 3 else ''})")
+    lines.append("variables (channels):")
+    for name, tf in zip(dm.variables, dm.fitted.transforms):
+        attrs = src.var_attrs[name]
+        steps = dm.steps[name] + ["standardize"]
+        lines.append(f"  {name}: units {attrs.get('units', '?')!s}, {attrs.get('long_name', '')!s}".rstrip(", "))
+        lines.append(f"    transforms {' → '.join(steps)}; training mean {tf.mean:.4g}, std {tf.std:.4g}")
+    lines.append("dimensions:")
+    step = _fmt(src.time[1] - src.time[0]) if sizes["time"] > 1 else "-"
+    lines.append(f"  time ← {src.dims['time']!r}: {sizes['time']} steps, {_fmt(src.time[0])} … "
+                 f"{_fmt(src.time[-1])}, step {step}")
+    for role in ("y", "x"):
+        c = src.coords[role]
+        order = "descending" if c.size > 1 and c.values[1] < c.values[0] else "ascending"
+        lines.append(f"  {role} ← {src.dims[role]!r}: {c.size} points, {c.values[0]:g} … {c.values[-1]:g} "
+                     f"{c.attrs.get('units', '')}, spacing {_spacing(c.values)}, {order}")
+    lines.append(f"  x periodic (global longitude, windows wrap around): {'yes' if src.periodic_x else 'no'}")
+    if src.select:
+        lines.append(f"  selected: {src.select}")
+    mask = dm.fitted.mask
+    lines.append("missing data:")
+    lines.append(f"  static mask: {int(mask.sum())} of {mask.size} cells ({mask.mean():.1%}) missing at every training step")
+    frac = dm.fitted.missing_fraction
+    lines.append(f"  steps with missing cells beyond the mask: {int((frac > 0).sum())}; "
+                 f"dropped (> {dm.max_missing_fraction:.0%} missing): {int(dm.bad_steps.sum())}")
+    t, h, w = dm.window
+    lines.append(f"window (T, H, W): ({t}, {h}, {w})")
+    lines.append("splits (time steps, valid window starts, distinct windows):")
+    for name, s in dm.splits.items():
+        n_steps = s.stop - s.start
+        if n_steps == 0:
+            lines.append(f"  {name}: none")
+            continue
+        starts = len(dm.starts(name))
+        lines.append(f"  {name}: steps {s.start}–{s.stop - 1} ({n_steps}), {starts} starts, "
+                     f"{dm.count_windows(name)} windows, {n_steps // t} non-overlapping in time")
+    if dm.count_windows("train") < dm.batch_size:
+        warnings.append(f"the training split has fewer windows than one batch ({dm.batch_size})")
+    if mask.mean() > 0.5:
+        warnings.append(f"{mask.mean():.0%} of cells are masked: most of each window carries no data")
+    if dm.bad_steps.mean() > 0.1:
+        warnings.append(f"{dm.bad_steps.mean():.0%} of steps are dropped for missing data")
+    if not src.periodic_x and "degree" in str(src.coords["x"].attrs.get("units", "")) and \
+            abs(float(np.ptp(src.coords["x"].values)) - 360) < 20:
+        warnings.append("x looks almost global but is not periodic (spacing × points ≠ 360°)")
+    if sizes["time"] < 10 * t:
+        warnings.append(f"only {sizes['time']} steps for windows of {t}: expect overfitting")
+    lines += [f"warning: {w_}" for w_ in warnings] or ["no warnings"]
+    return "\n".join(lines)
