@@ -154,3 +154,17 @@ def test_strided_windows_tile_without_overlap():
     assert w.shape == (2 * 2 * 2, 4, 2, 3)  # 9//4 × 4//2 × 6//3
     np.testing.assert_array_equal(w[0], data[0:4, 0:2, 0:3])
     np.testing.assert_array_equal(w[-1], data[4:8, 2:4, 3:6])
+
+
+def test_atomic_outputs_get_ordinary_permissions(tmp_path):
+    import os
+
+    from stgan.io.atomic import write_text
+
+    umask = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(umask)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temporary file left
