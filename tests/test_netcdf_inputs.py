@@ -141,3 +141,23 @@ def test_multi_file_glob_concatenates_along_time(tmp_path):
 def test_netcdf3_files_are_read(tmp_path):
     climate().to_netcdf(tmp_path / "a.nc", format="NETCDF3_64BIT", engine="netcdf4")
     assert GridSource(str(tmp_path / "a.nc")).sizes == {"time": 40, "y": 9, "x": 12}
+
+
+def test_eval_windows_are_strided_deterministic_and_masked(tmp_path):
+    ds = climate(n_time=100, lon=np.arange(0, 60, 5.0))
+    ds["tas"][:, 0, 0] = np.nan  # static mask cell
+    ds["tas"][70] = np.nan  # an outage inside the validation block
+    write_netcdf(ds, tmp_path / "a.nc")
+    dm = SpaceTimeDataModule(str(tmp_path / "a.nc"), window_length=4, window_width=6, batch_size=2)
+    dm.setup("fit")
+    val = dm.splits["val"]  # usable 92: val = test = round(13.8) = 14 → val = steps 68..81
+    assert (val.start, val.stop) == (68, 82)
+    windows = dm.eval_windows("val")
+    # Starts 71 (first window after step 70) and 75; 78 would run past 81. Two x tiles of 6.
+    assert windows.shape == (2 * 2, 1, 4, 9, 6)
+    raw = ds["tas"].values
+    np.testing.assert_array_equal(windows[0, 0], raw[71:75, :, 0:6])
+    np.testing.assert_array_equal(windows[3, 0], raw[75:79, :, 6:12])
+    assert np.isnan(windows[:, 0, :, 0, 0][[0, 2]]).all()  # the masked cell, first x tile
+    np.testing.assert_array_equal(dm.eval_windows("val"), windows)
+    assert dm.eval_windows("val", max_windows=3).shape[0] == 3

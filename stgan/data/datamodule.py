@@ -170,6 +170,33 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         """Window start steps inside ``split`` whose window holds no dropped step."""
         return valid_starts(self.splits[split], self.window[0], self.bad_steps)
 
+    def eval_windows(self, split: str, *, max_windows: int | None = None) -> np.ndarray:
+        """A deterministic, strided set of windows of ``split`` in physical units.
+
+        Windows do not overlap: starts advance by T in time, skipping dropped steps, and the
+        grid is tiled by (H, W) from the origin. Masked cells are NaN. Returns
+        (N, C, T, H, W) float32, N at most ``max_windows`` (the earliest ones).
+        """
+        t, h, w = self.window
+        chosen, last = [], -t
+        for t0 in self.starts(split):
+            if t0 >= last + t:
+                chosen.append(int(t0))
+                last = t0
+        sizes = self.source.sizes
+        tiles = [(y0, x0) for y0 in range(0, sizes["y"] - h + 1, h)
+                 for x0 in range(0, sizes["x"] - w + 1, w)]
+        out = []
+        for t0 in chosen:
+            block = self.source.read(t0, t0 + t)  # (C, T, H_all, W_all)
+            block[..., self.fitted.mask] = np.nan
+            out += [block[..., y0 : y0 + h, x0 : x0 + w] for y0, x0 in tiles]
+            if max_windows is not None and len(out) >= max_windows:
+                break
+        if not out:
+            return np.empty((0, self.num_channels, t, h, w), np.float32)
+        return np.stack(out[:max_windows])
+
     def count_windows(self, split: str) -> int:
         """Distinct training windows (all start positions) in ``split``."""
         _, h, w = self.window
