@@ -23,6 +23,8 @@ def mean(values) -> float:
     return sum(values) / len(values)
 
 
+REAL_MEAN, FAKE_MEAN = mean(REAL.tolist()), mean(FAKE.tolist())
+
 # Expected values written out from the textbook formulas, element by element.
 EXPECTED = {
     "minimax": (
@@ -38,6 +40,12 @@ EXPECTED = {
         -mean(FAKE.tolist()),
     ),
     "wgan": (mean(FAKE.tolist()) - mean(REAL.tolist()), -mean(FAKE.tolist())),
+    "ragan": (
+        mean(-math.log(sig(r - FAKE_MEAN)) for r in REAL)
+        + mean(-math.log(1 - sig(f - REAL_MEAN)) for f in FAKE),
+        mean(-math.log(sig(f - REAL_MEAN)) for f in FAKE)
+        + mean(-math.log(1 - sig(r - FAKE_MEAN)) for r in REAL),
+    ),
     "lsgan": (
         0.5 * mean((r - 1) ** 2 for r in REAL) + 0.5 * mean(f**2 for f in FAKE),
         0.5 * mean((f - 1) ** 2 for f in FAKE),
@@ -50,7 +58,7 @@ def test_loss_equals_formula(key):
     loss = LOSSES.get(key)
     d_expected, g_expected = EXPECTED[key]
     assert loss.discriminator(REAL, FAKE).item() == pytest.approx(d_expected, rel=1e-12)
-    assert loss.generator(FAKE).item() == pytest.approx(g_expected, rel=1e-12)
+    assert loss.generator(FAKE, REAL).item() == pytest.approx(g_expected, rel=1e-12)
 
 
 def test_every_registered_loss_has_a_known_answer():

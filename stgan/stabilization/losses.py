@@ -1,7 +1,8 @@
 """Adversarial losses as pure functions of the discriminator's outputs (logits).
 
-Each entry has ``discriminator(real, fake)`` and ``generator(fake)``; ``real`` and ``fake``
-are D's raw scores, shape (B,). Formulas, with σ the logistic function:
+Each entry has ``discriminator(real, fake)`` and ``generator(fake, real)``; ``real`` and
+``fake`` are D's raw scores, shape (B,) (only ``ragan``'s generator loss reads ``real``; the
+trainer passes it detached). Formulas, with σ the logistic function and r̄, f̄ batch means:
 
 ============== ================================================ =================================
 key            D loss                                           G loss
@@ -11,11 +12,12 @@ nonsaturating  −log σ(r) − log(1 − σ(f))                        −log �
 hinge          relu(1 − r) + relu(1 + f)                        −f
 wgan           f − r                                            −f
 lsgan          ½(r − 1)² + ½f²                                  ½(f − 1)²
+ragan          −log σ(r − f̄) − log(1 − σ(f − r̄))                −log σ(f − r̄) − log(1 − σ(r − f̄))
 ============== ================================================ =================================
 
 All are means over the batch. minimax and nonsaturating: Goodfellow et al. 2014; hinge:
 Lim & Ye 2017 / Miyato et al. 2018; wgan: Arjovsky et al. 2017 (needs a Lipschitz constraint);
-lsgan: Mao et al. 2017 (the 0-1 coding, a=0, b=c=1).
+lsgan: Mao et al. 2017 (the 0-1 coding, a=0, b=c=1); ragan: Jolicoeur-Martineau 2019.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ LOSSES = Registry("loss")
 class GANLoss:
     """Interface: the discriminator's and the generator's loss from D's logits."""
 
+    needs_real_for_generator = False  # True: the trainer scores real data in the G step too
+
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     @staticmethod
-    def generator(fake: torch.Tensor) -> torch.Tensor:
+    def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -50,7 +54,7 @@ class Minimax(GANLoss):
     discriminator = staticmethod(_bce_discriminator)
 
     @staticmethod
-    def generator(fake: torch.Tensor) -> torch.Tensor:
+    def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         return -F.softplus(fake).mean()  # log(1 − σ(f)): gradients vanish when D wins
 
 
@@ -59,7 +63,7 @@ class NonSaturating(GANLoss):
     discriminator = staticmethod(_bce_discriminator)
 
     @staticmethod
-    def generator(fake: torch.Tensor) -> torch.Tensor:
+    def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         return F.softplus(-fake).mean()  # −log σ(f)
 
 
@@ -70,7 +74,7 @@ class Hinge(GANLoss):
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
     @staticmethod
-    def generator(fake: torch.Tensor) -> torch.Tensor:
+    def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         return -fake.mean()
 
 
@@ -81,7 +85,7 @@ class Wasserstein(GANLoss):
         return fake.mean() - real.mean()
 
     @staticmethod
-    def generator(fake: torch.Tensor) -> torch.Tensor:
+    def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         return -fake.mean()
 
 
@@ -92,5 +96,20 @@ class LeastSquares(GANLoss):
         return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
 
     @staticmethod
-    def generator(fake: torch.Tensor) -> torch.Tensor:
+    def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         return 0.5 * ((fake - 1) ** 2).mean()
+
+
+@LOSSES.register("ragan")
+class RelativisticAverage(GANLoss):
+    needs_real_for_generator = True
+
+    @staticmethod
+    def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return F.softplus(-(real - fake.mean())).mean() + F.softplus(fake - real.mean()).mean()
+
+    @staticmethod
+    def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        if real is None:
+            raise ValueError("the ragan generator loss needs D's scores on real data")
+        return F.softplus(-(fake - real.mean())).mean() + F.softplus(real - fake.mean()).mean()
