@@ -125,8 +125,10 @@ def _demo(args: argparse.Namespace) -> None:
         fit_args += ["--trainer.max_steps", str(args.max_steps)]
     print(f"[3/5] training: stgan fit {' '.join(fit_args)}")
     cli = _run(["fit", *fit_args])
-    ckpt = cli.trainer.checkpoint_callback.last_model_path
-    print(f"      checkpoint -> {ckpt}")
+    callback = cli.trainer.checkpoint_callback
+    ckpt = callback.best_model_path or callback.last_model_path
+    score = "" if callback.best_model_score is None else f" (best domain score {float(callback.best_model_score):.3f})"
+    print(f"      checkpoint -> {ckpt}{score}")
     generated = out / "generated.nc"
     _run(["generate", "--checkpoint", ckpt, "--num-samples", str(args.num_samples),
           "--output", str(generated)])

@@ -22,6 +22,8 @@ TINY_FIT = [
     "--trainer.accelerator", "cpu",
     "--trainer.enable_model_summary", "false",
     "--trainer.log_every_n_steps", "1",
+    "--metrics.every_n_steps", "1",
+    "--metrics.num_samples", "4",
 ]
 
 

@@ -21,6 +21,19 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
 
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     assert (root / "logs" / "version_0" / "metrics.csv").is_file()
+    # Domain metrics every step; the best checkpoint is the one with the lowest domain score.
+    import csv
+
+    rows = list(csv.DictReader(open(root / "logs" / "version_0" / "metrics.csv")))
+    scores = {int(r["step"]): float(r["val_domain_score"]) for r in rows if r.get("val_domain_score")}
+    assert sorted(scores) == [1, 2, 3]
+    for r in rows:
+        if r.get("val_domain_score"):
+            expected = float(r["val_rapsd_lsd_db_field"]) + float(r["val_acf_rmse_field"]) / 0.05
+            assert float(r["val_domain_score"]) > expected  # plus W1 / σ_real > 0
+    best_step = min(scores, key=scores.get)
+    (best,) = (root / "logs" / "version_0" / "checkpoints").glob("best-*.ckpt")
+    assert best.name == f"best-{best_step}-{scores[best_step]:.3f}.ckpt"
     assert (root / "logs" / "version_0" / "config.yaml").is_file()
     payload = torch.load(ckpt, weights_only=True)  # plain data only: the safe loader accepts it
     assert payload["global_step"] == 3  # generator updates (iterations), not D+G steps

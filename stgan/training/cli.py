@@ -9,6 +9,7 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger
 
 from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.training.callbacks import DomainMetrics
 from stgan.training.module import GANModule
 
 
@@ -20,12 +21,20 @@ class StganCLI(LightningCLI):
         # disagree with it; both are stored in the model's hyper-parameters and checkpoint.
         parser.link_arguments("data.num_channels", "model.channels", apply_on="instantiate")
         parser.link_arguments("data.window", "model.window", apply_on="instantiate")
+        parser.add_lightning_class_args(DomainMetrics, "metrics")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        # The best model is judged whenever the domain metrics are computed.
+        parser.link_arguments("metrics.every_n_steps", "checkpoint.every_n_train_steps")
         parser.set_defaults(
             {
-                "checkpoint.save_last": True,  # last.ckpt: the file to generate from or resume
-                "checkpoint.every_n_train_steps": 500,
+                # Keep the best model by domain score (GAN losses do not track quality), checked
+                # whenever the domain metrics are computed, plus last.ckpt to resume from.
+                "checkpoint.monitor": "val_domain_score",
+                "checkpoint.mode": "min",
                 "checkpoint.save_top_k": 1,
+                "checkpoint.filename": "best-{step}-{val_domain_score:.3f}",
+                "checkpoint.auto_insert_metric_name": False,
+                "checkpoint.save_last": True,
             }
         )
 
