@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from stgan.data.synthetic import make_grf
+from stgan.data.synthetic import FILL_VALUE, MASKS, island_mask, make_grf, missing_step_indices
 from stgan.errors import StganError
 
 
@@ -175,3 +175,112 @@ def test_cf_attributes_and_netcdf_roundtrip(tmp_path):
             assert attrs["standard_name"] == f"projection_{name}_coordinate"
             assert "_FillValue" not in back[name].encoding
         assert back.attrs["Conventions"] == "CF-1.8"
+
+
+# ---- Masked variant -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (48, 64), (20, 50), (64, 24), (4, 4)])
+def test_island_mask_is_a_static_ellipse_of_a_fifth_of_the_grid(shape):
+    height, width = shape
+    ds = make_grf(time=6, height=height, width=width, seed=1, mask="island")
+    values = ds["field"].values
+    land = np.isnan(values[0])
+    np.testing.assert_array_equal(np.isnan(values), np.broadcast_to(land, values.shape))  # static
+    np.testing.assert_array_equal(land, island_mask(height, width))
+    assert land.sum() == round(0.2 * height * width)
+    assert 0.15 <= land.mean() <= 0.25
+    assert ds["field"].attrs["masked_fraction"] == pytest.approx(land.mean())
+    # Centred at (0.4 H, 0.6 W) in cell-centre coordinates, inside the ellipse d <= ~1.
+    rows, cols = np.nonzero(land)
+    assert (rows + 0.5).mean() == pytest.approx(0.4 * height, abs=0.5)
+    assert (cols + 0.5).mean() == pytest.approx(0.6 * width, abs=0.5)
+    y = (np.arange(height) + 0.5 - 0.4 * height) / (0.2 * height)
+    x = (np.arange(width) + 0.5 - 0.6 * width) / (0.32 * width)
+    d = y[:, None] ** 2 + x[None, :] ** 2
+    assert d[land].max() <= d[~land].min()  # the blob is exactly the innermost cells
+    if min(shape) >= 20:
+        assert 0.7 < d[land].max() < 1.3
+        assert land[0].sum() == land[-1].sum() == land[:, 0].sum() == land[:, -1].sum() == 0
+
+
+def test_masking_only_replaces_values_with_nan():
+    plain = make_grf(time=40, height=16, width=24, seed=2)["field"].values
+    masked = make_grf(time=40, height=16, width=24, seed=2, mask="island", missing_steps=5)["field"].values
+    finite = np.isfinite(masked)
+    assert finite.sum() == (16 * 24 - round(0.2 * 16 * 24)) * (40 - 5)  # 307 sea cells on 35 steps
+    np.testing.assert_array_equal(masked[finite], plain[finite])
+    assert np.isfinite(plain).all()
+
+
+@pytest.mark.parametrize("time, count", [(100, 1), (100, 7), (12, 10), (365, 30)])
+def test_missing_steps_are_whole_frames_spread_over_the_record(time, count):
+    ds = make_grf(time=time, height=8, width=8, seed=3, missing_steps=count)
+    values = ds["field"].values
+    empty = np.isnan(values).all(axis=(1, 2))
+    steps = np.flatnonzero(empty)
+    assert len(steps) == count
+    assert np.isfinite(values[~empty]).all()  # no other gaps
+    assert steps[0] >= 1 and steps[-1] <= time - 2
+    # One step in each of `count` equal strata of the steps 1 .. time-2.
+    edges = 1 + np.arange(count + 1) * (time - 2) // count
+    np.testing.assert_array_equal(np.searchsorted(edges, steps, side="right") - 1, np.arange(count))
+    np.testing.assert_array_equal(ds["field"].attrs["missing_step_indices"], steps)
+    assert ds["field"].attrs["missing_steps"] == count
+    if count == time - 2:
+        np.testing.assert_array_equal(steps, np.arange(1, time - 1))
+
+
+def test_missing_steps_are_deterministic_per_seed():
+    a = missing_step_indices(1000, 10, 4)
+    np.testing.assert_array_equal(a, missing_step_indices(1000, 10, 4))
+    assert not np.array_equal(a, missing_step_indices(1000, 10, 5))
+    field = make_grf(time=1000, height=4, width=4, seed=4, missing_steps=10)["field"].values
+    np.testing.assert_array_equal(np.flatnonzero(np.isnan(field).all(axis=(1, 2))), a)
+    assert missing_step_indices(50, 0, 4).size == 0
+
+
+def test_default_has_no_missing_values():
+    da = make_grf(time=10, height=8, width=8)["field"]
+    assert np.isfinite(da.values).all()
+    assert da.attrs["mask"] == "none" and da.attrs["missing_steps"] == 0 and da.attrs["masked_fraction"] == 0.0
+    assert "missing_step_indices" not in da.attrs
+    assert MASKS == ("none", "island")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"mask": "land"}, "'none', 'island'"),
+        ({"mask": None}, "'none', 'island'"),
+        ({"mask": "Island"}, "'none', 'island'"),
+        ({"missing_steps": -1}, "missing_steps"),
+        ({"missing_steps": 11, "time": 12}, "time - 2 = 10"),
+        ({"missing_steps": 1, "time": 2}, "time - 2 = 0"),
+        ({"missing_steps": 2.5}, "missing_steps"),
+        ({"missing_steps": True}, "missing_steps"),
+    ],
+)
+def test_bad_mask_arguments_raise(kwargs, message):
+    with pytest.raises(StganError, match=message):
+        make_grf(**kwargs)
+
+
+def test_masked_netcdf_roundtrip_uses_fill_value(tmp_path):
+    ds = make_grf(time=20, height=10, width=14, seed=6, mask="island", missing_steps=3)
+    assert ds["field"].encoding["_FillValue"] == FILL_VALUE == np.float32(-9999.0)
+    assert "mask='island', missing_steps=3" in ds.attrs["history"]
+    path = tmp_path / "masked.nc"
+    ds.to_netcdf(path)
+    with xr.open_dataset(path) as back:
+        np.testing.assert_array_equal(back["field"].values, ds["field"].values)  # NaN where NaN
+        assert back["field"].dtype == np.float32
+        assert back["field"].encoding["_FillValue"] == np.float32(-9999.0)
+        assert back["field"].attrs["mask"] == "island" and back["field"].attrs["missing_steps"] == 3
+        np.testing.assert_array_equal(back["field"].attrs["missing_step_indices"],
+                                      ds["field"].attrs["missing_step_indices"])
+    with xr.open_dataset(path, mask_and_scale=False) as raw:  # on disk: -9999 marks the gaps
+        stored = raw["field"].values
+        assert raw["field"].attrs["_FillValue"] == np.float32(-9999.0)
+        np.testing.assert_array_equal(stored == np.float32(-9999.0), np.isnan(ds["field"].values))
+        assert not np.isnan(stored).any()

@@ -33,6 +33,20 @@ Known answers
   time scale ``sum_{k=-inf..inf} phi^|k| = (1 + phi) / (1 - phi)`` time steps.
 * Marginal: every value is N(mean, std^2). The ``k = 0`` mode is removed, so the spatial
   mean of *every* frame equals ``mean`` exactly (the domain-mean series is constant).
+
+Masked variant
+--------------
+``mask="island"`` sets a static blob of cells to NaN at every step (land under an ocean
+field): the ``round(0.2 * H * W)`` cells with the smallest normalised elliptical distance::
+
+    d = ((y - 0.4 H) / (0.2 H))^2 + ((x - 0.6 W) / (0.32 W))^2      (cell centres y, x)
+
+(an ellipse of area ~0.2 H W; ties broken in row-major order), so exactly 20% of the grid,
+rounded, on any grid shape. ``missing_steps=n`` sets ``n`` whole frames to NaN (a sensor
+outage): the interior steps ``1 .. time-2`` are cut into ``n`` equal strata and one step is
+drawn uniformly from each, from a random stream separate from the field's. Masking only
+replaces values with NaN: every finite value equals the unmasked field's. Missing values are
+written to NetCDF as ``_FillValue = -9999.0`` (float32), which readers decode back to NaN.
 """
 
 from __future__ import annotations
@@ -45,12 +59,22 @@ import xarray as xr
 
 from stgan.errors import StganError
 
-__all__ = ["make_grf"]
+__all__ = ["FILL_VALUE", "MASKS", "island_mask", "make_grf", "missing_step_indices"]
 
 # Frames are generated in blocks of this many (vectorised FFTs, bounded memory). It is a
 # constant, so the random stream does not depend on ``time``: a shorter series is an exact
 # prefix of a longer one with the same seed.
 _BLOCK = 256
+
+MASKS = ("none", "island")
+"""Valid values of ``make_grf(mask=...)``."""
+
+FILL_VALUE = np.float32(-9999.0)
+"""``_FillValue`` written to NetCDF for missing values (decoded back to NaN by readers)."""
+
+_ISLAND_FRACTION = 0.2
+_ISLAND_CENTRE = (0.4, 0.6)  # (y, x) as fractions of (H, W)
+_ISLAND_SEMI_AXES = (0.2, 0.32)  # (y, x) as fractions of (H, W): area pi*0.2*0.32 = 0.201 H W
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -91,6 +115,61 @@ def _spectral_filter(height: int, width: int, slope: float) -> np.ndarray:
     return amplitude
 
 
+def island_mask(height: int, width: int) -> np.ndarray:
+    """The static land mask of ``make_grf(mask="island")``: True on ``round(0.2*H*W)`` cells.
+
+    Parameters
+    ----------
+    height, width : int
+        Grid rows and columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean ``(height, width)`` array, True on the elliptical island centred at
+        ``(0.4 H, 0.6 W)`` with semi-axes ``(0.2 H, 0.32 W)`` (cell centres).
+    """
+    height = _check_int("height", height, 1)
+    width = _check_int("width", width, 1)
+    y = (np.arange(height) + 0.5 - _ISLAND_CENTRE[0] * height) / (_ISLAND_SEMI_AXES[0] * height)
+    x = (np.arange(width) + 0.5 - _ISLAND_CENTRE[1] * width) / (_ISLAND_SEMI_AXES[1] * width)
+    distance = (y[:, None] ** 2 + x[None, :] ** 2).ravel()
+    count = int(round(_ISLAND_FRACTION * height * width))
+    mask = np.zeros(height * width, dtype=bool)
+    mask[np.argsort(distance, kind="stable")[:count]] = True
+    return mask.reshape(height, width)
+
+
+def missing_step_indices(time: int, missing_steps: int, seed: int) -> np.ndarray:
+    """The steps ``make_grf(missing_steps=...)`` blanks out: one per stratum of ``1 .. time-2``.
+
+    Parameters
+    ----------
+    time : int
+        Length of the series (>= 2).
+    missing_steps : int
+        How many steps, ``0 <= missing_steps <= time - 2``.
+    seed : int
+        The field's seed; the steps come from a separate stream ``default_rng([seed, 1])``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted, distinct int64 step indices, never the first or the last step.
+    """
+    time = _check_int("time", time, 2)
+    seed = _check_int("seed", seed, 0)
+    missing_steps = _check_int("missing_steps", missing_steps, 0)
+    if missing_steps > time - 2:
+        raise StganError(
+            f"missing_steps must be <= time - 2 = {time - 2} (never the first or last step), "
+            f"got {missing_steps}; pass fewer missing steps or a longer time"
+        )
+    rng = np.random.default_rng([seed, 1])
+    edges = 1 + (np.arange(missing_steps + 1) * (time - 2)) // max(missing_steps, 1)
+    return np.array([rng.integers(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])], dtype=np.int64)
+
+
 def make_grf(
     *,
     time: int = 512,
@@ -102,6 +181,8 @@ def make_grf(
     std: float = 5.0,
     seed: int = 0,
     variable: str = "field",
+    mask: str = "none",
+    missing_steps: int = 0,
 ) -> xr.Dataset:
     """Make a periodic Gaussian random field with a power-law spectrum and AR(1) time steps.
 
@@ -121,11 +202,20 @@ def make_grf(
         Seed for :func:`numpy.random.default_rng` (>= 0); same seed, same data.
     variable : str
         Name of the data variable.
+    mask : {"none", "island"}
+        ``"island"``: a static elliptical blob of ``round(0.2*H*W)`` cells centred at
+        ``(0.4 H, 0.6 W)`` is NaN at every step (see :func:`island_mask`).
+    missing_steps : int
+        Number of whole time steps set to NaN (``0 <= missing_steps <= time - 2``), one drawn
+        from each of ``missing_steps`` equal strata of the steps ``1 .. time-2`` (see
+        :func:`missing_step_indices`); never the first or last step.
 
     Returns
     -------
     xarray.Dataset
-        CF-1.8 dataset with one float32 variable on ``("time", "y", "x")``.
+        CF-1.8 dataset with one float32 variable on ``("time", "y", "x")``; missing values are
+        NaN in memory and ``_FillValue = -9999.0`` on disk. The finite values do not depend
+        on ``mask`` or ``missing_steps``.
 
     Raises
     ------
@@ -150,6 +240,10 @@ def make_grf(
         raise StganError(
             f"variable must be a non-empty name other than 'time', 'y' or 'x', got {variable!r}"
         )
+    if not isinstance(mask, str) or mask not in MASKS:
+        raise StganError(f"mask must be one of {', '.join(map(repr, MASKS))}, got {mask!r}")
+    missing = missing_step_indices(time, missing_steps, seed)
+    land = island_mask(height, width) if mask == "island" else np.zeros((height, width), dtype=bool)
 
     amplitude = _spectral_filter(height, width, slope)
     rng = np.random.default_rng(seed)
@@ -162,12 +256,15 @@ def make_grf(
         for i in range(min(_BLOCK, time - start)):
             state = frames[i] if state is None else phi * state + innovation_scale * frames[i]
             out[start + i] = mean + std * state
+    out[:, land] = np.nan
+    out[missing] = np.nan
 
     times = np.datetime64("2000-01-01", "ns") + np.arange(time) * np.timedelta64(1, "D")
     cells_y = np.arange(height, dtype=np.float64) + 0.5
     cells_x = np.arange(width, dtype=np.float64) + 0.5
     params = dict(time=time, height=height, width=width, slope=slope, phi=phi,
-                  mean=mean, std=std, seed=seed, variable=variable)
+                  mean=mean, std=std, seed=seed, variable=variable, mask=mask,
+                  missing_steps=int(missing_steps))
     call = "make_grf(" + ", ".join(f"{key}={value!r}" for key, value in params.items()) + ")"
 
     ds = xr.Dataset(
@@ -183,6 +280,10 @@ def make_grf(
                     "mean": mean,
                     "std": std,
                     "seed": seed,
+                    "mask": mask,
+                    "missing_steps": int(missing_steps),
+                    **({"missing_step_indices": missing.astype(np.int32)} if missing.size else {}),
+                    "masked_fraction": float(land.mean()),
                 },
             )
         },
@@ -209,4 +310,5 @@ def make_grf(
                                dtype="int32")
     for name in ("time", "y", "x"):
         ds[name].encoding["_FillValue"] = None  # CF: coordinates carry no fill value
+    ds[variable].encoding["_FillValue"] = FILL_VALUE  # NaN in memory <-> -9999.0 on disk
     return ds
