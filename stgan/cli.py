@@ -60,6 +60,21 @@ def _parser() -> argparse.ArgumentParser:
     grf.add_argument("--slope", type=float, default=3.0, help="spectral slope: power ~ k^-slope")
     grf.add_argument("--phi", type=float, default=0.8, help="AR(1) coefficient: ACF = phi^k")
     grf.add_argument("--seed", type=int, default=0, help="random seed")
+    grf.add_argument("--mask", choices=["none", "island"], default="none",
+                     help="island: a static land mask (NaN at every step)")
+    grf.add_argument("--missing-steps", type=int, default=0, help="whole steps set to NaN (outages)")
+    waves = kinds.add_parser("waves", formatter_class=fmt,
+                             help="K travelling-wave modes, one per episode (for mode-collapse studies)")
+    waves.add_argument("--output", required=True, help="NetCDF file to write")
+    waves.add_argument("--time", type=int, default=1024, help="time steps")
+    waves.add_argument("--height", type=int, default=32, help="grid rows (y)")
+    waves.add_argument("--width", type=int, default=32, help="grid columns (x)")
+    waves.add_argument("--modes", type=int, default=8, help="number of modes K (directions)")
+    waves.add_argument("--episode", type=int, default=32, help="steps each drawn mode lasts")
+    waves.add_argument("--wavelength", type=float, default=8.0, help="wavelength in cells")
+    waves.add_argument("--period", type=float, default=8.0, help="period in steps")
+    waves.add_argument("--noise", type=float, default=0.1, help="std of added white noise")
+    waves.add_argument("--seed", type=int, default=0, help="random seed")
 
     ins = sub.add_parser("inspect", formatter_class=fmt, help="what stgan sees in a dataset")
     ins.add_argument("path", nargs="+", help="NetCDF file(s) or glob pattern(s)")
@@ -80,11 +95,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _make_data(args: argparse.Namespace) -> Path:
     from stgan.data.synthetic import make_grf
+    from stgan.data.waves import make_waves
     from stgan.io.netcdf import write_netcdf
 
-    ds = make_grf(time=args.time, height=args.height, width=args.width, slope=args.slope,
-                  phi=args.phi, seed=args.seed)
-    return write_netcdf(ds, args.output)
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "dataset", "output")}
+    make = {"grf": make_grf, "waves": make_waves}[args.dataset]
+    return write_netcdf(make(**options), args.output)
 
 
 def _parse_select(items: list[str]) -> dict[str, float | str]:

@@ -84,3 +84,23 @@ def test_generate_is_deterministic_for_a_seed(tmp_path, grf_file):
         outs.append(xr.open_dataset(tmp_path / f"{name}.nc")["field"].values)
     np.testing.assert_array_equal(outs[0], outs[1])
     assert not np.array_equal(outs[0], outs[2])
+
+
+def test_make_data_variants_through_the_cli(tmp_path):
+    masked = tmp_path / "masked.nc"
+    run_stgan("make-data", "grf", "--output", str(masked), "--time", "60", "--height", "24",
+              "--width", "40", "--mask", "island", "--missing-steps", "3")
+    with xr.open_dataset(masked) as ds:
+        values = ds["field"].values
+    static = np.isnan(values).all(axis=0)
+    assert 0.15 < static.mean() < 0.25  # the island covers about a fifth of the grid
+    assert int(np.isnan(values).all(axis=(1, 2)).sum()) == 3  # three outage steps
+    out = run_stgan("inspect", str(masked), "--window", "4", "24", "40").stdout
+    assert f"static mask: {int(static.sum())} of 960 cells" in out
+    assert "dropped (> 5% missing): 3" in out
+
+    waves = tmp_path / "waves.nc"
+    run_stgan("make-data", "waves", "--output", str(waves), "--time", "64", "--modes", "4")
+    with xr.open_dataset(waves) as ds:
+        assert set(np.unique(ds["mode"].values)) <= {0, 1, 2, 3}
+        assert ds["wave"].shape == (64, 32, 32)
