@@ -161,3 +161,37 @@ def test_eval_windows_are_strided_deterministic_and_masked(tmp_path):
     assert np.isnan(windows[:, 0, :, 0, 0][[0, 2]]).all()  # the masked cell, first x tile
     np.testing.assert_array_equal(dm.eval_windows("val"), windows)
     assert dm.eval_windows("val", max_windows=3).shape[0] == 3
+
+
+def test_masked_anomaly_model_generates_dated_physical_values(tmp_path, capsys):
+    from stgan.cli import main
+
+    ds = climate(n_time=800, lat=np.linspace(40, 30, 6), lon=np.arange(0, 40, 5.0))
+    month = ds["time"].dt.month.values
+    ds["tas"] = ds["tas"] + 280 + 10 * (month[:, None, None] >= 6)  # warm half-year
+    ds["tas"][:, 1:3, 2:4] = np.nan  # land
+    write_netcdf(ds, tmp_path / "a.nc")
+    tiny = ["--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1}",
+            "--model.discriminator_options", "{width: 4, depth: 2}", "--metrics.every_n_steps", "0",
+            "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
+    assert main(["fit", "--data.path", str(tmp_path / "a.nc"), "--data.window_length", "4",
+                 "--data.batch_size", "4", "--data.transforms", "{tas: [monthly_anomaly]}",
+                 "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path / "run"),
+                 *tiny]) == 0
+    ckpt = str(tmp_path / "run" / "logs" / "version_0" / "checkpoints" / "last.ckpt")
+    capsys.readouterr()
+    assert main(["generate", "--checkpoint", ckpt, "--num-samples", "3",
+                 "--output", str(tmp_path / "g.nc")]) == 2
+    assert "--start-time" in capsys.readouterr().err  # anomalies need a date to add back
+    for start, warm in (("2003-01-10", False), ("2003-07-10", True)):
+        out = tmp_path / f"g{start}.nc"
+        assert main(["generate", "--checkpoint", ckpt, "--num-samples", "3", "--output", str(out),
+                     "--start-time", start]) == 0
+        with xr.open_dataset(out) as g:
+            values = g["tas"].values  # (sample, time, lat, lon)
+            assert str(g["time"].values[0])[:10] == start
+        assert np.isnan(values[..., 1:3, 2:4]).all()  # the mask is written back as NaN
+        open_cells = values[..., 0, :]
+        assert np.isfinite(open_cells).all()
+        # The monthly climatology is added back: July windows are ~10 K warmer than January.
+        assert abs(np.mean(open_cells) - (290 if warm else 280)) < 4
