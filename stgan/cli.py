@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", required=True, help="NetCDF file to write")
     gen.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
     gen.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    gen.add_argument("--length", type=int, default=None,
+                     help="time steps per sample (default: the training window's)")
     gen.add_argument("--start-time", default=None,
                      help="date of the first step (YYYY-MM-DD); required for models of monthly anomalies")
 
@@ -168,7 +170,7 @@ def _run(argv: list[str]):
         from stgan.sampling import generate
 
         generate(args.checkpoint, args.output, num_samples=args.num_samples, seed=args.seed,
-                 batch_size=args.batch_size, start_time=args.start_time)
+                 batch_size=args.batch_size, start_time=args.start_time, length=args.length)
         return Path(args.output)
     if args.command == "evaluate":
         from stgan.evaluation import evaluate

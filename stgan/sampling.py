@@ -67,15 +67,20 @@ def _times(info: dict[str, Any], length: int, start_time: str | None) -> tuple[n
 @torch.no_grad()
 def generate_array(
     module: GANModule, num_samples: int, *, seed: int = 0, batch_size: int = 32,
-    months: np.ndarray | None = None,
+    months: np.ndarray | None = None, window: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
-    """``num_samples`` windows in physical units, float32 (N, C, T, H, W), NaN on the mask."""
+    """``num_samples`` windows in physical units, float32 (N, C, T, H, W), NaN on the mask.
+
+    ``window`` defaults to the training window; a longer T asks the generator for a longer
+    sequence (see :func:`check_length`).
+    """
     rng = torch.Generator().manual_seed(seed)
     transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
+    window = window or module.window
     chunks = []
     for start in range(0, num_samples, batch_size):
         n = min(batch_size, num_samples - start)
-        z = module(module.sample_latent(n, generator=rng)).float().cpu()
+        z = module(module.sample_latent(n, window=window, generator=rng), window).float().cpu()
         chunks.append(inverse_all(transforms, z, months, channel_dim=1).numpy())
     samples = np.concatenate(chunks)
     _, _, _, h, w = samples.shape
@@ -107,9 +112,28 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
+def check_length(module: GANModule, length: int) -> str | None:
+    """Refuse a length the generator cannot make; return a caveat worth printing, if any.
+
+    A generator may declare ``max_length`` (the longest window it can make, None: any) and
+    ``length_note`` (what a window longer than the training one means for it).
+    """
+    if length < 1:
+        raise StganError(f"--length must be at least 1, got {length}")
+    g = module.generator
+    name = module.hparams.generator
+    limit = getattr(g, "max_length", None)
+    if limit is not None and length > limit:
+        raise StganError(f"generator {name!r} makes windows of at most {limit} steps: "
+                         f"{getattr(g, 'length_note', '')}".rstrip(": "))
+    if length > module.window[0]:
+        return getattr(g, "length_note", None)
+    return None
+
+
 def generate(
     checkpoint: str | os.PathLike, output: str | os.PathLike, *, num_samples: int, seed: int = 0,
-    batch_size: int = 32, start_time: str | None = None,
+    batch_size: int = 32, start_time: str | None = None, length: int | None = None,
 ) -> xr.Dataset:
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
@@ -120,9 +144,16 @@ def generate(
         raise StganError(f"--num-samples must be at least 1, got {num_samples}")
     ckpt = load_checkpoint(checkpoint)
     module = load_module(ckpt)
-    times = _times(module.data_info, module.window[0], start_time)
+    t, h, w = module.window
+    if length is not None:
+        note = check_length(module, length)
+        if note:
+            print(f"note: {note}")
+        t = length
+    times = _times(module.data_info, t, start_time)
     months = xr.DataArray(times[0], dims="t").dt.month.values if start_time else None
-    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, months=months)
+    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, months=months,
+                             window=(t, h, w))
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
     write_netcdf(ds, output)
     return ds
