@@ -16,6 +16,13 @@ rapsd_lsd_db       log-spectral distance between the mean RAPSD of real     dB
 acf_rmse           RMSE over lags 1..max_lag of the temporal ACF (per       unitless
                    grid point, averaged over points and windows)
 w1                 Wasserstein-1 distance of the pooled values              the variable's
+ks                 Kolmogorov–Smirnov statistic of the pooled values        unitless
+q01 … q99.9        generated − real quantile (1, 50, 99, 99.9 %), signed    the variable's
+spectral_slope_*   log-log RAPSD slope over bins 2 … n−2 (real, generated)  unitless
+integral_*         Σ ACF up to its first zero crossing (real, generated)    time steps
+efolding_*         lag where the ACF falls below 1/e (real, generated)      time steps
+diversity_ratio    mean pairwise distance generated ÷ real; ≈1 is as        unitless
+                   diverse as the data, ≈0 is mode collapse
 =================  ======================================================  ==================
 
 plus the curves behind them (``rapsd_freq``, ``rapsd_real``, ``rapsd_generated``,
@@ -37,11 +44,29 @@ from stgan.errors import StganError
 from stgan.io.atomic import write_text
 from stgan.io.netcdf import dimension_roles, open_dataset
 from stgan.io.source import GridSource
-from stgan.metrics import acf_rmse, log_spectral_distance, mean_rapsd, temporal_acf, wasserstein1
+from stgan.metrics import (
+    acf_rmse,
+    efolding_time,
+    integral_timescale,
+    ks_statistic,
+    log_spectral_distance,
+    mean_rapsd,
+    pairwise_distance_ratio,
+    quantile_errors,
+    spectral_slope,
+    temporal_acf,
+    wasserstein1,
+)
 from stgan.report.figures import plot_rapsd
 
 SCHEMA = "stgan-metrics/1"
-UNITS = {"rapsd_lsd_db": "dB", "acf_rmse": "1", "w1": "units of the variable"}
+UNITS = {"rapsd_lsd_db": "dB", "acf_rmse": "1", "w1": "units of the variable", "ks": "1",
+         "q01": "units of the variable", "q50": "units of the variable",
+         "q99": "units of the variable", "q99.9": "units of the variable",
+         "spectral_slope_real": "1", "spectral_slope_generated": "1",
+         "integral_real": "time steps", "integral_generated": "time steps",
+         "efolding_real": "time steps", "efolding_generated": "time steps",
+         "diversity_ratio": "1"}
 
 
 def _generated_array(ds: xr.Dataset, name: str) -> np.ndarray:
@@ -70,6 +95,10 @@ def real_windows(values: np.ndarray, window: tuple[int, int, int]) -> np.ndarray
     return windows[complete]
 
 
+def _none_if_nan(value: float) -> float | None:
+    return None if np.isnan(value) else value  # JSON has no NaN
+
+
 def compare(real: np.ndarray, generated: np.ndarray, *, max_lag: int) -> dict[str, Any]:
     """Metrics of generated (N, T, H, W) against real (M, T, H, W) windows of one variable."""
     p_real, freq = mean_rapsd(_fill_frames(real))
@@ -77,10 +106,20 @@ def compare(real: np.ndarray, generated: np.ndarray, *, max_lag: int) -> dict[st
     nlags = min(max_lag, real.shape[1] - 1)
     acf_real = np.nanmean(temporal_acf(real, nlags), axis=0)
     acf_gen = np.nanmean(temporal_acf(generated, nlags), axis=0)
+    can_fit_slope = p_real.size >= 5
     return {
         "rapsd_lsd_db": float(log_spectral_distance(p_real[1:], p_gen[1:])),
         "acf_rmse": float(acf_rmse(acf_real, acf_gen)),
         "w1": float(wasserstein1(real, generated)),
+        "ks": ks_statistic(real, generated),
+        **quantile_errors(real, generated),
+        "spectral_slope_real": spectral_slope(p_real, freq) if can_fit_slope else None,
+        "spectral_slope_generated": spectral_slope(p_gen, freq) if can_fit_slope else None,
+        "integral_real": integral_timescale(acf_real),
+        "integral_generated": integral_timescale(acf_gen),
+        "efolding_real": _none_if_nan(efolding_time(acf_real)),
+        "efolding_generated": _none_if_nan(efolding_time(acf_gen)),
+        "diversity_ratio": pairwise_distance_ratio(generated, real) if len(generated) > 1 else None,
         "rapsd_freq": freq.tolist(),
         "rapsd_real": p_real.tolist(),
         "rapsd_generated": p_gen.tolist(),
@@ -98,13 +137,17 @@ def _markdown(result: dict[str, Any], figures: dict[str, str]) -> str:
         f"- generated: `{result['generated']}` — {result['n_generated']} samples",
         f"- window: {t} time steps × {h} × {w} grid points",
         "",
-        "| variable | log-spectral distance (dB) | ACF RMSE | W1 |",
-        "|---|---|---|---|",
+        "| variable | log-spectral distance (dB) | ACF RMSE | W1 | KS | 99.9 % quantile error | diversity ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, m in result["variables"].items():
+        diversity = "–" if m["diversity_ratio"] is None else f"{m['diversity_ratio']:.3f}"
         lines.append(f"| {name} | {m['rapsd_lsd_db']:.3f} | {m['acf_rmse']:.4f} | "
-                     f"{m['w1']:.4g} {m['units']} |")
-    lines += ["", "Lower is better for every column. Definitions: `stgan/evaluation.py`.", ""]
+                     f"{m['w1']:.4g} {m['units']} | {m['ks']:.3f} | {m['q99.9']:+.4g} {m['units']} | "
+                     f"{diversity} |")
+    lines += ["", "Lower is better for the distances; the quantile error is signed (negative: "
+              "extremes too weak); a diversity ratio near 1 matches the data's, near 0 is mode "
+              "collapse. Definitions: `stgan/evaluation.py`.", ""]
     for name, png in figures.items():
         lines += [f"## {name}: radially averaged power spectrum", "", f"![RAPSD of {name}]({png})", ""]
     return "\n".join(lines)

@@ -4,12 +4,23 @@ Arrays are numpy arrays or torch tensors shaped ``(..., T, H, W)`` or ``(..., H,
 results come back in the kind of the input.
 """
 
-from stgan.metrics.distribution import wasserstein1
-from stgan.metrics.spectral import log_spectral_distance, mean_rapsd, rapsd
-from stgan.metrics.temporal import acf_rmse, temporal_acf
+from stgan.metrics.distribution import (
+    ks_statistic,
+    pairwise_distance_ratio,
+    quantile_errors,
+    wasserstein1,
+)
+from stgan.metrics.spectral import log_spectral_distance, mean_rapsd, rapsd, spectral_slope
+from stgan.metrics.temporal import acf_rmse, efolding_time, integral_timescale, temporal_acf
 
 __all__ = [
     "acf_rmse",
+    "efolding_time",
+    "integral_timescale",
+    "ks_statistic",
+    "pairwise_distance_ratio",
+    "quantile_errors",
+    "spectral_slope",
     "log_spectral_distance",
     "mean_rapsd",
     "rapsd",

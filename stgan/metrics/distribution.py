@@ -48,3 +48,58 @@ def wasserstein1(a: Array, b: Array) -> float:
     cdf_a = np.searchsorted(a_sorted, merged[:-1], side="right") / a_sorted.size
     cdf_b = np.searchsorted(b_sorted, merged[:-1], side="right") / b_sorted.size
     return float(np.sum(np.abs(cdf_a - cdf_b) * np.diff(merged)))
+
+
+def ks_statistic(a: Array, b: Array) -> float:
+    """Two-sample Kolmogorov–Smirnov statistic ``max_v |F_a(v) − F_b(v)|`` of the pooled values.
+
+    Equals ``scipy.stats.ks_2samp(a.ravel(), b.ravel()).statistic`` (NaNs dropped). Unitless,
+    in [0, 1].
+    """
+    a_sorted = _pooled_sorted(a, "a")
+    b_sorted = _pooled_sorted(b, "b")
+    merged = np.concatenate([a_sorted, b_sorted])
+    cdf_a = np.searchsorted(a_sorted, merged, side="right") / a_sorted.size
+    cdf_b = np.searchsorted(b_sorted, merged, side="right") / b_sorted.size
+    return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+QUANTILES = (0.01, 0.5, 0.99, 0.999)
+
+
+def quantile_errors(real: Array, generated: Array, q: tuple[float, ...] = QUANTILES) -> dict[str, float]:
+    """``generated`` minus ``real`` quantiles of the pooled values, keyed ``q01``, ``q50``, ``q99``, ``q99.9``.
+
+    Signed, in the units of the values: a negative ``q99.9`` error means the generator's
+    extremes are too weak. Linear interpolation between order statistics (numpy's default).
+    """
+    r = _pooled_sorted(real, "real")
+    g = _pooled_sorted(generated, "generated")
+    return {_quantile_key(p): float(np.quantile(g, p) - np.quantile(r, p)) for p in q}
+
+
+def _quantile_key(p: float) -> str:
+    """0.01 → 'q01', 0.5 → 'q50', 0.999 → 'q99.9'."""
+    percent = f"{100 * p:g}"
+    return "q" + (percent.zfill(2) if "." not in percent else percent)
+
+
+def pairwise_distance_ratio(generated: Array, real: Array) -> float:
+    """Mean pairwise RMS distance among generated samples ÷ the same among real samples.
+
+    Samples are the first axis (each flattened, NaNs set to 0 in both sets alike). About 1 for
+    a generator as diverse as the data; near 0 for mode collapse (all samples alike).
+    """
+
+    def mean_pairwise(x: np.ndarray) -> float:
+        flat = np.nan_to_num(_as_float64_numpy(x).reshape(len(x), -1))
+        # Distances do not change under a shift; centring avoids cancellation in |a|²+|b|²−2a·b.
+        flat = flat - flat.mean(axis=0)
+        if len(flat) < 2:
+            raise StganError("the diversity ratio needs at least two samples in each set")
+        sq = (flat**2).sum(1)
+        d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0) / flat.shape[1]
+        iu = np.triu_indices(len(flat), 1)
+        return float(np.sqrt(d2[iu]).mean())
+
+    return mean_pairwise(generated) / mean_pairwise(real)

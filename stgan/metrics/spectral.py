@@ -253,3 +253,18 @@ def log_spectral_distance(p_real: Array, p_gen: Array) -> float | np.ndarray:
     db_diff = 10.0 * (np.log10(real) - np.log10(gen))
     distance = np.sqrt(np.mean(db_diff**2, axis=-1))
     return float(distance) if distance.ndim == 0 else distance
+
+
+def spectral_slope(spectrum: Array, freq: Array, *, k_min: int = 2, k_max: int | None = None) -> float:
+    """Least-squares slope of ``log10 P`` against ``log10 k`` over bins ``k_min … k_max``.
+
+    Bins are ring indices of :func:`rapsd` (k_max defaults to the last bin − 1, leaving out
+    the corner-truncated last ring); a field with power ∝ k^-s has slope −s.
+    """
+    p = _as_float64_numpy(spectrum).ravel()
+    f = _as_float64_numpy(freq).ravel()
+    k_max = p.size - 2 if k_max is None else k_max
+    if not 1 <= k_min < k_max < p.size:
+        raise StganError(f"spectral slope needs 1 <= k_min < k_max < {p.size}, got {k_min}, {k_max}")
+    sel = slice(k_min, k_max + 1)
+    return float(np.polyfit(np.log10(f[sel]), np.log10(p[sel]), 1)[0])

@@ -108,3 +108,28 @@ def acf_rmse(acf_real: Array, acf_gen: Array) -> float | np.ndarray:
         )
     rmse = np.sqrt(np.mean((real[..., 1:] - gen[..., 1:]) ** 2, axis=-1))
     return float(rmse) if rmse.ndim == 0 else rmse
+
+
+def integral_timescale(acf: Array) -> float:
+    """``Σ_{k=0}^{K} ρ_k`` up to (not including) the first lag where the ACF drops to ≤ 0.
+
+    In time steps. For an AR(1) process with coefficient φ and a long enough ACF this tends to
+    ``1 / (1 − φ)`` (the one-sided sum); a truncated ACF gives a lower bound.
+    """
+    rho = _as_float64_numpy(acf).ravel()
+    nonpositive = np.flatnonzero(rho <= 0)
+    stop = nonpositive[0] if nonpositive.size else rho.size
+    return float(rho[:stop].sum())
+
+
+def efolding_time(acf: Array) -> float:
+    """First lag where the ACF falls below 1/e, linearly interpolated; NaN if it never does.
+
+    In time steps. For AR(1), ``ρ_k = φ^k`` gives ``−1 / ln φ``.
+    """
+    rho = _as_float64_numpy(acf).ravel()
+    below = np.flatnonzero(rho < 1 / math.e)
+    if not below.size or below[0] == 0:
+        return float("nan")
+    k = below[0]
+    return float(k - 1 + (rho[k - 1] - 1 / math.e) / (rho[k - 1] - rho[k]))

@@ -1,0 +1,76 @@
+"""More metrics: against scipy, against closed forms, and moving the right way when degraded."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage, stats
+
+from stgan.data.synthetic import make_grf
+from stgan.evaluation import compare
+from stgan.metrics import (
+    efolding_time,
+    integral_timescale,
+    ks_statistic,
+    mean_rapsd,
+    pairwise_distance_ratio,
+    quantile_errors,
+    spectral_slope,
+)
+
+
+def test_ks_matches_scipy_on_unequal_samples():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(40, 7)), rng.normal(0.3, 1.2, size=513)
+    # Reference: scipy.stats.ks_2samp, the two-sided statistic.
+    assert ks_statistic(a, b) == pytest.approx(stats.ks_2samp(a.ravel(), b).statistic, abs=1e-12)
+
+
+def test_quantile_errors_are_signed_differences_of_numpy_quantiles():
+    rng = np.random.default_rng(1)
+    real, gen = rng.gamma(2.0, size=20000), rng.gamma(2.0, size=20000) * 0.9
+    errors = quantile_errors(real, gen)
+    assert list(errors) == ["q01", "q50", "q99", "q99.9"]
+    assert errors["q99.9"] == pytest.approx(np.quantile(gen, 0.999) - np.quantile(real, 0.999))
+    assert errors["q99"] < 0  # a generator 10% too weak has too weak extremes
+
+
+def test_timescales_of_an_exact_ar1_acf():
+    phi = 0.8
+    acf = phi ** np.arange(200)
+    assert integral_timescale(acf) == pytest.approx(1 / (1 - phi), rel=1e-12)  # Σ φ^k
+    # e-folding: φ^k = 1/e at k = −1/ln φ = 4.48; linear interpolation between lags 4 and 5.
+    k = 4 + (phi**4 - 1 / math.e) / (phi**4 - phi**5)
+    assert efolding_time(acf) == pytest.approx(k, rel=1e-12)
+    assert abs(efolding_time(acf) - (-1 / math.log(phi))) < 0.05
+
+
+def test_spectral_slope_of_a_grf():
+    field = make_grf(time=64, height=64, width=64, slope=3.0, seed=0)["field"].values
+    p, f = mean_rapsd(field - field.mean())
+    assert spectral_slope(p, f) == pytest.approx(-3.0, abs=0.15)
+
+
+def _windows(seed: int, n: int = 24):
+    x = make_grf(time=n * 8, height=32, width=32, phi=0.8, seed=seed)["field"].values
+    return x.reshape(n, 8, 32, 32).astype(np.float64)
+
+
+def test_headline_metrics_move_the_right_way_when_data_are_degraded():
+    real, gen = _windows(0), _windows(1)
+    base = compare(real, gen, max_lag=7)
+    # Smoothed in space → power lost at small scales → larger log-spectral distance.
+    smooth = ndimage.gaussian_filter(gen, sigma=(0, 0, 1.5, 1.5))
+    assert compare(real, smooth, max_lag=7)["rapsd_lsd_db"] > base["rapsd_lsd_db"] + 3
+    # Time-shuffled inside each window → temporal correlation destroyed → larger ACF error.
+    rng = np.random.default_rng(2)
+    shuffled = np.stack([w[rng.permutation(8)] for w in gen])
+    shuffled_error = compare(real, shuffled, max_lag=7)["acf_rmse"]
+    assert shuffled_error > base["acf_rmse"] + 0.1 and shuffled_error > 10 * base["acf_rmse"]
+    # One sample repeated → no diversity.
+    assert pairwise_distance_ratio(gen, real) == pytest.approx(1.0, abs=0.1)
+    assert pairwise_distance_ratio(np.repeat(gen[:1], len(gen), axis=0), real) < 1e-6
+    # Independent data of the same process are close on every metric.
+    assert base["rapsd_lsd_db"] < 1.0 and base["acf_rmse"] < 0.05 and base["w1"] < 0.5
