@@ -153,10 +153,11 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"[4/5] {args.num_samples} generated windows -> {generated}")
     report = _run(["evaluate", "--real", str(heldout), "--generated", str(generated),
                    "--output-dir", str(out / "evaluation")])
-    print(f"[5/5] evaluation -> {report['metrics_path']} and {report['report_path']}")
+    print(f"[5/5] evaluation -> {report['metrics_path']}, {report['report_path']} and {report['html_path']}")
     for name, m in report["metrics"]["variables"].items():
         print(f"      {name}: log-spectral distance {m['rapsd_lsd_db']:.2f} dB, "
-              f"ACF RMSE {m['acf_rmse']:.3f}, W1 {m['w1']:.3f} {m['units']}")
+              f"ACF RMSE {m['acf_rmse']:.3f}, W1 {m['w1']:.3f} {m['units']}, "
+              f"diversity ratio {m['diversity_ratio']:.2f}")
 
 
 def _run(argv: list[str]):
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     elif argv[0] == "inspect":
         print(result)
     elif argv[0] == "evaluate":
-        print(f"wrote {result['metrics_path']} and {result['report_path']}")
+        print(f"wrote {result['metrics_path']}, {result['report_path']} and {result['html_path']}")
     return 0
 
 

@@ -57,7 +57,8 @@ from stgan.metrics import (
     temporal_acf,
     wasserstein1,
 )
-from stgan.report.figures import plot_rapsd
+from stgan.report.figures import plot_acf, plot_frames, plot_histogram, plot_rapsd, plot_timeseries
+from stgan.report.html import render
 
 SCHEMA = "stgan-metrics/1"
 UNITS = {"rapsd_lsd_db": "dB", "acf_rmse": "1", "w1": "units of the variable", "ks": "1",
@@ -148,8 +149,8 @@ def _markdown(result: dict[str, Any], figures: dict[str, str]) -> str:
     lines += ["", "Lower is better for the distances; the quantile error is signed (negative: "
               "extremes too weak); a diversity ratio near 1 matches the data's, near 0 is mode "
               "collapse. Definitions: `stgan/evaluation.py`.", ""]
-    for name, png in figures.items():
-        lines += [f"## {name}: radially averaged power spectrum", "", f"![RAPSD of {name}]({png})", ""]
+    for name, pngs in figures.items():
+        lines += [f"## {name}", ""] + [f"![{p.stem}]({p.name})" for p in pngs] + [""]
     return "\n".join(lines)
 
 
@@ -157,7 +158,8 @@ def evaluate(
     real_path: str | os.PathLike, generated_path: str | os.PathLike, output_dir: str | os.PathLike,
     *, variables: list[str] | None = None, max_lag: int = 10,
 ) -> dict[str, Any]:
-    """Compare a generated file with real data; write metrics.json, report.md and PNG plots."""
+    """Compare a generated file with real data; write metrics.json, report.md, report.html
+    (self-contained) and PNG plots."""
     if max_lag < 1:
         raise StganError(f"--max-lag must be at least 1, got {max_lag}")
     gen_ds = open_dataset(generated_path)
@@ -189,12 +191,24 @@ def evaluate(
         metrics = {"units": str(real.var_attrs[name].get("units", "1")),
                    **compare(windows, gen, max_lag=max_lag)}
         result["variables"][name] = metrics
-        png = f"rapsd_{name}.png"
-        plot_rapsd(np.asarray(metrics["rapsd_freq"]), np.asarray(metrics["rapsd_real"]),
-                   np.asarray(metrics["rapsd_generated"]), title=f"{name}: RAPSD", path=out / png)
-        figures[name] = png
+        units = metrics["units"]
+        figures[name] = [
+            plot_rapsd(np.asarray(metrics["rapsd_freq"]), np.asarray(metrics["rapsd_real"]),
+                       np.asarray(metrics["rapsd_generated"]), title=f"{name}: RAPSD",
+                       path=out / f"rapsd_{name}.png"),
+            plot_acf(np.asarray(metrics["acf_real"]), np.asarray(metrics["acf_generated"]),
+                     title=f"{name}: temporal ACF", path=out / f"acf_{name}.png"),
+            plot_histogram(windows, gen, units=units, title=f"{name}: values",
+                           path=out / f"hist_{name}.png"),
+            plot_frames(windows, gen, units=units, title=f"{name}: first frames",
+                        path=out / f"frames_{name}.png"),
+            plot_timeseries(windows, gen, units=units, title=f"{name}: time series at the centre",
+                            path=out / f"series_{name}.png"),
+        ]
         result.update(window=list(window), n_real_windows=len(windows), n_generated=len(gen))
     gen_ds.close()
     metrics_path = write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
     report_path = write_text(out / "report.md", _markdown(result, figures))
-    return {"metrics": result, "metrics_path": metrics_path, "report_path": report_path}
+    html_path = write_text(out / "report.html", render(result, figures))
+    return {"metrics": result, "metrics_path": metrics_path, "report_path": report_path,
+            "html_path": html_path}

@@ -68,8 +68,12 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
     assert {"rapsd_lsd_db", "acf_rmse", "w1"} <= set(field)
     assert all(np.isfinite(field[k]) and field[k] >= 0 for k in ("rapsd_lsd_db", "acf_rmse", "w1"))
     assert metrics["n_real_windows"] == 80 // 4
-    assert (out / "rapsd_field.png").stat().st_size > 1000
-    assert "rapsd_field.png" in (out / "report.md").read_text()
+    for kind in ("rapsd", "acf", "hist", "frames", "series"):
+        assert (out / f"{kind}_field.png").stat().st_size > 1000
+        assert f"{kind}_field.png" in (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 5  # self-contained: every figure inlined
+    assert 0 <= field["ks"] <= 1 and field["diversity_ratio"] >= 0
 
 
 def test_generate_is_deterministic_for_a_seed(tmp_path, grf_file):

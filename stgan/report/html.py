@@ -1,0 +1,44 @@
+"""A self-contained HTML report: the metrics table and every figure inlined as base64 PNG."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+_STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}
+th{background:#eee}img{max-width:100%;margin:4px}.figs{display:flex;flex-wrap:wrap}"""
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def render(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
+    """HTML for an evaluation ``result`` (the metrics.json content) and its figure files."""
+    t, h, w = result["window"]
+    keys = [k for k, v in next(iter(result["variables"].values())).items()
+            if k != "units" and not isinstance(v, list)]
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in ["variable", *keys])
+    rows = []
+    for name, m in result["variables"].items():
+        cells = "".join(
+            f"<td>{'–' if m[k] is None else f'{m[k]:.4g}'}</td>" for k in keys
+        )
+        rows.append(f"<tr><td>{html.escape(name)} ({html.escape(m['units'])})</td>{cells}</tr>")
+    units = ", ".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in result["units"].items())
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>stgan evaluation</title>",
+        f"<style>{_STYLE}</style></head><body><h1>stgan evaluation report</h1>",
+        f"<p>real data: <code>{html.escape(result['real'])}</code> ({result['n_real_windows']} windows); "
+        f"generated: <code>{html.escape(result['generated'])}</code> ({result['n_generated']} samples); "
+        f"window {t} × {h} × {w}</p>",
+        f"<table><tr>{head}</tr>{''.join(rows)}</table><p><small>units: {units}</small></p>",
+    ]
+    for name, paths in figures.items():
+        parts.append(f"<h2>{html.escape(name)}</h2><div class='figs'>{''.join(_img(p) for p in paths)}</div>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
