@@ -52,6 +52,9 @@ def run_fit(args: list[str]) -> StganCLI:
     """Parse ``args`` as ``stgan fit`` arguments and train."""
     # `stgan fit ...` hands its own argv over as `args`, which is what LightningCLI warns about.
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+    # Under manual optimisation ModelCheckpoint warns that it saves the state after the
+    # optimiser step: that is the state the domain metrics judged, so it is the one to keep.
+    warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
     # Lightning's pytree shim warns about a torch deprecation that is not ours to fix.
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
     return StganCLI(
