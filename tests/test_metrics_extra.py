@@ -74,3 +74,43 @@ def test_headline_metrics_move_the_right_way_when_data_are_degraded():
     assert pairwise_distance_ratio(np.repeat(gen[:1], len(gen), axis=0), real) < 1e-6
     # Independent data of the same process are close on every metric.
     assert base["rapsd_lsd_db"] < 1.0 and base["acf_rmse"] < 0.05 and base["w1"] < 0.5
+
+
+@pytest.mark.parametrize(("n", "nperseg"), [(64, 16), (101, 32), (40, 40), (50, 15)])
+def test_temporal_psd_matches_scipy_welch(n, nperseg):
+    from scipy import signal
+
+    from stgan.metrics import temporal_psd
+
+    x = np.random.default_rng(3).normal(size=(2, n, 4, 5))
+    freq, psd = temporal_psd(x, nperseg=nperseg)
+    # Reference: scipy.signal.welch per series (Hann, 50 % overlap, density), then averaged.
+    series = np.moveaxis(x, 1, -1).reshape(-1, n)
+    ref_f, ref = signal.welch(series, nperseg=nperseg, axis=-1)
+    np.testing.assert_allclose(freq, ref_f, rtol=1e-12)
+    np.testing.assert_allclose(psd, ref.mean(axis=0), rtol=1e-10)
+
+
+def test_temporal_psd_of_ar1_follows_the_closed_form():
+    from stgan.metrics import temporal_psd
+
+    phi = 0.7
+    x = make_grf(time=4096, height=8, width=8, phi=phi, seed=0)["field"].values
+    freq, psd = temporal_psd((x - 280.0) / 5.0, nperseg=128)
+    # AR(1) with unit variance: S(f) = (1 − φ²) / |1 − φ e^{−2πif}|², one-sided ×2.
+    exact = 2 * (1 - phi**2) / np.abs(1 - phi * np.exp(-2j * np.pi * freq)) ** 2
+    # Bin 1 is left out: removing each segment's mean also removes power next to f = 0.
+    np.testing.assert_allclose(psd[2:-1], exact[2:-1], rtol=0.15)
+
+
+def test_cross_channel_correlation_error():
+    from stgan.metrics import cross_channel_correlation_error
+
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(50, 1, 8, 6))
+    real = np.concatenate([a, a + 0.5 * rng.normal(size=a.shape)], axis=1)  # corr ≈ 0.894
+    independent = rng.normal(size=real.shape)
+    rho = np.corrcoef(real[:, 0].ravel(), real[:, 1].ravel())[0, 1]
+    rho_ind = np.corrcoef(independent[:, 0].ravel(), independent[:, 1].ravel())[0, 1]
+    assert cross_channel_correlation_error(real, independent) == pytest.approx(abs(rho - rho_ind), rel=1e-9)
+    assert cross_channel_correlation_error(real, real) == 0.0

@@ -103,3 +103,23 @@ def pairwise_distance_ratio(generated: Array, real: Array) -> float:
         return float(np.sqrt(d2[iu]).mean())
 
     return mean_pairwise(generated) / mean_pairwise(real)
+
+
+def cross_channel_correlation_error(real: Array, generated: Array) -> float:
+    """RMS difference of the off-diagonal channel correlation matrices (pooled values).
+
+    ``real`` and ``generated`` are (N, C, ...) with C ≥ 2 variables on one grid; each
+    channel's values are pooled over samples, time and space (NaN cells dropped jointly).
+    Unitless, in [0, 2].
+    """
+
+    def corr(x: Array) -> np.ndarray:
+        values = np.moveaxis(_as_float64_numpy(x), 1, 0).reshape(_as_float64_numpy(x).shape[1], -1)
+        values = values[:, np.isfinite(values).all(axis=0)]
+        return np.corrcoef(values)
+
+    c_real, c_gen = corr(real), corr(generated)
+    if c_real.ndim < 2 or c_real.shape[0] < 2:
+        raise StganError("cross-channel correlation needs at least two variables")
+    off = ~np.eye(c_real.shape[0], dtype=bool)
+    return float(np.sqrt(np.mean((c_real[off] - c_gen[off]) ** 2)))

@@ -133,3 +133,31 @@ def efolding_time(acf: Array) -> float:
         return float("nan")
     k = below[0]
     return float(k - 1 + (rho[k - 1] - 1 / math.e) / (rho[k - 1] - rho[k]))
+
+
+def temporal_psd(x: Array, *, nperseg: int | None = None, dim: int = -3) -> tuple[np.ndarray, np.ndarray]:
+    """Welch power spectral density along time, averaged over grid points and leading axes.
+
+    Hann window, 50 % overlap, segment mean removed, one-sided density with unit sampling
+    rate (frequencies in cycles per time step): the conventions of
+    ``scipy.signal.welch(series, nperseg=nperseg)``, averaged over every series. NaN series
+    are left out. Returns ``(freq, psd)``, both 1-D float64.
+    """
+    t, _, _ = _to_tensor(x, "x")
+    t = torch.movedim(t.to(torch.float64), dim, -1)
+    series = t.reshape(-1, t.shape[-1])
+    series = series[torch.isfinite(series).all(dim=1)]
+    n = series.shape[-1]
+    nperseg = min(nperseg or 256, n)
+    step = nperseg - nperseg // 2  # scipy's default overlap is nperseg // 2
+    if not len(series):
+        raise StganError("temporal_psd: every series holds a missing value")
+    segments = series.unfold(-1, nperseg, step)  # (S, n_seg, nperseg)
+    segments = segments - segments.mean(dim=-1, keepdim=True)
+    window = torch.hann_window(nperseg, periodic=True, dtype=torch.float64)
+    spectra = torch.fft.rfft(segments * window, dim=-1).abs() ** 2 / (window**2).sum()
+    spectra[..., 1:] *= 2  # one-sided: fold the negative frequencies ...
+    if nperseg % 2 == 0:
+        spectra[..., -1] /= 2  # ... except Nyquist, which has no mirror
+    psd = spectra.mean(dim=(0, 1)).numpy()
+    return np.fft.rfftfreq(nperseg), psd
