@@ -1,14 +1,33 @@
-"""Discriminators: (B, C, T, H, W) windows → one score (logit) per sample."""
+"""Discriminators: (B, C, T, H, W) windows → one score (logit) per sample.
+
+==============  ===============================================================================
+key             discriminator
+==============  ===============================================================================
+conv3d          :class:`Conv3dDiscriminator`: strided 3D convolutions, pooled, linear score
+convgru         :class:`stgan.nn.convgru.ConvGRUDiscriminator`: per-frame 2D encoder, ConvGRU
+                over time, pooled, linear score
+spatiotemporal  :class:`SpatiotemporalDiscriminator`: a 2D critic of a few frames plus a 3D
+                critic of the spatially downsampled window, scores summed (DVD-GAN, DGMR)
+==============  ===============================================================================
+
+Every discriminator is built as ``D(channels, **options)`` and called as ``D(x, mask=None)``
+→ (B,). ``mask`` is None or the (B, 1, 1, H, W) validity map (1 = valid cell); a
+discriminator built with ``mask_channel=True`` sees it as one more input channel (so it knows
+where land is), the others ignore it.
+"""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+from einops import rearrange
 from torch import nn
 
-from stgan.nn.layers import conv3d_block
-from stgan.registry import Registry
+from stgan.nn import convgru as _convgru  # noqa: F401  (registers "convgru")
+from stgan.nn.layers import MinibatchStd, append_mask, linear, strided_blocks
+from stgan.nn.registry import DISCRIMINATORS
 
-DISCRIMINATORS = Registry("discriminator")
+__all__ = ["DISCRIMINATORS", "Conv3dDiscriminator", "SpatiotemporalDiscriminator"]
 
 
 @DISCRIMINATORS.register("conv3d")
@@ -31,6 +50,18 @@ class Conv3dDiscriminator(nn.Module):
         How many blocks also halve time.
     max_width : int
         Upper bound on the channels of any block.
+    factorized : bool
+        (2+1)D convolutions: 1×3×3 spatial then 3×1×1 temporal (Tran et al. 2018).
+    periodic_x : bool
+        Wrap in x and replicate in y instead of zero padding, for global grids.
+    spectral_norm : bool
+        Spectrally normalise every convolution and the linear head (Miyato et al. 2018), the
+        usual Lipschitz control of a GAN discriminator.
+    minibatch_std : bool
+        Append the minibatch standard deviation before the last block (Karras et al. 2018),
+        letting D see a collapsed (too uniform) batch of fakes.
+    mask_channel : bool
+        Append the validity mask as an input channel.
     """
 
     def __init__(
@@ -40,18 +71,137 @@ class Conv3dDiscriminator(nn.Module):
         depth: int = 3,
         temporal_downsamples: int = 1,
         max_width: int = 256,
+        factorized: bool = False,
+        periodic_x: bool = False,
+        spectral_norm: bool = False,
+        minibatch_std: bool = False,
+        mask_channel: bool = False,
     ) -> None:
         super().__init__()
-        layers = [conv3d_block(channels, width)]
-        c = width
-        for i in range(depth):
-            c_next = min(2 * c, max_width)
-            stride = (2 if i < temporal_downsamples else 1, 2, 2)
-            layers.append(conv3d_block(c, c_next, stride=stride))
-            c = c_next
+        self.mask_channel = mask_channel
+        layers, c = strided_blocks(
+            channels + int(mask_channel), width, depth, max_width=max_width, dims=3,
+            temporal_downsamples=temporal_downsamples, factorized=factorized,
+            periodic_x=periodic_x, spectral_norm=spectral_norm, minibatch_std=minibatch_std,
+        )
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(c, 1)
+        self.head = linear(c, 1, spectral_norm=spectral_norm)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if self.mask_channel:
+            x = append_mask(x, mask)  # (B, C + 1, T, H, W)
         h = self.features(x)  # (B, C', T', H', W')
         return self.head(h.mean(dim=(2, 3, 4))).squeeze(-1)  # (B,)
+
+
+class FrameDiscriminator(nn.Module):
+    """2D critic of single frames: strided 2D convolutions, pooling, a linear score per frame.
+
+    ``forward`` takes (B, n, C, H, W) and returns the per-frame scores summed over the
+    ``n`` frames, (B,). Minibatch std, when on, is taken over samples with all ``n`` frames
+    of a sample counted as its features.
+    """
+
+    def __init__(self, channels: int, width: int, depth: int, *, max_width: int = 256,
+                 periodic_x: bool = False, spectral_norm: bool = False,
+                 minibatch_std: bool = False) -> None:
+        super().__init__()
+        layers, c = strided_blocks(channels, width, depth, max_width=max_width, dims=2,
+                                   periodic_x=periodic_x, spectral_norm=spectral_norm,
+                                   minibatch_std=minibatch_std)
+        self.features = nn.ModuleList(layers)
+        self.head = linear(c, 1, spectral_norm=spectral_norm)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        b, n = frames.shape[:2]
+        h = rearrange(frames, "b n c h w -> (b n) c h w")
+        for layer in self.features:
+            h = layer(h, frames=n) if isinstance(layer, MinibatchStd) else layer(h)
+        score = self.head(h.mean(dim=(2, 3))).squeeze(-1)  # (B·n,)
+        return rearrange(score, "(b n) -> b n", b=b).sum(dim=1)  # (B,)
+
+
+@DISCRIMINATORS.register("spatiotemporal")
+class SpatiotemporalDiscriminator(nn.Module):
+    """A spatial critic of a few frames plus a temporal critic of a coarsened window.
+
+    The dual discriminator of DVD-GAN (Clark et al. 2019), also used by DGMR (Ravuri et al.
+    2021): the spatial part (:class:`FrameDiscriminator`) scores ``n_frames`` full-resolution
+    frames and sums their scores; the temporal part (:class:`Conv3dDiscriminator`) scores the
+    whole window average-pooled by ``downsample`` in y and x. The two scores are summed.
+    Judging only a few frames keeps the spatial critic cheap for long windows; the pooled cube
+    leaves the temporal critic to judge motion rather than fine detail.
+
+    In training mode each sample gets its own random set of frames, drawn without replacement
+    from torch's global generator; in eval mode the frames are evenly spaced (first and last
+    included), so scores are deterministic. With ``T ≤ n_frames`` every frame is used.
+
+    Parameters
+    ----------
+    channels : int
+        Input channels: one per variable.
+    width : int
+        Channels after the first convolution of each part.
+    depth : int
+        Strided blocks in each part.
+    n_frames : int
+        Frames the spatial part judges; DVD-GAN uses 8 of 12-48, 4 suits 8-step windows.
+    downsample : int
+        Spatial average-pooling factor in front of the temporal part; 2 as in DVD-GAN.
+    spectral_norm, periodic_x, minibatch_std, mask_channel : bool
+        As for :class:`Conv3dDiscriminator`, applied to both parts.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        width: int = 16,
+        depth: int = 3,
+        n_frames: int = 4,
+        downsample: int = 2,
+        spectral_norm: bool = False,
+        periodic_x: bool = False,
+        minibatch_std: bool = False,
+        mask_channel: bool = False,
+    ) -> None:
+        super().__init__()
+        if n_frames < 1 or downsample < 1:
+            raise ValueError("n_frames and downsample must be at least 1")
+        self.n_frames = n_frames
+        self.downsample = downsample
+        self.mask_channel = mask_channel
+        opts = dict(spectral_norm=spectral_norm, periodic_x=periodic_x,
+                    minibatch_std=minibatch_std)
+        self.spatial = FrameDiscriminator(channels + int(mask_channel), width, depth, **opts)
+        self.temporal = Conv3dDiscriminator(channels, width, depth, mask_channel=mask_channel,
+                                            **opts)
+
+    def frame_indices(self, batch: int, length: int, device: torch.device) -> torch.Tensor:
+        """(B, n) sorted indices of the frames the spatial part judges (see class docstring)."""
+        n = min(self.n_frames, length)
+        if self.training:
+            return torch.rand(batch, length).argsort(dim=1)[:, :n].sort(dim=1).values.to(device)
+        even = torch.linspace(0, length - 1, n).round().long()
+        return even.expand(batch, n).to(device)
+
+    def scores(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The spatial and the temporal score, each (B,); ``forward`` returns their sum."""
+        b, _, t, h, w = x.shape
+        full = append_mask(x, mask) if self.mask_channel else x  # (B, C[+1], T, H, W)
+        idx = self.frame_indices(b, t, x.device)  # (B, n)
+        rows = torch.arange(b, device=x.device)[:, None]  # (B, 1), pairs with idx (B, n)
+        frames = rearrange(full, "b c t h w -> b t c h w")[rows, idx]  # (B, n, C[+1], H, W)
+        spatial = self.spatial(frames)  # (B,)
+        # A grid smaller than the factor is pooled whole; ceil_mode keeps a ragged last row and
+        # column (averaged over the cells that exist) instead of dropping them.
+        kernel = (1, min(self.downsample, h), min(self.downsample, w))
+        coarse = F.avg_pool3d(x, kernel, ceil_mode=True)
+        # Pooled, the mask becomes the valid fraction of each coarse cell.
+        coarse_mask = None if mask is None else F.avg_pool3d(mask.to(x.dtype), kernel,
+                                                             ceil_mode=True)
+        return spatial, self.temporal(coarse, coarse_mask)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        spatial, temporal = self.scores(x, mask)
+        return spatial + temporal  # (B,)

@@ -1,4 +1,17 @@
-"""Generators: latent noise → (B, C, T, H, W) windows of standardised fields."""
+"""Generators: latent noise → (B, C, T, H, W) windows of standardised fields.
+
+=======  ====================================================================================
+key      generator
+=======  ====================================================================================
+conv3d   :class:`Conv3dGenerator`: 3D convolutions upsampling a coarse latent grid
+convgru  :class:`stgan.nn.convgru.ConvGRUGenerator`: a ConvGRU state stepped through time, one
+         latent frame per step; streams windows of any length in constant memory
+=======  ====================================================================================
+
+Every generator is built as ``G(channels, **options)`` and has ``latent_shape(window)`` (one
+latent sample, without batch, for a ``(T, H, W)`` window) and ``forward(z, window)`` →
+(B, C, T, H, W).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +20,11 @@ import math
 import torch
 from torch import nn
 
-from stgan.nn.layers import center_crop, conv3d_block
-from stgan.registry import Registry
+from stgan.nn import convgru as _convgru  # noqa: F401  (registers "convgru")
+from stgan.nn.layers import center_crop, conv3d, conv3d_block
+from stgan.nn.registry import GENERATORS
 
-GENERATORS = Registry("generator")
+__all__ = ["GENERATORS", "Conv3dGenerator"]
 
 
 @GENERATORS.register("conv3d")
@@ -35,7 +49,20 @@ class Conv3dGenerator(nn.Module):
         Number of ×2 upsampling blocks in space (``n``).
     temporal_upsamples : int
         How many of those blocks also double time (``m ≤ n``).
+    factorized : bool
+        Replace every 3×3×3 convolution by a 1×3×3 spatial one and a 3×1×1 temporal one,
+        (2+1)D as in Tran et al. (2018): an extra nonlinearity per layer, about the same
+        parameter count.
+    periodic_x : bool
+        Pad by wrapping in x and replicating in y instead of zeros, for global grids. With a
+        window as wide as the latent grid × ``2^n`` the output then rolls with the latent.
+    spectral_norm : bool
+        Spectrally normalise every convolution (Miyato et al. 2018; used on the generator
+        too by SAGAN, Zhang et al. 2019, to curb its gradient scale).
     """
+
+    length_note = ("conv3d makes a longer window from a longer latent grid: steps further apart "
+                   "than its temporal receptive field are independent of each other")
 
     def __init__(
         self,
@@ -44,6 +71,9 @@ class Conv3dGenerator(nn.Module):
         width: int = 32,
         spatial_upsamples: int = 2,
         temporal_upsamples: int = 1,
+        factorized: bool = False,
+        periodic_x: bool = False,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         if not 0 <= temporal_upsamples <= spatial_upsamples:
@@ -52,19 +82,20 @@ class Conv3dGenerator(nn.Module):
         self.spatial_factor = 2**spatial_upsamples
         self.temporal_factor = 2**temporal_upsamples
         widths = [width * 2 ** (spatial_upsamples - i) for i in range(spatial_upsamples + 1)]
-        self.stem = conv3d_block(latent_channels, widths[0])
+        opts = dict(factorized=factorized, periodic_x=periodic_x, spectral_norm=spectral_norm)
+        self.stem = conv3d_block(latent_channels, widths[0], **opts)
         self.blocks = nn.ModuleList()
         for i in range(spatial_upsamples):
             scale = (2 if i < temporal_upsamples else 1, 2, 2)
             self.blocks.append(
                 nn.Sequential(
                     nn.Upsample(scale_factor=scale, mode="nearest"),
-                    conv3d_block(widths[i], widths[i + 1]),
-                    conv3d_block(widths[i + 1], widths[i + 1]),
+                    conv3d_block(widths[i], widths[i + 1], **opts),
+                    conv3d_block(widths[i + 1], widths[i + 1], **opts),
                 )
             )
         # Linear output: the data are standardised, so no squashing nonlinearity.
-        self.head = nn.Conv3d(widths[-1], channels, kernel_size=3, padding=1)
+        self.head = conv3d(widths[-1], channels, **opts)
 
     def latent_shape(self, window: tuple[int, int, int]) -> tuple[int, int, int, int]:
         """Shape of one latent sample (without batch) that generates ``window`` = (T, H, W)."""
