@@ -78,10 +78,15 @@ def generate_array(
     transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
     window = window or module.window
     chunks = []
-    for start in range(0, num_samples, batch_size):
-        n = min(batch_size, num_samples - start)
-        z = module(module.sample_latent(n, window=window, generator=rng), window).float().cpu()
-        chunks.append(inverse_all(transforms, z, months, channel_dim=1).numpy())
+    was_training = module.training
+    module.eval()  # e.g. spectral norm's power iteration must not advance while sampling
+    try:
+        for start in range(0, num_samples, batch_size):
+            n = min(batch_size, num_samples - start)
+            z = module.sample(module.sample_latent(n, window=window, generator=rng), window)
+            chunks.append(inverse_all(transforms, z.float().cpu(), months, channel_dim=1).numpy())
+    finally:
+        module.train(was_training)
     samples = np.concatenate(chunks)
     _, _, _, h, w = samples.shape
     mask = np.asarray(module.data_info["mask"])[:h, :w]  # a smaller window sits at the origin
