@@ -127,3 +127,17 @@ def test_generate_longer_sequences(grf_file, tmp_path, capsys, preset):
     assert main(["generate", "--checkpoint", ckpt, "--num-samples", "2", "--length", "0",
                  "--output", str(tmp_path / "bad.nc")]) == 2
     assert "--length must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("generator", ["conv3d", "convgru"])
+@pytest.mark.parametrize("discriminator", ["conv3d", "convgru", "spatiotemporal"])
+def test_every_generator_discriminator_pair_trains(grf_file, tmp_path, capsys, generator, discriminator):
+    assert main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--data.path", str(grf_file),
+                 "--model.generator", generator, "--model.generator_options", "{width: 4}",
+                 "--model.discriminator", discriminator, "--model.discriminator_options", "{width: 4}",
+                 "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path),
+                 "--data.window_length", "4", "--data.batch_size", "4",
+                 "--metrics.every_n_steps", "0", "--trainer.enable_progress_bar", "false"]) == 0, \
+        capsys.readouterr().err
+    ckpt = torch.load(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["global_step"] == 2 and ckpt["hyper_parameters"]["discriminator"] == discriminator
