@@ -23,6 +23,8 @@ integral_*         Σ ACF up to its first zero crossing (real, generated)    tim
 efolding_*         lag where the ACF falls below 1/e (real, generated)      time steps
 diversity_ratio    mean pairwise distance generated ÷ real; ≈1 is as        unitless
                    diverse as the data, ≈0 is mode collapse
+modes_covered_*    waves data only: modes with enough high-quality windows  count
+high_quality_*     waves data only: share of windows fitting one mode well  unitless
 =================  ======================================================  ==================
 
 plus the curves behind them (``rapsd_freq``, ``rapsd_real``, ``rapsd_generated``,
@@ -67,7 +69,8 @@ UNITS = {"rapsd_lsd_db": "dB", "acf_rmse": "1", "w1": "units of the variable", "
          "spectral_slope_real": "1", "spectral_slope_generated": "1",
          "integral_real": "time steps", "integral_generated": "time steps",
          "efolding_real": "time steps", "efolding_generated": "time steps",
-         "diversity_ratio": "1"}
+         "diversity_ratio": "1", "modes_covered_real": "count", "modes_covered_generated": "count",
+         "high_quality_fraction_real": "1", "high_quality_fraction_generated": "1"}
 
 
 def _generated_array(ds: xr.Dataset, name: str) -> np.ndarray:
@@ -98,6 +101,27 @@ def real_windows(values: np.ndarray, window: tuple[int, int, int]) -> np.ndarray
 
 def _none_if_nan(value: float) -> float | None:
     return None if np.isnan(value) else value  # JSON has no NaN
+
+
+def waves_coverage(attrs: dict[str, Any], real: np.ndarray, generated: np.ndarray) -> dict[str, Any]:
+    """Mode coverage and high-quality fraction of both sets, for data made by ``make-data waves``.
+
+    Recognised by the variable's ``modes``, ``wavelength`` and ``period`` attributes (which
+    generated files inherit); other data give an empty dict.
+    """
+    if not {"modes", "wavelength", "period"} <= set(attrs):
+        return {}
+    from stgan.data.waves import label_windows, mode_coverage
+
+    options = {"modes": int(attrs["modes"]), "wavelength": float(attrs["wavelength"]),
+               "period": float(attrs["period"])}
+    out = {}
+    for label, x in (("real", real), ("generated", generated)):
+        labels, quality = label_windows(np.nan_to_num(x), **options)
+        coverage = mode_coverage(labels, quality, modes=options["modes"])
+        out[f"modes_covered_{label}"] = int(coverage["modes_covered"])
+        out[f"high_quality_fraction_{label}"] = float(coverage["high_quality_fraction"])
+    return out
 
 
 def compare(real: np.ndarray, generated: np.ndarray, *, max_lag: int) -> dict[str, Any]:
@@ -189,7 +213,8 @@ def evaluate(
                 f"window of the generated size {window}; pass a larger real file"
             )
         metrics = {"units": str(real.var_attrs[name].get("units", "1")),
-                   **compare(windows, gen, max_lag=max_lag)}
+                   **compare(windows, gen, max_lag=max_lag),
+                   **waves_coverage(real.var_attrs[name], windows, gen)}
         result["variables"][name] = metrics
         units = metrics["units"]
         figures[name] = [

@@ -114,3 +114,30 @@ def test_cross_channel_correlation_error():
     rho_ind = np.corrcoef(independent[:, 0].ravel(), independent[:, 1].ravel())[0, 1]
     assert cross_channel_correlation_error(real, independent) == pytest.approx(abs(rho - rho_ind), rel=1e-9)
     assert cross_channel_correlation_error(real, real) == 0.0
+
+
+def test_evaluate_reports_waves_mode_coverage(tmp_path):
+    import json
+
+    import xarray as xr
+
+    from stgan.data.waves import make_waves
+    from stgan.evaluation import evaluate
+    from stgan.io.netcdf import write_netcdf
+
+    real = make_waves(time=512, seed=0)
+    write_netcdf(real, tmp_path / "real.nc")
+    # A collapsed "generator": 24 windows cut from the episodes of one mode only.
+    source = make_waves(time=1024, seed=1)
+    modes = source["mode"].values
+    starts = [t for t in range(0, 1024 - 8, 8) if (modes[t : t + 8] == 3).all()][:24]
+    windows = np.stack([source["wave"].values[t : t + 8] for t in starts])
+    gen = xr.Dataset({"wave": (("sample", "time", "y", "x"), windows, dict(real["wave"].attrs))},
+                     coords={"y": real["y"], "x": real["x"]})
+    write_netcdf(gen, tmp_path / "gen.nc")
+    result = evaluate(tmp_path / "real.nc", tmp_path / "gen.nc", tmp_path / "ev")
+    m = json.loads((tmp_path / "ev" / "metrics.json").read_text())["variables"]["wave"]
+    assert m["modes_covered_real"] == 8
+    assert m["modes_covered_generated"] == 1
+    assert m["high_quality_fraction_generated"] > 0.9
+    assert result["metrics"]["variables"]["wave"]["diversity_ratio"] < 1
