@@ -15,6 +15,7 @@ import xarray as xr
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.netcdf import write_netcdf
+from stgan.io.source import calendar_months
 from stgan.training.module import GANModule
 
 
@@ -156,7 +157,7 @@ def generate(
             print(f"note: {note}")
         t = length
     times = _times(module.data_info, t, start_time)
-    months = xr.DataArray(times[0], dims="t").dt.month.values if start_time else None
+    months = calendar_months(times[0]) if start_time else None
     samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, months=months,
                              window=(t, h, w))
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)

@@ -7,7 +7,6 @@ which builds the same data module `stgan fit` does.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import xarray as xr
 
 from stgan.cli import main

@@ -11,7 +11,6 @@ import torch
 
 from stgan.cli import main
 from stgan.data.datamodule import SpaceTimeDataModule
-from stgan.errors import StganError
 from stgan.training.module import GANModule
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

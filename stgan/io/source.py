@@ -59,7 +59,7 @@ def _select(ds: xr.Dataset, da: xr.DataArray, select: dict[str, Any]) -> xr.Data
     return da
 
 
-def _month(times: np.ndarray) -> np.ndarray | None:
+def calendar_months(times: np.ndarray) -> np.ndarray | None:
     """Calendar month (1–12) of each time stamp, or None for a numeric time axis."""
     try:
         return xr.DataArray(times, dims="t").dt.month.values.astype(np.int64)
@@ -120,13 +120,10 @@ class GridSource:
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)])
         self.time = np.concatenate([ds[tdim].values for ds in datasets])
         self._check_time()
-        self.months = _month(self.time)
+        self.months = calendar_months(self.time)
         self.coords = {role: first[self.dims[role]].load() for role in ("y", "x")}
         self.var_attrs = {v: dict(first[v].attrs) for v in self.variables}
         self.global_attrs = dict(first.attrs)
-        for v in self.variables:
-            if not np.issubdtype(first[v].dtype, np.number):
-                raise StganError(f"variable {v!r} has dtype {first[v].dtype}, not a number")
         for ds in datasets:
             ds.close()
         self._handles: list[xr.Dataset] | None = None

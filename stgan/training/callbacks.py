@@ -56,7 +56,7 @@ class DomainMetrics(Callback):
         dm = getattr(trainer, "datamodule", None)
         if not self.every_n_steps or dm is None or not hasattr(dm, "eval_windows"):
             return
-        dm.setup(stage)
+        # Lightning sets the data module up before any callback, so its statistics exist.
         real = dm.eval_windows("val", max_windows=self.max_windows)
         if len(real) == 0:
             rank_zero_info("stgan: no validation windows (val_fraction 0?): domain metrics are off")
