@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--output-dir", required=True, help="folder for metrics.json, report.md, plots")
     ev.add_argument("--variables", nargs="+", default=None, help="variables (default: all shared)")
     ev.add_argument("--max-lag", type=int, default=10, help="largest ACF lag (capped at T-1)")
+    ev.add_argument("--metrics", nargs="+", default=None, metavar="KEY",
+                    help="metric registry keys (default: all): spectrum acf tpsd distribution "
+                         "gridpoint increments diversity prdc memorisation")
+    ev.add_argument("--train", default=None,
+                    help="the training data, for the memorisation test (nearest training neighbours)")
+    ev.add_argument("--wavenumbers", choices=["index", "physical"], default="index",
+                    help="RAPSD rings on non-square grids: pysteps' index rings or true frequencies")
 
     make = sub.add_parser("make-data", help="synthetic datasets with known statistics")
     kinds = make.add_subparsers(dest="dataset", required=True)
@@ -152,7 +159,7 @@ def _demo(args: argparse.Namespace) -> None:
           "--output", str(generated)])
     print(f"[4/5] {args.num_samples} generated windows -> {generated}")
     report = _run(["evaluate", "--real", str(heldout), "--generated", str(generated),
-                   "--output-dir", str(out / "evaluation")])
+                   "--train", str(train), "--output-dir", str(out / "evaluation")])
     print(f"[5/5] evaluation -> {report['metrics_path']}, {report['report_path']} and {report['html_path']}")
     for name, m in report["metrics"]["variables"].items():
         print(f"      {name}: log-spectral distance {m['rapsd_lsd_db']:.2f} dB, "
@@ -177,7 +184,8 @@ def _run(argv: list[str]):
         from stgan.evaluation import evaluate
 
         return evaluate(args.real, args.generated, args.output_dir, variables=args.variables,
-                        max_lag=args.max_lag)
+                        max_lag=args.max_lag, metrics=args.metrics, train_path=args.train,
+                        wavenumbers=args.wavenumbers)
     if args.command == "make-data":
         return _make_data(args)
     if args.command == "inspect":

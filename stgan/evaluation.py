@@ -5,30 +5,41 @@ are processed identically, in physical units. Cells missing at every real step (
 mask) are left out: they are NaN in both sets, filled with each frame's mean for spectra,
 skipped by the ACF and the distributions. Real windows with other missing cells are dropped.
 
-metrics.json schema (``"schema": "stgan-metrics/1"``), per variable:
+metrics.json schema (``"schema": "stgan-metrics/1"``), per variable (the entries of
+:data:`stgan.metrics.registry.METRICS` chosen with ``--metrics``; default all):
 
-=================  ======================================================  ==================
-key                meaning                                                 unit
-=================  ======================================================  ==================
-rapsd_lsd_db       log-spectral distance between the mean RAPSD of real     dB
-                   and generated frames, over wavenumber bins k ≥ 1 (bin
-                   0 is the window mean, not a spatial scale)
-acf_rmse           RMSE over lags 1..max_lag of the temporal ACF (per       unitless
-                   grid point, averaged over points and windows)
-w1                 Wasserstein-1 distance of the pooled values              the variable's
-ks                 Kolmogorov–Smirnov statistic of the pooled values        unitless
-q01 … q99.9        generated − real quantile (1, 50, 99, 99.9 %), signed    the variable's
-spectral_slope_*   log-log RAPSD slope over bins 2 … n−2 (real, generated)  unitless
-integral_*         Σ ACF up to its first zero crossing (real, generated)    time steps
-efolding_*         lag where the ACF falls below 1/e (real, generated)      time steps
-diversity_ratio    mean pairwise distance generated ÷ real; ≈1 is as        unitless
-                   diverse as the data, ≈0 is mode collapse
-modes_covered_*    waves data only: modes with enough high-quality windows  count
-high_quality_*     waves data only: share of windows fitting one mode well  unitless
-=================  ======================================================  ==================
+============  ==========================  =====================================================
+entry         keys                        meaning (unit)
+============  ==========================  =====================================================
+spectrum      rapsd_lsd_db                log-spectral distance of the mean RAPSD over bins
+                                          k ≥ 1 (bin 0 is the window mean) (dB)
+              spectral_slope_*            log-log RAPSD slope over bins 2 … n−2 (unitless)
+acf           acf_rmse                    RMSE over lags 1..max_lag of the temporal ACF per grid
+                                          point, averaged over points and windows (unitless)
+              integral_*, efolding_*      Σ ACF to its first zero crossing; lag where it falls
+                                          below 1/e (time steps)
+tpsd          tpsd_lsd_db                 log-spectral distance of the Welch temporal PSD (dB)
+distribution  w1, ks                      Wasserstein-1 (units of the variable) and KS
+                                          (unitless) of the pooled values
+              q01 … q99.9                 generated − real quantile, signed (units of the variable)
+gridpoint     w1_gridpoint, ks_gridpoint  W1 / KS of each grid point's values, averaged
+increments    w1_gradient, w1_tdiff       W1 of spatial-gradient magnitudes (per grid cell) and
+                                          of temporal differences (per time step)
+diversity     diversity_ratio             mean pairwise distance generated ÷ real; ≈1 as
+                                          diverse as the data, ≈0 mode collapse (unitless)
+prdc          precision, recall,          Naeem et al. (2020) with k = 5 on summary features
+              density, coverage           (unitless; None with ≤ 5 windows)
+memorisation  memorisation_ratio,         nearest-training-neighbour distance of generated ÷
+              copy_fraction, nn_*         held-out windows (only with ``--train``)
+(waves data)  modes_covered_*,            modes with enough high-quality windows (count) and
+              high_quality_fraction_*     share of windows fitting one mode well (unitless)
+============  ==========================  =====================================================
 
 plus the curves behind them (``rapsd_freq``, ``rapsd_real``, ``rapsd_generated``,
-``acf_real``, ``acf_generated``) so that plots can be redrawn without the data.
+``acf_real``, ``acf_generated``, ``tpsd_*``) so that plots can be redrawn without the data.
+Top level: ``area_weighting`` ("cos(lat)" when the real data are on a latitude grid and the
+windows span all its latitudes, else "none"), ``wavenumbers`` (RAPSD ring convention) and,
+with two or more variables, ``cross_channel_correlation_error`` (unitless).
 """
 
 from __future__ import annotations
@@ -41,36 +52,28 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from stgan.data.windows import strided_windows
+from stgan.data.windows import complete_windows
 from stgan.errors import StganError
 from stgan.io.atomic import write_text
 from stgan.io.netcdf import dimension_roles, open_dataset
 from stgan.io.source import GridSource
-from stgan.metrics import (
-    acf_rmse,
-    efolding_time,
-    integral_timescale,
-    ks_statistic,
-    log_spectral_distance,
-    mean_rapsd,
-    pairwise_distance_ratio,
-    quantile_errors,
-    spectral_slope,
-    temporal_acf,
-    wasserstein1,
+from stgan.metrics import cross_channel_correlation_error
+from stgan.metrics.registry import UNITS, compare
+from stgan.metrics.weights import area_weights, is_latitude
+from stgan.report.figures import (
+    plot_acf,
+    plot_frames,
+    plot_histogram,
+    plot_rapsd,
+    plot_timeseries,
+    plot_tpsd,
 )
-from stgan.report.figures import plot_acf, plot_frames, plot_histogram, plot_rapsd, plot_timeseries
 from stgan.report.html import render
 
 SCHEMA = "stgan-metrics/1"
-UNITS = {"rapsd_lsd_db": "dB", "acf_rmse": "1", "w1": "units of the variable", "ks": "1",
-         "q01": "units of the variable", "q50": "units of the variable",
-         "q99": "units of the variable", "q99.9": "units of the variable",
-         "spectral_slope_real": "1", "spectral_slope_generated": "1",
-         "integral_real": "time steps", "integral_generated": "time steps",
-         "efolding_real": "time steps", "efolding_generated": "time steps",
-         "diversity_ratio": "1", "modes_covered_real": "count", "modes_covered_generated": "count",
-         "high_quality_fraction_real": "1", "high_quality_fraction_generated": "1"}
+UNITS = {**UNITS, "modes_covered_real": "count", "modes_covered_generated": "count",
+         "high_quality_fraction_real": "1", "high_quality_fraction_generated": "1",
+         "cross_channel_correlation_error": "1"}
 
 
 def _generated_array(ds: xr.Dataset, name: str) -> np.ndarray:
@@ -82,25 +85,6 @@ def _generated_array(ds: xr.Dataset, name: str) -> np.ndarray:
         )
     roles = dimension_roles(ds, da.isel(sample=0))
     return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
-
-
-def _fill_frames(x: np.ndarray) -> np.ndarray:
-    """NaN cells → the mean of the frame's valid cells (spectra need complete fields)."""
-    means = np.nanmean(x, axis=(-2, -1), keepdims=True)
-    return np.where(np.isnan(x), means, x)
-
-
-def real_windows(values: np.ndarray, window: tuple[int, int, int]) -> np.ndarray:
-    """Complete (N, T, H, W) windows of (T_all, H_all, W_all) real values; static mask as NaN."""
-    static = np.isnan(values).all(axis=0)
-    windows = strided_windows(values, window)
-    tiles = strided_windows(np.broadcast_to(static, values.shape), window)
-    complete = (np.isfinite(windows) | tiles).all(axis=(1, 2, 3))
-    return windows[complete]
-
-
-def _none_if_nan(value: float) -> float | None:
-    return None if np.isnan(value) else value  # JSON has no NaN
 
 
 def waves_coverage(attrs: dict[str, Any], real: np.ndarray, generated: np.ndarray) -> dict[str, Any]:
@@ -124,68 +108,82 @@ def waves_coverage(attrs: dict[str, Any], real: np.ndarray, generated: np.ndarra
     return out
 
 
-def compare(real: np.ndarray, generated: np.ndarray, *, max_lag: int) -> dict[str, Any]:
-    """Metrics of generated (N, T, H, W) against real (M, T, H, W) windows of one variable."""
-    p_real, freq = mean_rapsd(_fill_frames(real))
-    p_gen, _ = mean_rapsd(_fill_frames(generated))
-    nlags = min(max_lag, real.shape[1] - 1)
-    acf_real = np.nanmean(temporal_acf(real, nlags), axis=0)
-    acf_gen = np.nanmean(temporal_acf(generated, nlags), axis=0)
-    can_fit_slope = p_real.size >= 5
-    return {
-        "rapsd_lsd_db": float(log_spectral_distance(p_real[1:], p_gen[1:])),
-        "acf_rmse": float(acf_rmse(acf_real, acf_gen)),
-        "w1": float(wasserstein1(real, generated)),
-        "ks": ks_statistic(real, generated),
-        **quantile_errors(real, generated),
-        "spectral_slope_real": spectral_slope(p_real, freq) if can_fit_slope else None,
-        "spectral_slope_generated": spectral_slope(p_gen, freq) if can_fit_slope else None,
-        "integral_real": integral_timescale(acf_real),
-        "integral_generated": integral_timescale(acf_gen),
-        "efolding_real": _none_if_nan(efolding_time(acf_real)),
-        "efolding_generated": _none_if_nan(efolding_time(acf_gen)),
-        "diversity_ratio": pairwise_distance_ratio(generated, real) if len(generated) > 1 else None,
-        "rapsd_freq": freq.tolist(),
-        "rapsd_real": p_real.tolist(),
-        "rapsd_generated": p_gen.tolist(),
-        "acf_real": acf_real.tolist(),
-        "acf_generated": acf_gen.tolist(),
-    }
+# The markdown table: (heading, key, format); a column shows only when some variable has it.
+_COLUMNS = [
+    ("log-spectral distance (dB)", "rapsd_lsd_db", ".3f"), ("ACF RMSE", "acf_rmse", ".4f"),
+    ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"), ("W1", "w1", ".4g"), ("KS", "ks", ".3f"),
+    ("99.9 % quantile error", "q99.9", "+.4g"), ("W1 per grid point", "w1_gridpoint", ".4g"),
+    ("W1 of gradients", "w1_gradient", ".4g"), ("diversity ratio", "diversity_ratio", ".3f"),
+    ("precision", "precision", ".2f"), ("recall", "recall", ".2f"), ("coverage", "coverage", ".2f"),
+    ("memorisation ratio", "memorisation_ratio", ".2f"),
+]
 
 
-def _markdown(result: dict[str, Any], figures: dict[str, str]) -> str:
+def _cell(m: dict[str, Any], key: str, fmt: str) -> str:
+    value = m.get(key)
+    return "–" if value is None else format(value, fmt)
+
+
+def _markdown(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
     t, h, w = result["window"]
+    columns = [c for c in _COLUMNS if any(c[1] in m for m in result["variables"].values())]
     lines = [
         "# stgan evaluation report",
         "",
         f"- real data: `{result['real']}` — {result['n_real_windows']} windows",
         f"- generated: `{result['generated']}` — {result['n_generated']} samples",
-        f"- window: {t} time steps × {h} × {w} grid points",
+        f"- window: {t} time steps × {h} × {w} grid points; area weighting: "
+        f"{result['area_weighting']}; RAPSD wavenumbers: {result['wavenumbers']}",
         "",
-        "| variable | log-spectral distance (dB) | ACF RMSE | W1 | KS | 99.9 % quantile error | diversity ratio |",
-        "|---|---|---|---|---|---|---|",
+        "| variable | " + " | ".join(c[0] for c in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
     ]
     for name, m in result["variables"].items():
-        diversity = "–" if m["diversity_ratio"] is None else f"{m['diversity_ratio']:.3f}"
-        lines.append(f"| {name} | {m['rapsd_lsd_db']:.3f} | {m['acf_rmse']:.4f} | "
-                     f"{m['w1']:.4g} {m['units']} | {m['ks']:.3f} | {m['q99.9']:+.4g} {m['units']} | "
-                     f"{diversity} |")
+        cells = " | ".join(_cell(m, key, fmt) for _, key, fmt in columns)
+        lines.append(f"| {name} ({m['units']}) | {cells} |")
+    if "cross_channel_correlation_error" in result:
+        lines += ["", f"Cross-channel correlation error: {result['cross_channel_correlation_error']:.4f}"]
     lines += ["", "Lower is better for the distances; the quantile error is signed (negative: "
-              "extremes too weak); a diversity ratio near 1 matches the data's, near 0 is mode "
-              "collapse. Definitions: `stgan/evaluation.py`.", ""]
+              "extremes too weak); a diversity ratio, precision, recall and coverage near 1 match "
+              "the data, a diversity ratio near 0 is mode collapse, a memorisation ratio well "
+              "below 1 means copies of training data. Definitions: `stgan/evaluation.py`.", ""]
     for name, pngs in figures.items():
         lines += [f"## {name}", ""] + [f"![{p.stem}]({p.name})" for p in pngs] + [""]
     return "\n".join(lines)
 
 
+def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | None:
+    """cos(lat) weights when the real grid is latitude-longitude and a window spans all of it."""
+    ydim = real.dims["y"]
+    lat = real.coords["y"]
+    if not is_latitude(lat, ydim) or height != lat.size:
+        return None
+    return area_weights(lat.values, width)
+
+
+def _windows(path: str | os.PathLike, names: list[str], window: tuple[int, ...]) -> dict[str, np.ndarray]:
+    source = GridSource(path, names)
+    values = source.read(0, source.sizes["time"]).astype(np.float64)
+    return {name: complete_windows(values[c], window) for c, name in enumerate(source.variables)}
+
+
 def evaluate(
     real_path: str | os.PathLike, generated_path: str | os.PathLike, output_dir: str | os.PathLike,
-    *, variables: list[str] | None = None, max_lag: int = 10,
+    *, variables: list[str] | None = None, max_lag: int = 10, metrics: list[str] | None = None,
+    train_path: str | os.PathLike | None = None, wavenumbers: str = "index",
 ) -> dict[str, Any]:
     """Compare a generated file with real data; write metrics.json, report.md, report.html
-    (self-contained) and PNG plots."""
+    (self-contained) and PNG plots.
+
+    ``metrics`` picks registry entries (default: all); ``train_path`` (the training data)
+    enables the memorisation test; ``wavenumbers`` is the RAPSD ring convention.
+    """
+    from stgan.metrics.registry import METRICS
+
     if max_lag < 1:
         raise StganError(f"--max-lag must be at least 1, got {max_lag}")
+    for key in metrics or []:
+        METRICS.get(key)  # unknown keys fail before any work, listing the valid ones
     gen_ds = open_dataset(generated_path)
     if variables:
         missing = [v for v in variables if v not in gen_ds.data_vars]
@@ -197,43 +195,64 @@ def evaluate(
     real_values = real.read(0, real.sizes["time"]).astype(np.float64)  # (C, T_all, H, W)
     out = Path(output_dir)
     result: dict[str, Any] = {
-        "schema": SCHEMA, "units": UNITS,
-        "real": str(real_path), "generated": str(generated_path), "variables": {},
+        "schema": SCHEMA, "units": UNITS, "real": str(real_path), "generated": str(generated_path),
+        "train": None if train_path is None else str(train_path), "wavenumbers": wavenumbers,
+        "variables": {},
     }
-    figures = {}
+    figures, all_real, all_gen = {}, [], []
     for c, name in enumerate(names):
         gen = _generated_array(gen_ds, name)
         window = gen.shape[1:]
         if gen.shape[1] < 2:
             raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
-        windows = real_windows(real_values[c], window)
+        windows = complete_windows(real_values[c], window)
         if len(windows) == 0:
             raise StganError(
                 f"the real data of {name!r} (shape {real_values[c].shape}) give no complete "
                 f"window of the generated size {window}; pass a larger real file"
             )
-        metrics = {"units": str(real.var_attrs[name].get("units", "1")),
-                   **compare(windows, gen, max_lag=max_lag),
-                   **waves_coverage(real.var_attrs[name], windows, gen)}
-        result["variables"][name] = metrics
-        units = metrics["units"]
-        figures[name] = [
-            plot_rapsd(np.asarray(metrics["rapsd_freq"]), np.asarray(metrics["rapsd_real"]),
-                       np.asarray(metrics["rapsd_generated"]), title=f"{name}: RAPSD",
-                       path=out / f"rapsd_{name}.png"),
-            plot_acf(np.asarray(metrics["acf_real"]), np.asarray(metrics["acf_generated"]),
-                     title=f"{name}: temporal ACF", path=out / f"acf_{name}.png"),
-            plot_histogram(windows, gen, units=units, title=f"{name}: values",
-                           path=out / f"hist_{name}.png"),
-            plot_frames(windows, gen, units=units, title=f"{name}: first frames",
-                        path=out / f"frames_{name}.png"),
-            plot_timeseries(windows, gen, units=units, title=f"{name}: time series at the centre",
-                            path=out / f"series_{name}.png"),
-        ]
-        result.update(window=list(window), n_real_windows=len(windows), n_generated=len(gen))
+        weights = _area_weights(real, window[1], window[2])
+        train = None if train_path is None else _windows(train_path, [name], window)[name]
+        metrics_c = {"units": str(real.var_attrs[name].get("units", "1")),
+                     **compare(windows, gen, metrics=metrics, max_lag=max_lag, weights=weights,
+                               wavenumbers=wavenumbers, train=train),
+                     **waves_coverage(real.var_attrs[name], windows, gen)}
+        result["variables"][name] = metrics_c
+        result.update(window=list(window), n_real_windows=len(windows), n_generated=len(gen),
+                      area_weighting="cos(lat)" if weights is not None else "none")
+        figures[name] = _figures(name, metrics_c, windows, gen, out)
+        all_real.append(windows)
+        all_gen.append(gen)
     gen_ds.close()
+    if len(names) > 1:
+        n_real = min(len(w) for w in all_real)
+        result["cross_channel_correlation_error"] = cross_channel_correlation_error(
+            np.stack([w[:n_real] for w in all_real], axis=1), np.stack(all_gen, axis=1))
     metrics_path = write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
     report_path = write_text(out / "report.md", _markdown(result, figures))
     html_path = write_text(out / "report.html", render(result, figures))
     return {"metrics": result, "metrics_path": metrics_path, "report_path": report_path,
             "html_path": html_path}
+
+
+def _figures(name: str, m: dict[str, Any], real: np.ndarray, gen: np.ndarray, out: Path) -> list[Path]:
+    """The report's PNGs for one variable: those whose metrics were computed, then the data's."""
+    units, figs = m["units"], []
+    if "rapsd_real" in m:
+        figs.append(plot_rapsd(np.asarray(m["rapsd_freq"]), np.asarray(m["rapsd_real"]),
+                               np.asarray(m["rapsd_generated"]), title=f"{name}: RAPSD",
+                               path=out / f"rapsd_{name}.png"))
+    if "acf_real" in m:
+        figs.append(plot_acf(np.asarray(m["acf_real"]), np.asarray(m["acf_generated"]),
+                             title=f"{name}: temporal ACF", path=out / f"acf_{name}.png"))
+    if "tpsd_real" in m:
+        figs.append(plot_tpsd(np.asarray(m["tpsd_freq"]), np.asarray(m["tpsd_real"]),
+                              np.asarray(m["tpsd_generated"]), title=f"{name}: temporal PSD (Welch)",
+                              path=out / f"tpsd_{name}.png"))
+    figs += [
+        plot_histogram(real, gen, units=units, title=f"{name}: values", path=out / f"hist_{name}.png"),
+        plot_frames(real, gen, units=units, title=f"{name}: first frames", path=out / f"frames_{name}.png"),
+        plot_timeseries(real, gen, units=units, title=f"{name}: time series at the centre",
+                        path=out / f"series_{name}.png"),
+    ]
+    return figs

@@ -68,11 +68,11 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
     assert {"rapsd_lsd_db", "acf_rmse", "w1"} <= set(field)
     assert all(np.isfinite(field[k]) and field[k] >= 0 for k in ("rapsd_lsd_db", "acf_rmse", "w1"))
     assert metrics["n_real_windows"] == 80 // 4
-    for kind in ("rapsd", "acf", "hist", "frames", "series"):
+    for kind in ("rapsd", "acf", "tpsd", "hist", "frames", "series"):
         assert (out / f"{kind}_field.png").stat().st_size > 1000
         assert f"{kind}_field.png" in (out / "report.md").read_text()
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 5  # self-contained: every figure inlined
+    assert page.count("data:image/png;base64,") == 6  # self-contained: every figure inlined
     assert 0 <= field["ks"] <= 1 and field["diversity_ratio"] >= 0
 
 

@@ -75,3 +75,16 @@ def strided_windows(data: np.ndarray, window: tuple[int, int, int]) -> np.ndarra
     if not out:
         return np.empty((0, *data.shape[:-3], t, h, w), dtype=data.dtype)
     return np.stack(out)
+
+
+def complete_windows(values: np.ndarray, window: tuple[int, int, int]) -> np.ndarray:
+    """The complete (N, T, H, W) windows of (T_all, H_all, W_all) values, tiled as :func:`strided_windows`.
+
+    Cells missing at every step (a static mask) stay NaN; windows with any other missing
+    value are dropped.
+    """
+    static = np.isnan(values).all(axis=0)
+    windows = strided_windows(values, window)
+    tiles = strided_windows(np.broadcast_to(static, values.shape), window)
+    complete = (np.isfinite(windows) | tiles).all(axis=(1, 2, 3))
+    return windows[complete]

@@ -1,35 +1,59 @@
-"""Distances between the value distributions of two samples."""
+"""Distances between the value distributions of two samples: pooled, per grid point, and of
+spatial gradients and temporal differences.
+
+Weights (optional everywhere) are per-value weights broadcast to the array's shape, e.g. the
+cos-latitude area weights of :func:`stgan.metrics.weights.area_weights` shaped (H, W): a
+value then counts in proportion to the area of its cell.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from stgan.errors import StganError
 from stgan.metrics.spectral import Array, _as_float64_numpy
 
 
-def _pooled_sorted(x: Array, name: str) -> np.ndarray:
-    values = _as_float64_numpy(x).ravel()
-    values = values[~np.isnan(values)]
+def _pooled_sorted(x: Array, name: str, weights: Array | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted finite values of ``x`` and their cumulative weight fractions (0 first, 1 last)."""
+    values = _as_float64_numpy(x)
+    w = np.ones_like(values) if weights is None else np.broadcast_to(_as_float64_numpy(weights), values.shape)
+    values, w = values.ravel(), w.ravel()
+    keep = ~np.isnan(values)
+    values, w = values[keep], w[keep]
     if values.size == 0:
         raise StganError(f"{name} has no values left after dropping NaNs")
     if np.isinf(values).any():
-        raise StganError(f"{name} contains inf; the Wasserstein distance would be undefined")
-    return np.sort(values)
+        raise StganError(f"{name} contains inf; its distribution distances would be undefined")
+    if (w < 0).any() or not w.sum() > 0:
+        raise StganError(f"weights of {name} must be non-negative with a positive sum")
+    order = np.argsort(values, kind="stable")
+    cumulative = np.concatenate([[0.0], np.cumsum(w[order])])
+    return values[order], cumulative / cumulative[-1]
 
 
-def wasserstein1(a: Array, b: Array) -> float:
+def _cdf(sorted_values: np.ndarray, cumulative: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Empirical (weighted) CDF ``P(X <= at)``."""
+    return cumulative[np.searchsorted(sorted_values, at, side="right")]
+
+
+def wasserstein1(a: Array, b: Array, *, a_weights: Array | None = None,
+                 b_weights: Array | None = None) -> float:
     """1-D Wasserstein-1 (earth mover's) distance between the pooled values of ``a`` and ``b``.
 
-    ``W1 = integral |F_a(v) - F_b(v)| dv`` with ``F_a``, ``F_b`` the empirical CDFs of all
-    values of each array (any shapes, flattened; NaNs dropped). The two samples may have
-    different sizes: the integral runs exactly over the merged, sorted values, between which
-    both CDFs are constant. Equals ``scipy.stats.wasserstein_distance(a.ravel(), b.ravel())``.
+    ``W1 = integral |F_a(v) - F_b(v)| dv`` with ``F_a``, ``F_b`` the empirical (optionally
+    weighted) CDFs of all values of each array (any shapes, flattened; NaNs dropped). The two
+    samples may have different sizes: the integral runs exactly over the merged, sorted values,
+    between which both CDFs are constant. Equals ``scipy.stats.wasserstein_distance(a.ravel(),
+    b.ravel(), u_weights, v_weights)``.
 
     Parameters
     ----------
     a, b : numpy.ndarray or torch.Tensor
         Samples in the same units; torch inputs are detached and computed in float64.
+    a_weights, b_weights : array-like, optional
+        Non-negative weights broadcastable to ``a`` / ``b`` (e.g. area weights (H, W)).
 
     Returns
     -------
@@ -41,41 +65,48 @@ def wasserstein1(a: Array, b: Array) -> float:
     StganError
         If a sample is empty after dropping NaNs or holds an infinite value.
     """
-    a_sorted = _pooled_sorted(a, "a")
-    b_sorted = _pooled_sorted(b, "b")
+    a_sorted, a_cum = _pooled_sorted(a, "a", a_weights)
+    b_sorted, b_cum = _pooled_sorted(b, "b", b_weights)
     merged = np.sort(np.concatenate([a_sorted, b_sorted]))
-    # On [merged[i], merged[i+1]) each CDF is the fraction of its values <= merged[i].
-    cdf_a = np.searchsorted(a_sorted, merged[:-1], side="right") / a_sorted.size
-    cdf_b = np.searchsorted(b_sorted, merged[:-1], side="right") / b_sorted.size
-    return float(np.sum(np.abs(cdf_a - cdf_b) * np.diff(merged)))
+    # On [merged[i], merged[i+1]) each CDF is the weight fraction of its values <= merged[i].
+    gap = np.abs(_cdf(a_sorted, a_cum, merged[:-1]) - _cdf(b_sorted, b_cum, merged[:-1]))
+    return float(np.sum(gap * np.diff(merged)))
 
 
-def ks_statistic(a: Array, b: Array) -> float:
+def ks_statistic(a: Array, b: Array, *, a_weights: Array | None = None,
+                 b_weights: Array | None = None) -> float:
     """Two-sample Kolmogorov–Smirnov statistic ``max_v |F_a(v) − F_b(v)|`` of the pooled values.
 
-    Equals ``scipy.stats.ks_2samp(a.ravel(), b.ravel()).statistic`` (NaNs dropped). Unitless,
-    in [0, 1].
+    Equals ``scipy.stats.ks_2samp(a.ravel(), b.ravel()).statistic`` (NaNs dropped); with
+    weights, the same statistic of the weighted empirical CDFs (integer weights act as repeated
+    values). Unitless, in [0, 1].
     """
-    a_sorted = _pooled_sorted(a, "a")
-    b_sorted = _pooled_sorted(b, "b")
+    a_sorted, a_cum = _pooled_sorted(a, "a", a_weights)
+    b_sorted, b_cum = _pooled_sorted(b, "b", b_weights)
     merged = np.concatenate([a_sorted, b_sorted])
-    cdf_a = np.searchsorted(a_sorted, merged, side="right") / a_sorted.size
-    cdf_b = np.searchsorted(b_sorted, merged, side="right") / b_sorted.size
-    return float(np.max(np.abs(cdf_a - cdf_b)))
+    return float(np.max(np.abs(_cdf(a_sorted, a_cum, merged) - _cdf(b_sorted, b_cum, merged))))
 
 
 QUANTILES = (0.01, 0.5, 0.99, 0.999)
 
 
-def quantile_errors(real: Array, generated: Array, q: tuple[float, ...] = QUANTILES) -> dict[str, float]:
+def quantile_errors(real: Array, generated: Array, q: tuple[float, ...] = QUANTILES, *,
+                    weights: Array | None = None) -> dict[str, float]:
     """``generated`` minus ``real`` quantiles of the pooled values, keyed ``q01``, ``q50``, ``q99``, ``q99.9``.
 
     Signed, in the units of the values: a negative ``q99.9`` error means the generator's
-    extremes are too weak. Linear interpolation between order statistics (numpy's default).
+    extremes are too weak. Unweighted: linear interpolation between order statistics (numpy's
+    default); weighted (``weights`` broadcast to both arrays): the inverse of the weighted CDF.
     """
-    r = _pooled_sorted(real, "real")
-    g = _pooled_sorted(generated, "generated")
-    return {_quantile_key(p): float(np.quantile(g, p) - np.quantile(r, p)) for p in q}
+    def quantiles(x: Array, name: str) -> np.ndarray:
+        values, cum = _pooled_sorted(x, name, weights)
+        if weights is None:
+            return np.quantile(values, q)
+        idx = np.searchsorted(cum[1:], np.asarray(q) - 1e-12, side="left")
+        return values[np.minimum(idx, values.size - 1)]
+
+    diff = quantiles(generated, "generated") - quantiles(real, "real")
+    return {_quantile_key(p): float(d) for p, d in zip(q, diff)}
 
 
 def _quantile_key(p: float) -> str:
@@ -84,25 +115,87 @@ def _quantile_key(p: float) -> str:
     return "q" + (percent.zfill(2) if "." not in percent else percent)
 
 
-def pairwise_distance_ratio(generated: Array, real: Array) -> float:
-    """Mean pairwise RMS distance among generated samples ÷ the same among real samples.
+def _per_point(x: Array) -> torch.Tensor:
+    """(N, T, H, W) → (H·W, N·T) float64: each grid point's values over samples and time."""
+    t = torch.as_tensor(_as_float64_numpy(x))
+    if t.ndim < 3:
+        raise StganError(f"per-grid-point distances need (..., H, W) arrays; got shape {tuple(t.shape)}")
+    return t.reshape(-1, t.shape[-2] * t.shape[-1]).T.contiguous()
 
-    Samples are the first axis (each flattened, NaNs set to 0 in both sets alike). About 1 for
-    a generator as diverse as the data; near 0 for mode collapse (all samples alike).
+
+def gridpoint_distances(real: Array, generated: Array, *, weights: Array | None = None) -> dict[str, float]:
+    """W1 and KS between real and generated values at each grid point, averaged over points.
+
+    Each grid point's distribution pools its values over samples and time; the per-point
+    statistics equal ``scipy.stats.wasserstein_distance`` / ``ks_2samp`` of those values and are
+    averaged with ``weights`` (H, W) (area weights; default uniform). Points with a missing
+    value in either set (a static mask) are left out. Unlike the pooled W1, this sees a
+    generator that puts the right values at the wrong places (a climatology error).
+
+    Returns
+    -------
+    dict
+        ``w1_gridpoint`` (units of the values) and ``ks_gridpoint`` (unitless).
     """
+    r, g = _per_point(real), _per_point(generated)
+    if r.shape[0] != g.shape[0]:
+        raise StganError(f"real and generated grids differ: {r.shape[0]} and {g.shape[0]} points")
+    w = torch.ones(r.shape[0], dtype=torch.float64) if weights is None else \
+        torch.as_tensor(np.broadcast_to(_as_float64_numpy(weights), real.shape[-2:]).ravel().copy())
+    keep = torch.isfinite(r).all(1) & torch.isfinite(g).all(1)
+    if not bool(keep.any()):
+        raise StganError("no grid point has complete values in both sets")
+    r, g, w = r[keep].sort(dim=1).values, g[keep].sort(dim=1).values, w[keep]
+    n, m = r.shape[1], g.shape[1]
+    # W1 as the area between the quantile functions: on each interval between the merged
+    # breakpoints i/n and j/m both are constant, with the same breakpoints at every point.
+    f64 = torch.float64
+    u = torch.unique(torch.cat([torch.arange(1, n + 1, dtype=f64) / n, torch.arange(1, m + 1, dtype=f64) / m]))
+    du = torch.diff(torch.cat([u.new_zeros(1), u]))
+    ia = (torch.ceil(u * n - 1e-9) - 1).long().clamp(0, n - 1)
+    ib = (torch.ceil(u * m - 1e-9) - 1).long().clamp(0, m - 1)
+    w1 = ((r[:, ia] - g[:, ib]).abs() * du).sum(1)
+    # KS: both CDFs at every value of either sample.
+    merged = torch.cat([r, g], dim=1)
+    cdf_r = torch.searchsorted(r, merged, right=True).double() / n
+    cdf_g = torch.searchsorted(g, merged, right=True).double() / m
+    ks = (cdf_r - cdf_g).abs().amax(1)
+    return {"w1_gridpoint": float((w1 * w).sum() / w.sum()), "ks_gridpoint": float((ks * w).sum() / w.sum())}
 
-    def mean_pairwise(x: np.ndarray) -> float:
-        flat = np.nan_to_num(_as_float64_numpy(x).reshape(len(x), -1))
-        # Distances do not change under a shift; centring avoids cancellation in |a|²+|b|²−2a·b.
-        flat = flat - flat.mean(axis=0)
-        if len(flat) < 2:
-            raise StganError("the diversity ratio needs at least two samples in each set")
-        sq = (flat**2).sum(1)
-        d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0) / flat.shape[1]
-        iu = np.triu_indices(len(flat), 1)
-        return float(np.sqrt(d2[iu]).mean())
 
-    return mean_pairwise(generated) / mean_pairwise(real)
+def gradient_magnitude(x: Array) -> np.ndarray:
+    """``sqrt(dx² + dy²)`` from forward differences, per grid cell: (..., H − 1, W − 1)."""
+    v = _as_float64_numpy(x)
+    if v.ndim < 2 or min(v.shape[-2:]) < 2:
+        raise StganError(f"spatial gradients need fields of at least 2 x 2; got shape {v.shape}")
+    dx = np.diff(v, axis=-1)[..., :-1, :]
+    dy = np.diff(v, axis=-2)[..., :, :-1]
+    return np.sqrt(dx**2 + dy**2)
+
+
+def increment_distances(real: Array, generated: Array, *, weights: Array | None = None) -> dict[str, float]:
+    """W1 between the distributions of spatial-gradient magnitudes and of temporal differences.
+
+    (N, T, H, W) inputs. Gradients are forward differences per grid cell (a field that is too
+    smooth has too few large gradients); temporal differences are ``x[t + 1] − x[t]`` per
+    time step (too slow or too jumpy evolution). ``weights`` (H, W) are cropped to the
+    gradients' (H − 1, W − 1) grid.
+
+    Returns
+    -------
+    dict
+        ``w1_gradient`` (units per grid cell) and ``w1_tdiff`` (units per time step).
+    """
+    r, g = _as_float64_numpy(real), _as_float64_numpy(generated)
+    if r.shape[-3] < 2:
+        raise StganError("temporal differences need at least two time steps")
+    w_grad = None if weights is None else np.asarray(weights)[..., :-1, :-1]
+    return {
+        "w1_gradient": wasserstein1(gradient_magnitude(r), gradient_magnitude(g),
+                                    a_weights=w_grad, b_weights=w_grad),
+        "w1_tdiff": wasserstein1(np.diff(r, axis=-3), np.diff(g, axis=-3),
+                                 a_weights=weights, b_weights=weights),
+    }
 
 
 def cross_channel_correlation_error(real: Array, generated: Array) -> float:

@@ -14,6 +14,16 @@ Conventions (shared by every function here)
   Bin ``k`` has frequency ``np.fft.fftfreq(L)[k] = k / L`` in cycles per grid cell.
 
 These definitions reproduce ``pysteps.utils.spectral.rapsd(x, fft_method=numpy.fft)``.
+
+Physical wavenumbers (``wavenumbers="physical"``)
+-------------------------------------------------
+On a non-square grid the index rings above mislabel scales: a wave of 8 cells along the
+short side ``H`` has index ``H / 8`` there, but is filed under the frequency ``(H / 8) / L``
+with ``L = max(H, W)``, i.e. as a wave of ``8 L / H`` cells. With ``"physical"`` a coefficient
+``(ky, kx)`` belongs to ring ``round(L * sqrt((ky / H)**2 + (kx / W)**2))``: its true
+frequency in cycles per cell (square cells assumed) expressed in units of ``1 / L``, so the
+bins and their frequencies ``k / L`` are unchanged and every wave lands at its own
+wavelength. On a square grid both conventions are the same.
 """
 
 from __future__ import annotations
@@ -71,9 +81,24 @@ def _n_bins(h: int, w: int) -> int:
 _DENSE_MAX_ENTRIES = 2**22
 
 
+WAVENUMBERS = ("index", "physical")
+
+
+def _ring_radius(h: int, w: int, wavenumbers: str) -> np.ndarray:
+    """Ring of every cell of the fftshift-ed (h, w) grid (see the module docstring)."""
+    yc = (np.arange(h) - h // 2)[:, None].astype(np.float64)
+    xc = (np.arange(w) - w // 2)[None, :].astype(np.float64)
+    if wavenumbers == "physical":
+        side = max(h, w)
+        yc, xc = yc * side / h, xc * side / w
+    elif wavenumbers != "index":
+        raise StganError(f"wavenumbers must be one of {', '.join(WAVENUMBERS)}; got {wavenumbers!r}")
+    return np.rint(np.sqrt(yc**2 + xc**2)).astype(np.int64)
+
+
 @lru_cache(maxsize=32)
 def _ring_operator(
-    h: int, w: int, dtype: torch.dtype, device: torch.device
+    h: int, w: int, dtype: torch.dtype, device: torch.device, wavenumbers: str = "index"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """How the squared ``rfft2`` coefficients of an (h, w) field add up to ring means.
 
@@ -88,9 +113,7 @@ def _ring_operator(
     """
     n_bins = _n_bins(h, w)
     # Centred coordinates in fftshift order (index h//2 is frequency 0), as pysteps builds them.
-    yc = np.arange(h) - h // 2
-    xc = np.arange(w) - w // 2
-    ring_shifted = np.rint(np.sqrt(yc[:, None] ** 2 + xc[None, :] ** 2)).astype(np.int64)
+    ring_shifted = _ring_radius(h, w, wavenumbers)
     # Back to the unshifted order of fft2's output, so no fftshift of the data is needed.
     ring_full = np.fft.ifftshift(ring_shifted)
     counts = np.bincount(ring_full.ravel(), minlength=n_bins)[:n_bins]
@@ -122,9 +145,9 @@ def _ring_operator(
     )
 
 
-def _ring_means(squares: torch.Tensor, h: int, w: int) -> torch.Tensor:
+def _ring_means(squares: torch.Tensor, h: int, w: int, wavenumbers: str) -> torch.Tensor:
     """Ring means, shape (n, n_bins), from squared coefficients of shape (n, entries)."""
-    ring, weight, dense = _ring_operator(h, w, squares.dtype, squares.device)
+    ring, weight, dense = _ring_operator(h, w, squares.dtype, squares.device, wavenumbers)
     if dense is not None:
         return squares @ dense
     n_bins = _n_bins(h, w)
@@ -133,7 +156,7 @@ def _ring_means(squares: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 
 def rapsd(
-    x: Array, *, return_freq: bool = False, normalize: bool = False
+    x: Array, *, return_freq: bool = False, normalize: bool = False, wavenumbers: str = "index"
 ) -> Array | tuple[Array, Array]:
     """Radially averaged power spectral density of every field in ``x``.
 
@@ -145,6 +168,9 @@ def rapsd(
         Also return the frequency of each bin, ``k / max(H, W)`` in cycles per grid cell.
     normalize : bool, default False
         Divide each spectrum by its sum (over the kept bins), so that it sums to one.
+    wavenumbers : {"index", "physical"}, default "index"
+        How rings are assigned on non-square grids: pysteps' index rings, or rings by each
+        coefficient's true frequency (see the module docstring). Same result on square grids.
 
     Returns
     -------
@@ -173,7 +199,7 @@ def rapsd(
     # digits. The squares and ring means are sums of positive numbers, safe in float32.
     coeffs = torch.fft.rfft2(t.reshape(-1, h, w).to(torch.float64))
     squares = torch.view_as_real(coeffs).reshape(coeffs.shape[0], -1).to(t.dtype).square()
-    spectrum = _ring_means(squares, h, w)
+    spectrum = _ring_means(squares, h, w, wavenumbers)
     # A NaN or inf anywhere in a field spreads to all its coefficients, so checking the small
     # output is enough (and much cheaper than scanning the input).
     if not bool(torch.isfinite(spectrum).all()):
@@ -192,13 +218,15 @@ def rapsd(
     return spectrum, _like_input(freq, was_numpy, out_dtype)
 
 
-def mean_rapsd(x: Array) -> tuple[Array, Array]:
+def mean_rapsd(x: Array, *, wavenumbers: str = "index") -> tuple[Array, Array]:
     """Mean RAPSD over all fields of ``x`` (averaged in linear power, not in dB).
 
     Parameters
     ----------
     x : numpy.ndarray or torch.Tensor, shape (..., H, W)
         Real, finite fields; every leading axis is averaged over.
+    wavenumbers : {"index", "physical"}
+        See :func:`rapsd`.
 
     Returns
     -------
@@ -207,7 +235,7 @@ def mean_rapsd(x: Array) -> tuple[Array, Array]:
     freq : same kind as ``x``, shape (n_bins,)
         Bin frequencies in cycles per grid cell.
     """
-    spectra, freq = rapsd(x, return_freq=True)
+    spectra, freq = rapsd(x, return_freq=True, wavenumbers=wavenumbers)
     n_bins = spectra.shape[-1]
     return spectra.reshape(-1, n_bins).mean(0), freq
 

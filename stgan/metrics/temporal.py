@@ -23,7 +23,9 @@ from stgan.errors import StganError
 from stgan.metrics.spectral import Array, _as_float64_numpy, _like_input, _to_tensor
 
 
-def temporal_acf(x: Array, nlags: int, *, dim: int = -3, adjusted: bool = False) -> Array:
+def temporal_acf(
+    x: Array, nlags: int, *, dim: int = -3, adjusted: bool = False, weights: Array | None = None
+) -> Array:
     """ACF at lags ``0 .. nlags`` of every grid point's series, averaged over the grid points.
 
     Parameters
@@ -37,6 +39,9 @@ def temporal_acf(x: Array, nlags: int, *, dim: int = -3, adjusted: bool = False)
         The time axis.
     adjusted : bool, default False
         Divide the lag-``k`` autocovariance by ``T - k`` instead of ``T`` (see module docstring).
+    weights : array-like, optional
+        Non-negative weights of the grid points, shaped like the axes after ``dim`` (e.g.
+        cos-latitude area weights (H, W)): the average over points is weighted by them.
 
     Returns
     -------
@@ -82,7 +87,13 @@ def temporal_acf(x: Array, nlags: int, *, dim: int = -3, adjusted: bool = False)
         acov = acov * (n / (n - lags))  # rescales lag 0 by 1, so rho_0 stays 1
     acf = acov / acov[..., :1]
     acf = acf.masked_fill(constant[..., None], float("nan"))
-    mean_acf = torch.nanmean(acf, dim=1)
+    if weights is None:
+        mean_acf = torch.nanmean(acf, dim=1)
+    else:
+        w = torch.as_tensor(np.broadcast_to(_as_float64_numpy(weights), t.shape[dim + 1 :]).ravel().copy(),
+                            device=acf.device)[None, :, None]
+        w = torch.where(torch.isnan(acf), 0.0, w)
+        mean_acf = torch.nan_to_num(acf).mul(w).sum(1) / w.sum(1)
     return _like_input(mean_acf.reshape(*lead, nlags + 1), was_numpy, out_dtype)
 
 

@@ -1,0 +1,46 @@
+"""Area weights for regular latitude-longitude grids.
+
+On such a grid a cell's area is proportional to the cosine of its latitude, so a pooled
+statistic that counts every cell alike over-weights the poles. The weights here are
+``cos(lat)``, scaled to mean 1 over the grid so that weighted and unweighted statistics of
+a uniform field agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from stgan.errors import StganError
+
+_LAT_UNITS = {"degrees_north", "degree_north", "degrees_n", "degree_n", "degreesn", "degreen"}
+
+
+def is_latitude(coord: xr.DataArray | None, name: str = "") -> bool:
+    """Whether a y coordinate holds true latitudes in degrees (not a projection or rotated pole)."""
+    if coord is None:
+        return False
+    attrs = coord.attrs
+    if attrs.get("standard_name") == "latitude" or str(attrs.get("units", "")).lower() in _LAT_UNITS:
+        return True
+    return name.lower() in {"lat", "latitude"} and "units" not in attrs
+
+
+def area_weights(lat: np.ndarray, width: int) -> np.ndarray:
+    """``cos(lat)`` weights of an (H, W) latitude-longitude grid, mean 1.
+
+    Parameters
+    ----------
+    lat : array of shape (H,)
+        Cell-centre latitudes in degrees, within [−90, 90].
+    width : int
+        Number of longitudes W.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    if lat.ndim != 1 or not np.all(np.abs(lat) <= 90):
+        raise StganError(f"latitudes must be a 1-D array of degrees within [-90, 90]; got {lat!r}")
+    w = np.clip(np.cos(np.deg2rad(lat)), 0.0, None)
+    if not w.sum() > 0:
+        raise StganError("every latitude is at a pole: area weights are all zero")
+    w = np.broadcast_to(w[:, None], (lat.size, width))
+    return w / w.mean()
