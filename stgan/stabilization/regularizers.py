@@ -22,6 +22,11 @@ Lazy regularisation (Karras et al. 2020, StyleGAN2): with ``every = k`` the trai
 penalty only on D steps where ``due(step)`` (step % k == 0), and the value is multiplied by
 k so that its average strength is unchanged. The gradient is taken of ``d_fn(x).sum()``:
 exact per sample unless D mixes samples (minibatch-std), as in every reference code.
+
+Mixed precision: the input gradient is computed with autocast switched off, in float32.
+Under fp16 autocast the gradient of an unscaled ``D(x).sum()`` underflows to zero in many
+cells (the loss scaler only scales the final backward pass), which turns ‖∇D‖ into a wrong
+or non-finite number; the penalty's cost is one float32 forward and backward of D.
 """
 
 from __future__ import annotations
@@ -74,8 +79,9 @@ class Regularizer:
 
 def _input_gradient(d_fn: DiscriminatorFn, x: torch.Tensor) -> torch.Tensor:
     """∇_x D(x), flattened to (B, C·T·H·W), differentiable w.r.t. D's parameters."""
-    x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(d_fn(x).sum(), x, create_graph=True)
+    x = x.detach().float().requires_grad_(True)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        (grad,) = torch.autograd.grad(d_fn(x).float().sum(), x, create_graph=True)
     return grad.flatten(1)
 
 
