@@ -1,7 +1,7 @@
 """Mixed precision: gradient penalties stay finite and right under autocast; GPU training runs.
 
-The bf16 test runs on CPU everywhere; the CUDA tests run only where a GPU is present (CI has
-none: they were run on a lent H100, see the README's "Mixed precision" notes).
+The bf16 test runs on CPU everywhere; the CUDA tests run only where a GPU is present (CI and
+the development machine have none, so they have not run yet).
 """
 
 from __future__ import annotations
