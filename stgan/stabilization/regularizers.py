@@ -79,9 +79,12 @@ class Regularizer:
 
 def _input_gradient(d_fn: DiscriminatorFn, x: torch.Tensor) -> torch.Tensor:
     """∇_x D(x), flattened to (B, C·T·H·W), differentiable w.r.t. D's parameters."""
-    x = x.detach().float().requires_grad_(True)
+    x = x.detach()
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
+    x.requires_grad_(True)
     with torch.autocast(device_type=x.device.type, enabled=False):
-        (grad,) = torch.autograd.grad(d_fn(x).float().sum(), x, create_graph=True)
+        (grad,) = torch.autograd.grad(d_fn(x).to(x.dtype).sum(), x, create_graph=True)
     return grad.flatten(1)
 
 

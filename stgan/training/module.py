@@ -15,6 +15,13 @@ from stgan.stabilization.diversity import mode_seeking_loss, pack
 from stgan.stabilization.ema import EMA
 from stgan.stabilization.labels import bce_discriminator_loss
 from stgan.stabilization.unrolled import unrolled_generator_loss
+from stgan.training.guard import DivergenceGuard, is_finite, weights_finite
+from stgan.training.signals import (
+    discriminator_accuracy,
+    diversity_ratio,
+    grad_norms,
+    self_diversity,
+)
 from stgan.training.toolbox import build_toolbox
 
 # Bumped when the layout of checkpoint["stgan"] changes.
@@ -62,6 +69,10 @@ class GANModule(pl.LightningModule):
         Generator EMA decay (with warm-up); the EMA copy is used for sampling and evaluation.
     lr_g, lr_d, betas_g, betas_d
         Adam settings per network (TTUR: Heusel et al. 2017); defaults from DCGAN.
+    divergence_guard : dict | None
+        ``{max_rollbacks: 3, lr_factor: 0.5, snapshot_every: 10, enabled: true}`` (the
+        defaults): a non-finite loss or gradient skips the update and restores the last good
+        weights and optimiser states (:mod:`stgan.training.guard`).
     """
 
     def __init__(
@@ -90,11 +101,15 @@ class GANModule(pl.LightningModule):
         lr_d: float = 2e-4,
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
+        divergence_guard: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
         self.window = tuple(int(n) for n in window)
+        for name, lr in (("lr_g", lr_g), ("lr_d", lr_d)):
+            if not lr > 0:  # also catches NaN
+                raise StganError(f"model.{name} must be a positive learning rate, got {lr}")
         self.toolbox = build_toolbox(
             loss=loss, regularizers=regularizers, instance_noise=instance_noise,
             label_smoothing=label_smoothing, label_flip=label_flip, augment=augment,
@@ -111,6 +126,9 @@ class GANModule(pl.LightningModule):
         self.d_updates = 0  # discriminator optimiser steps so far
         self._d_since_g = 0
         self._n_d = self.toolbox.adaptive.steps if self.toolbox.adaptive else self.toolbox.d_steps
+        self.guard = DivergenceGuard.from_options(divergence_guard)
+        self.health_signals: dict[str, Any] = {}  # this iteration's, read by HealthMonitor
+        self._rolled_back = False
 
     # --- sampling --------------------------------------------------------------------------
     def sample_latent(
@@ -152,24 +170,49 @@ class GANModule(pl.LightningModule):
         opt_g, opt_d = self.optimizers()
         logs: dict[str, Any] = {}
         r_t = None
+        self._rolled_back = False
         if self._n_d > 0:
             logs.update(self._discriminator_step(real, valid, opt_d))
-            r_t = logs["d_confidence"]
+            r_t = logs.get("d_confidence")
             self._d_since_g += 1
-        if self._d_since_g >= self._n_d:
+        if self._d_since_g >= self._n_d and not self._rolled_back:
             for _ in range(self.toolbox.g_steps):
                 logs.update(self._generator_step(real, valid, opt_g))
+                if self._rolled_back:
+                    break
             self._d_since_g = 0
-            if self.generator_ema is not None:
+            if self.generator_ema is not None and not self._rolled_back:
                 self.generator_ema.update(self.generator)
-            if self.toolbox.adaptive is not None:
+            if self.toolbox.adaptive is not None and not self._rolled_back:
                 self._n_d = self.toolbox.adaptive.update(r_t)
+        if self._rolled_back:  # the last good state is back; skip this iteration's bookkeeping
+            self._log_signals({**logs, "rolled_back": 1.0})
+            return
+        self.guard.good_iteration(self, self.trainer.optimizers, self.global_step)
         logs["d_steps_per_g"] = float(self._n_d)
         if self.toolbox.noise is not None:
             logs["instance_noise_sigma"] = self.toolbox.noise.sigma_at(self.global_step)
+        self._log_signals(logs)
+
+    def _log_signals(self, logs: dict[str, Any]) -> None:
+        """Log this iteration's values and hand them to the health monitor."""
+        for name, opt in zip(("lr_g", "lr_d"), self.trainer.optimizers, strict=True):
+            logs[name] = opt.param_groups[0]["lr"]
+        logs["rollbacks"] = float(self.guard.rollbacks)
+        self.health_signals = logs
         shown = {k: logs[k] for k in ("loss_d", "loss_g") if k in logs}
         self.log_dict(shown, prog_bar=True)
         self.log_dict({k: v for k, v in logs.items() if k not in shown})
+
+    def _finite_or_rollback(self, total: torch.Tensor, grad_norm: torch.Tensor, net: str) -> bool:
+        """True if the step may be taken; else roll back to the last good state (guard on)."""
+        if not self.guard.enabled or is_finite(total, grad_norm):
+            return True
+        what = "loss" if not is_finite(total) else "gradient"
+        self.guard.rollback(self, self.trainer.optimizers, self.global_step,
+                            f"non-finite {net} {what}")
+        self._rolled_back = True
+        return False
 
     def _discriminator_step(self, real, valid, opt_d) -> dict[str, Any]:
         tb = self.toolbox
@@ -189,13 +232,21 @@ class GANModule(pl.LightningModule):
                 total = total + reg(lambda x: self._d(x, real_mask), real_in, fake_in)
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(total)
+        norms = grad_norms(self.discriminator, "d")
+        if not self._finite_or_rollback(total, norms["grad_norm_d"], "discriminator"):
+            self.untoggle_optimizer(opt_d)
+            return {"loss_d": loss_d.detach()}
         self._step_uncounted(opt_d)
         for reg in tb.regularizers:
             reg.after_discriminator_step(self.discriminator)
         self.untoggle_optimizer(opt_d)
         self.d_updates += 1
-        return {"loss_d": loss_d.detach(), "d_real": d_real.mean().detach(),
-                "d_fake": d_fake.mean().detach(), "d_confidence": discriminator_confidence(d_real)}
+        d_real_mean, d_fake_mean = d_real.mean().detach(), d_fake.mean().detach()
+        return {"loss_d": loss_d.detach(), "d_real": d_real_mean, "d_fake": d_fake_mean,
+                "d_gap": d_real_mean - d_fake_mean, "d_confidence": discriminator_confidence(d_real),
+                "d_accuracy": discriminator_accuracy(d_real.detach(), d_fake.detach()),
+                "diversity_ratio": diversity_ratio(fake * valid, real),
+                "fake_self_diversity": self_diversity(fake * valid), **norms}
 
     def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
         tb = self.toolbox
@@ -222,9 +273,13 @@ class GANModule(pl.LightningModule):
             total = total + tb.mode_seeking * mode_seeking_loss(fake, self(z2), z, z2)
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
+        norms = grad_norms(self.generator, "g")
+        if not self._finite_or_rollback(total, norms["grad_norm_g"], "generator"):
+            self.untoggle_optimizer(opt_g)
+            return {"loss_g": loss_g.detach()}
         opt_g.step()  # counted: global_step is the number of generator updates
         self.untoggle_optimizer(opt_g)
-        return {"loss_g": loss_g.detach()}
+        return {"loss_g": loss_g.detach(), **norms}
 
     def _step_uncounted(self, optimizer) -> None:
         # Lightning's manual loop counts every LightningOptimizer.step() in global_step; going
@@ -248,10 +303,45 @@ class GANModule(pl.LightningModule):
             raise StganError("augment roll_x needs a periodic (global) longitude axis, and this "
                              "grid is not; drop roll_x")
 
+    def on_train_start(self) -> None:
+        # The state to roll back to if the very first steps diverge.
+        self.guard.snapshot(self, self.trainer.optimizers, self.global_step)
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if not weights_finite(self):  # never write NaN weights, whatever asked for the save
+            raise StganError("refusing to write a checkpoint with non-finite weights: training "
+                             "diverged; lower the learning rates or keep model.divergence_guard on")
         # Everything `stgan generate` needs beyond the weights: names, units, coordinates and
         # transforms, as plain types so the file loads with torch.load(weights_only=True).
-        checkpoint["stgan"] = {"format": CHECKPOINT_FORMAT, "data": self.data_info}
+        checkpoint["stgan"] = {"format": CHECKPOINT_FORMAT, "data": self.data_info,
+                               "counters": self._counters()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.data_info = checkpoint.get("stgan", {}).get("data")
+        self._restore_counters(checkpoint.get("stgan", {}).get("counters"))
+
+    def _counters(self) -> dict[str, Any]:
+        """The step bookkeeping a resumed run needs to continue exactly, as plain types."""
+        counters: dict[str, Any] = {"d_updates": self.d_updates, "d_since_g": self._d_since_g,
+                                    "n_d": self._n_d}
+        adaptive = self.toolbox.adaptive
+        if adaptive is not None:
+            counters["adaptive"] = {"steps": adaptive.steps, "confidence": adaptive.confidence,
+                                    "skipped": adaptive.skipped}
+        if hasattr(self, "guard"):
+            counters["rollbacks"] = int(getattr(self.guard, "rollbacks", 0))
+        return counters
+
+    def _restore_counters(self, counters: dict[str, Any] | None) -> None:
+        if not counters:  # a checkpoint from before the counters were saved
+            return
+        self.d_updates = int(counters["d_updates"])
+        self._d_since_g = int(counters["d_since_g"])
+        self._n_d = int(counters["n_d"])
+        adaptive = self.toolbox.adaptive
+        if adaptive is not None and "adaptive" in counters:
+            adaptive.steps = int(counters["adaptive"]["steps"])
+            adaptive.confidence = counters["adaptive"]["confidence"]
+            adaptive.skipped = int(counters["adaptive"]["skipped"])
+        if hasattr(self, "guard") and "rollbacks" in counters and hasattr(self.guard, "rollbacks"):
+            self.guard.rollbacks = int(counters["rollbacks"])

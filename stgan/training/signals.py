@@ -1,0 +1,71 @@
+"""Training signals that are not the loss: gradient norms, in-batch diversity, D's accuracy.
+
+Computed by :class:`~stgan.training.module.GANModule` at every iteration (a few reductions
+each) and read by the health monitor (:mod:`stgan.training.health`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def grad_norms(net: nn.Module, prefix: str) -> dict[str, torch.Tensor]:
+    """L2 norm of ``net``'s gradients: ``grad_norm_<prefix>`` in total and per top-level block.
+
+    Blocks are the direct children, with lists of modules (``nn.ModuleList``) split into their
+    members: ``grad_norm_g/stem``, ``grad_norm_g/blocks.0``, ...
+    """
+    norms: dict[str, torch.Tensor] = {}
+    squares = []
+    for name, child in net.named_children():
+        parts = child.named_children() if isinstance(child, nn.ModuleList) else [("", child)]
+        for sub, block in parts:
+            grads = [p.grad.detach().pow(2).sum() for p in block.parameters() if p.grad is not None]
+            if grads:
+                sq = torch.stack(grads).sum()
+                norms[f"grad_norm_{prefix}/{name}{'.' + sub if sub else ''}"] = sq.sqrt()
+                squares.append(sq)
+    direct = [p.grad.detach().pow(2).sum() for p in net.parameters(recurse=False) if p.grad is not None]
+    total = torch.stack(squares + direct).sum().sqrt() if squares or direct else torch.tensor(0.0)
+    norms[f"grad_norm_{prefix}"] = total
+    return norms
+
+
+def mean_pairwise_distance(x: torch.Tensor) -> torch.Tensor:
+    """Mean L2 distance between the samples of a batch (B, ...), each flattened; NaN if B < 2."""
+    if x.shape[0] < 2:
+        return torch.tensor(float("nan"))
+    return torch.pdist(x.detach().reshape(x.shape[0], -1).float()).mean()
+
+
+def diversity_ratio(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """In-batch diversity of ``fake`` ÷ that of ``real``: 1 when alike, 0 for a constant G."""
+    return mean_pairwise_distance(fake) / mean_pairwise_distance(real).clamp_min(1e-12)
+
+
+def self_diversity(x: torch.Tensor) -> torch.Tensor:
+    """Mean pairwise distance ÷ (√2 · RMS norm of each sample's own anomaly): ≈ 1 for independent
+    samples whatever their amplitude, 0 when every sample shows the same pattern.
+
+    The anomaly is a sample minus its own mean per channel. Unlike :func:`diversity_ratio` it
+    does not call a young generator, whose output is still faint, collapsed.
+    """
+    flat = x.detach().float().reshape(x.shape[0], x.shape[1], -1)  # (B, C, T·H·W)
+    anomaly = (flat - flat.mean(dim=-1, keepdim=True)).reshape(x.shape[0], -1)
+    scale = math.sqrt(2.0) * anomaly.pow(2).sum(dim=1).mean().sqrt()
+    return mean_pairwise_distance(x) / scale.clamp_min(1e-12)
+
+
+def discriminator_accuracy(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """Share of real and fake samples on their own side of the midpoint of D's mean scores.
+
+    With m = (mean D(real) + mean D(fake)) / 2, accuracy = ½(P[D(real) > m] + P[D(fake) < m]):
+    0.5 when D cannot tell them apart, 1 when it separates every sample, below 0.5 when it
+    rates fakes above reals. It needs no loss-specific decision threshold, so it means the
+    same for logits, hinge and Wasserstein critics.
+    """
+    m = (d_real.mean() + d_fake.mean()) / 2
+    return 0.5 * ((d_real > m).float().mean() + (d_fake < m).float().mean())
