@@ -151,7 +151,8 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"[3/5] training: stgan fit {' '.join(fit_args)}")
     cli = _run(["fit", *fit_args])
     callback = cli.trainer.checkpoint_callback
-    ckpt = callback.best_model_path or callback.last_model_path
+    last = [c.last_model_path for c in cli.trainer.checkpoint_callbacks if c.last_model_path]
+    ckpt = callback.best_model_path or (last[0] if last else "")
     score = "" if callback.best_model_score is None else f" (best domain score {float(callback.best_model_score):.3f})"
     print(f"      checkpoint -> {ckpt}{score}")
     generated = out / "generated.nc"

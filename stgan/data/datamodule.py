@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_info
-from torch.utils.data import DataLoader
 
+from stgan.data.sampler import ResumableLoader, WindowSampler
 from stgan.data.splits import time_splits
 from stgan.data.transforms import fit_transforms, forward_all, parse_steps
 from stgan.data.windows import WindowDataset, valid_starts
@@ -41,6 +42,12 @@ def _time_step_seconds(time: np.ndarray) -> float | None:
     if hasattr(step, "total_seconds"):  # datetime.timedelta from cftime dates
         return float(step.total_seconds())
     return None
+
+
+def _data_seed() -> int:
+    """Seed of the training crops: the run's seed (``seed_everything``), else a fresh one."""
+    seed = os.environ.get("PL_GLOBAL_SEED")  # set by Lightning's seed_everything
+    return int(seed) if seed is not None else int(torch.initial_seed() % 2**32)
 
 
 class SpaceTimeDataModule(pl.LightningDataModule):
@@ -115,6 +122,13 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         self.splits = time_splits(sizes["time"], window_length=window_length,
                                   val_fraction=val_fraction, test_fraction=test_fraction)
         self.steps = parse_steps(transforms, self.variables)
+        for name, value, least in (("batch_size", batch_size, 1), ("samples_per_epoch", samples_per_epoch, 1),
+                                   ("num_workers", num_workers, 0)):
+            if not isinstance(value, int) or value < least:
+                raise StganError(f"data.{name} must be an integer of at least {least}, got {value!r}")
+        if samples_per_epoch < batch_size:
+            raise StganError(f"data.samples_per_epoch ({samples_per_epoch}) is less than one batch "
+                             f"({batch_size}); raise samples_per_epoch or lower batch_size")
         if not 0 <= max_missing_fraction <= 1:
             raise StganError(f"max_missing_fraction must be in [0, 1], got {max_missing_fraction}")
         self.batch_size = batch_size
@@ -218,7 +232,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         z = forward_all(self.fitted.transforms, self.source.read(t0, t1, **crop), months)
         return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> ResumableLoader:
         train = self.splits["train"]
         sizes = self.source.sizes
         nbytes = 4 * self.num_channels * (train.stop - train.start) * sizes["y"] * sizes["x"]
@@ -228,6 +242,18 @@ class SpaceTimeDataModule(pl.LightningDataModule):
             read=self._standardised, resident=resident, offset=train.start,
             starts=self.starts("train"), window=self.window, grid=(sizes["y"], sizes["x"]),
             periodic_x=self.source.periodic_x, mask=self.fitted.mask, length=self.samples_per_epoch,
+            seed=_data_seed(),
         )
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=True,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+        # Under DDP each rank takes its own share of the epoch's window ids (distinct windows);
+        # the loader's position is checkpointed so a resumed run goes on with the next batch.
+        trainer = getattr(self, "trainer", None)
+        world, rank = (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
+        sampler = WindowSampler(self.samples_per_epoch, num_replicas=world, rank=rank)
+        if len(sampler) < self.batch_size:  # an epoch without a batch would never end
+            raise StganError(f"data.samples_per_epoch ({self.samples_per_epoch}) gives each of {world} "
+                             f"processes less than one batch of {self.batch_size}; raise it")
+        # Its own generator: creating the loader's iterator must not draw from torch's global
+        # one (the latent noise), or a resumed run would draw different noise.
+        return ResumableLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=True,
+                               num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
+                               generator=torch.Generator().manual_seed(0))

@@ -25,29 +25,33 @@ class WindowDataset(Dataset):
     Items are ``(x, valid)``: ``x`` (C, T, H, W) standardised with masked cells at 0, and
     ``valid`` (1, 1, H, W), 0 on the static mask. Crops come from the resident tensor when the
     split is held in memory, else from ``read`` (disk). On a periodic longitude axis a crop may
-    wrap around. Crop corners come from torch's global generator, which Lightning seeds (and
-    re-seeds per worker), so runs with a fixed seed repeat.
+    wrap around. The crop of item ``index`` is a pure function of ``(seed, index)``: its corner
+    is drawn from a NumPy generator seeded with both, never from torch's global generator, so
+    the same ids give the same windows in any process, worker or resumed run (ids beyond
+    ``length`` are later epochs; see :mod:`stgan.data.sampler`).
     """
 
     def __init__(
         self, *, read: Callable[..., np.ndarray], resident: torch.Tensor | None, offset: int,
         starts: np.ndarray, window: tuple[int, int, int], grid: tuple[int, int],
-        periodic_x: bool, mask: np.ndarray, length: int,
+        periodic_x: bool, mask: np.ndarray, length: int, seed: int = 0,
     ) -> None:
         self.read, self.resident, self.offset = read, resident, offset
         self.starts = torch.as_tensor(starts)
         self.window, self.grid, self.periodic_x = window, grid, periodic_x
         self.valid = torch.from_numpy(~mask).float()  # (H_all, W_all)
         self.length = length
+        self.seed = int(seed)
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         t, h, w = self.window
-        t0 = int(self.starts[torch.randint(len(self.starts), ())])
-        y0 = int(torch.randint(self.grid[0] - h + 1, ()))
-        x0 = int(torch.randint(self.grid[1] if self.periodic_x else self.grid[1] - w + 1, ()))
+        rng = np.random.default_rng((self.seed, int(index)))
+        t0 = int(self.starts[int(rng.integers(len(self.starts)))])
+        y0 = int(rng.integers(self.grid[0] - h + 1))
+        x0 = int(rng.integers(self.grid[1] if self.periodic_x else self.grid[1] - w + 1))
         xs = torch.arange(x0, x0 + w) % self.grid[1]  # wraps only on a periodic axis
         if self.resident is not None:
             rows = self.resident[:, t0 - self.offset : t0 - self.offset + t, y0 : y0 + h]

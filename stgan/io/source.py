@@ -54,7 +54,11 @@ def _select(ds: xr.Dataset, da: xr.DataArray, select: dict[str, Any]) -> xr.Data
                 raise StganError(
                     f"{dim}={value!r} is not in the file; {dim} values: {have[:20]}"
                 ) from None
-        else:
+        else:  # no coordinate: the value is a position
+            n = da.sizes[dim]
+            if not (isinstance(value, (int, float)) and float(value).is_integer() and 0 <= value < n):
+                raise StganError(f"{dim}={value!r}: {dim} has no coordinate values, so give a position "
+                                 f"0 to {n - 1}")
             da = da.isel({dim: int(value)})
     return da
 

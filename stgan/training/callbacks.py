@@ -8,6 +8,7 @@ import torch
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.utilities import rank_zero_info
 
+from stgan.errors import StganError
 from stgan.metrics.registry import compare
 
 # Tolerances that make the three terms of the domain score comparable: a spectrum within
@@ -45,6 +46,13 @@ class DomainMetrics(Callback):
 
     def __init__(self, every_n_steps: int = 100, num_samples: int = 32, max_windows: int = 64,
                  max_lag: int = 10) -> None:
+        bad = [f"{k}={v!r}" for k, v, least in (("every_n_steps", every_n_steps, 0),
+                                                 ("num_samples", num_samples, 2),
+                                                 ("max_windows", max_windows, 1), ("max_lag", max_lag, 1))
+               if not isinstance(v, int) or v < least]
+        if bad:
+            raise StganError(f"metrics options out of range: {', '.join(bad)}; every_n_steps >= 0 "
+                             "(0: off), num_samples >= 2, max_windows >= 1, max_lag >= 1")
         self.every_n_steps = every_n_steps
         self.num_samples = num_samples
         self.max_windows = max_windows

@@ -10,7 +10,14 @@ from pytorch_lightning.loggers import CSVLogger
 
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.training.callbacks import DomainMetrics
+from stgan.training.checkpointing import (
+    ResumeCheckpoint,
+    refuse_unsafe,
+    use_atomic_checkpoints,
+)
+from stgan.training.health import HealthMonitor
 from stgan.training.module import GANModule
+from stgan.training.rundir import RunRecord
 
 
 class StganCLI(LightningCLI):
@@ -23,6 +30,10 @@ class StganCLI(LightningCLI):
         parser.link_arguments("data.window", "model.window", apply_on="instantiate")
         parser.add_lightning_class_args(DomainMetrics, "metrics")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        # last.ckpt every resume.every_n_train_steps steps, for --ckpt_path last.
+        parser.add_lightning_class_args(ResumeCheckpoint, "resume")
+        # Alarms that name a failing run (collapse, vanishing gradients, ...); health.json.
+        parser.add_lightning_class_args(HealthMonitor, "health")
         # The best model is judged whenever the domain metrics are computed.
         parser.link_arguments("metrics.every_n_steps", "checkpoint.every_n_train_steps")
         parser.set_defaults(
@@ -34,9 +45,16 @@ class StganCLI(LightningCLI):
                 "checkpoint.save_top_k": 1,
                 "checkpoint.filename": "best-{step}-{val_domain_score:.3f}",
                 "checkpoint.auto_insert_metric_name": False,
-                "checkpoint.save_last": True,
+                # last.ckpt is the `resume` section's (every N steps and at the end), not this.
+                "checkpoint.save_last": False,
             }
         )
+
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads --ckpt_path's hyper-parameters (weights_only=True) before fitting.
+        ckpt_path = (self.config.get(self.config.get("subcommand") or "", None) or {}).get("ckpt_path")
+        with refuse_unsafe(ckpt_path):
+            super()._parse_ckpt_path()
 
     def instantiate_trainer(self, **kwargs):
         # Logs go beside the checkpoints under trainer.default_root_dir, as CSV: no extra
@@ -45,7 +63,14 @@ class StganCLI(LightningCLI):
         if trainer_cfg.get("logger") in (None, True):
             root = trainer_cfg.get("default_root_dir") or "."
             kwargs["logger"] = CSVLogger(save_dir=root, name="logs")
-        return super().instantiate_trainer(**kwargs)
+        if trainer_cfg.get("strategy") == "ddp":
+            # Each phase backpropagates through one network only (D's step leaves G unused),
+            # which plain DDP refuses; it must look for unused parameters on every backward.
+            kwargs["strategy"] = "ddp_find_unused_parameters_true"
+        trainer = super().instantiate_trainer(**kwargs)
+        use_atomic_checkpoints(trainer)  # a kill mid-save leaves the old checkpoint, not half
+        trainer.callbacks.append(RunRecord())  # run.json beside config.yaml
+        return trainer
 
 
 def run_fit(args: list[str]) -> StganCLI:
