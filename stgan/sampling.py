@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ import xarray as xr
 
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
+from stgan.io.atomic import atomic_path
 from stgan.io.netcdf import write_netcdf
 from stgan.io.source import calendar_months
+from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
 
 
@@ -29,7 +32,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     except pickle.UnpicklingError as err:
         raise StganError(
             f"refusing to load {str(path)!r}: it holds objects other than tensors and plain data "
-            f"({str(err).splitlines()[0]}); only load checkpoints written by stgan"
+            f"({unpickling_detail(err)}); only load checkpoints written by stgan"
         ) from None
     except Exception as err:
         raise StganError(f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: {err})") from None
@@ -118,6 +121,83 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
+# Time steps gathered per write when streaming: large enough for efficient writes, small
+# enough that memory stays flat (batch × C × 64 × H × W floats).
+STREAM_CHUNK = 64
+
+
+def sampling_generator(module: GANModule) -> torch.nn.Module:
+    """The network :meth:`GANModule.sample` uses: the EMA copy when there is one."""
+    return module.generator_ema.module if module.generator_ema is not None else module.generator
+
+
+@torch.no_grad()
+def stream_array(
+    module: GANModule, num_samples: int, length: int, *, seed: int = 0, batch_size: int = 32,
+    months: np.ndarray | None = None, chunk: int = STREAM_CHUNK,
+) -> Iterator[tuple[slice, slice, np.ndarray]]:
+    """Generate with the generator's ``stream()``, ``chunk`` steps at a time, in physical units.
+
+    Yields ``(samples, steps, values)``: ``values`` (n, C, t, H, W) float32 (NaN on the mask)
+    belong at ``[samples, :, steps]`` of the whole (N, C, length, H, W) output. Only the
+    recurrent state and one chunk are held, so memory does not grow with ``length``. Latent
+    frames are drawn batch by batch, step by step, from one ``torch.Generator`` seeded with
+    ``seed`` (stacked along time they are the latent :meth:`GANModule.sample` would turn into
+    the same frames).
+    """
+    g = sampling_generator(module)
+    rng = torch.Generator().manual_seed(seed)
+    transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
+    _, h, w = module.window
+    mask = np.asarray(module.data_info["mask"])[:h, :w]
+    was_training = module.training
+    module.eval()  # spectral norm's power iteration must not advance while sampling
+    try:
+        for s0 in range(0, num_samples, batch_size):
+            n = min(batch_size, num_samples - s0)
+            frames, t0 = [], 0
+            for t, frame in enumerate(g.stream(n, length, (length, h, w), generator=rng), start=1):
+                frames.append(frame)  # (n, C, H, W)
+                if len(frames) == chunk or t == length:
+                    z = torch.stack(frames, dim=2).float().cpu()  # (n, C, t, H, W)
+                    part = None if months is None else months[t0:t]
+                    x = inverse_all(transforms, z, part, channel_dim=1).numpy()
+                    x[..., mask] = np.nan
+                    yield slice(s0, s0 + n), slice(t0, t), x
+                    frames, t0 = [], t
+    finally:
+        module.train(was_training)
+
+
+def write_streamed(
+    chunks: Iterator[tuple[slice, slice, np.ndarray]], layout: xr.Dataset,
+    output: str | os.PathLike,
+) -> Path:
+    """Write the dataset ``layout`` describes, its data variables filled chunk by chunk.
+
+    ``layout`` is the dataset to write with (possibly lazy, e.g. broadcast) placeholders as
+    data: its coordinates and attributes are written by xarray, then each data variable is
+    created as float32 with NaN as ``_FillValue`` (as :func:`write_netcdf` would write it) and
+    filled from ``chunks`` (see :func:`stream_array`; channel c is the c-th data variable).
+    The file appears at ``output`` only when complete (:func:`stgan.io.atomic.atomic_path`).
+    """
+    import netCDF4
+
+    names = list(layout.data_vars)
+    with atomic_path(output) as tmp:
+        layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4")
+        with netCDF4.Dataset(tmp, "a") as nc:
+            out = []
+            for name in names:
+                var = nc.createVariable(name, "f4", layout[name].dims, fill_value=np.float32(np.nan))
+                var.setncatts(layout[name].attrs)
+                out.append(var)
+            for samples, steps, values in chunks:
+                for c, var in enumerate(out):
+                    var[samples, steps] = values[:, c]
+    return Path(output)
+
+
 def check_length(module: GANModule, length: int) -> str | None:
     """Refuse a length the generator cannot make; return a caveat worth printing, if any.
 
@@ -144,7 +224,10 @@ def generate(
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
     ``start_time`` dates the windows; it is required when the model learned monthly anomalies
-    (the climatology of each step's month is added back).
+    (the climatology of each step's month is added back). A generator with a ``stream()``
+    method (``convgru``) is streamed and the file written chunk by chunk
+    (:func:`stream_array`, :func:`write_streamed`), so memory does not grow with ``length``;
+    the returned dataset is then opened lazily from ``output``.
     """
     if num_samples < 1:
         raise StganError(f"--num-samples must be at least 1, got {num_samples}")
@@ -158,6 +241,17 @@ def generate(
         t = length
     times = _times(module.data_info, t, start_time)
     months = calendar_months(times[0]) if start_time else None
+    if hasattr(sampling_generator(module), "stream"):
+        # Recurrent generators stream: frames are made and written chunk by chunk, so any
+        # --length runs in flat memory.
+        chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size,
+                              months=months)
+        channels = len(module.data_info["variables"])
+        placeholder = np.broadcast_to(np.float32(np.nan), (num_samples, channels, t, h, w))  # no memory
+        layout = to_dataset(placeholder, module.data_info, seed=seed, checkpoint=str(checkpoint),
+                            times=times)
+        write_streamed(chunks, layout, output)
+        return xr.open_dataset(output)  # lazily: the samples may not fit in memory
     samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, months=months,
                              window=(t, h, w))
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
