@@ -87,7 +87,7 @@ def test_invalid_toolbox_settings_fail_with_the_valid_choices(grf_file, tmp_path
         assert needle in line
 
 
-@pytest.mark.parametrize("preset", ["vanilla", "wgan-gp", "hinge-sn-r1", "ns-instance-noise",
+@pytest.mark.parametrize("preset", ["vanilla", "nonsaturating", "wgan-gp", "hinge-sn-r1", "ns-instance-noise",
                                     "unrolled", "convgru", "spatiotemporal"])
 def test_every_preset_trains_end_to_end(grf_file, tmp_path, capsys, preset):
     code = main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--config", str(CONFIGS / f"{preset}.yaml"),

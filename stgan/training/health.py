@@ -122,14 +122,19 @@ def vanishing_gradients(ratio: float, min_steps: int) -> Detector:
         f"{e['grad_norm_g_peak']:.2e} (alarm below {ratio}); D wins and G learns nothing"))
 
 
-def d_overpowering(threshold: float, min_steps: int) -> Detector:
-    """D separates real from fake almost perfectly for a long time."""
+def _accuracy_beyond(threshold: float, above: bool):
+    """A test: D's smoothed accuracy above (or below) ``threshold``, with the evidence."""
     def test(s):
         acc = _get(s, "d_accuracy_smooth")
-        if acc is None or acc <= threshold:
+        if acc is None or (acc <= threshold if above else acc >= threshold):
             return None
         return {"d_accuracy": acc, "d_gap": s.get("d_gap_smooth")}
-    return Detector("d_overpowering", min_steps, test, lambda e, since: (
+    return test
+
+
+def d_overpowering(threshold: float, min_steps: int) -> Detector:
+    """D separates real from fake almost perfectly for a long time."""
+    return Detector("d_overpowering", min_steps, _accuracy_beyond(threshold, above=True), lambda e, since: (
         f"the discriminator overpowers the generator since step {since:,}: it separates "
         f"{e['d_accuracy']:.0%} of real and fake samples (alarm above {threshold:.0%}), "
         f"mean D(real) − D(fake) = {e['d_gap']:.3g}"))
@@ -137,12 +142,7 @@ def d_overpowering(threshold: float, min_steps: int) -> Detector:
 
 def g_overpowering(threshold: float, min_steps: int) -> Detector:
     """D rates generated samples above real ones (accuracy below chance) for a long time."""
-    def test(s):
-        acc = _get(s, "d_accuracy_smooth")
-        if acc is None or acc >= threshold:
-            return None
-        return {"d_accuracy": acc, "d_gap": s.get("d_gap_smooth")}
-    return Detector("g_overpowering", min_steps, test, lambda e, since: (
+    return Detector("g_overpowering", min_steps, _accuracy_beyond(threshold, above=False), lambda e, since: (
         f"the generator overpowers the discriminator since step {since:,}: D's accuracy is "
         f"{e['d_accuracy']:.0%} (alarm below {threshold:.0%}, chance is 50%), "
         f"mean D(real) − D(fake) = {e['d_gap']:.3g}"))
