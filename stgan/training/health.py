@@ -217,7 +217,7 @@ class HealthMonitor(Callback):
     def __init__(
         self,
         enabled: bool = True,
-        warmup_steps: int = 50,
+        warmup_steps: int = 200,
         smoothing: float = 0.9,
         collapse_diversity: float = 0.1,
         collapse_steps: int = 20,
@@ -351,8 +351,13 @@ class HealthMonitor(Callback):
     def summary(self, final_step: int) -> dict[str, Any]:
         """The ``health.json`` record (schema ``stgan-health/1``)."""
         best = min(self.scores, key=lambda p: p[1]) if self.scores else None
-        state = self.final_state or ("alarms" if self.alarms else "healthy")
-        return {"schema": SCHEMA, "alarms": sorted(self.alarms.values(), key=lambda a: a["first_step"]),
+        alarms = sorted(({**a, "active_at_end": bool(self.active.get(a["name"], False))}
+                         for a in self.alarms.values()), key=lambda a: a["first_step"])
+        # An alarm whose condition no longer holds at the end (a transient) leaves the run
+        # "recovered"; one still holding leaves it in "alarms".
+        state = self.final_state or (
+            "alarms" if any(a["active_at_end"] for a in alarms) else "recovered" if alarms else "healthy")
+        return {"schema": SCHEMA, "alarms": alarms,
                 "best_domain_score": None if best is None else float(best[1]),
                 "best_step": None if best is None else int(best[0]),
                 "final_step": int(final_step), "final_state": state, "rollbacks": int(self.rollbacks)}
@@ -415,7 +420,8 @@ def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
              f"{len(summary['alarms'])} alarm(s), {summary['rollbacks']} rollback(s); best domain "
              + ("score: none" if best is None else f"score {best:.3f} at step {summary['best_step']:,}")]
     for alarm in summary["alarms"]:
-        lines.append(f"  {alarm['name']} (steps {alarm['first_step']:,}-{alarm['last_step']:,}): "
+        when = "still active" if alarm.get("active_at_end") else "cleared"
+        lines.append(f"  {alarm['name']} (steps {alarm['first_step']:,}-{alarm['last_step']:,}, {when}): "
                      f"{alarm['message']}")
     if path is not None:
         lines.append(f"  written to {path}")
