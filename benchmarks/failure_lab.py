@@ -99,12 +99,14 @@ def make_data(out: Path, mode: str) -> dict[str, tuple[Path, Path]]:
 
 
 def alarms(run: Path) -> list[str]:
-    """Alarm names from the run's health.json (written by the health monitor), if any."""
+    """Alarm names from the run's health.json (written by the health monitor), if any; an
+    alarm whose condition no longer held at the end of training is marked "(cleared)"."""
     found = sorted(run.rglob("health.json"))
     if not found:
         return []
     record = json.loads(found[-1].read_text())
-    return [a["name"] for a in record.get("alarms", [])]
+    return [a["name"] + ("" if a.get("active_at_end", True) else " (cleared)")
+            for a in record.get("alarms", [])]
 
 
 def generator_updates(ckpt: Path) -> int:
@@ -214,18 +216,24 @@ def main() -> None:
                              "time limit makes the steps reached depend on the machine's load)")
     parser.add_argument("--num-samples", type=int, default=None,
                         help="generated windows evaluated (default 128; --quick: 16)")
+    parser.add_argument("--retable", action="store_true",
+                        help="train nothing: re-read the alarms of the runs in --out and print the table")
     args = parser.parse_args()
     args.steps = args.steps or (4 if args.quick else 600)
     args.num_samples = args.num_samples or (16 if args.quick else 128)
     out = Path(args.out) / ("quick" if args.quick else "full")
     out.mkdir(parents=True, exist_ok=True)
 
-    files = make_data(out, "quick" if args.quick else "full")
     results_path = out / "results.json"
     previous = json.loads(results_path.read_text()) if results_path.exists() else []
+    if args.retable:
+        for r in previous:
+            r["alarms"] = alarms(out / r["dataset"] / r["config"])
+    else:
+        files = make_data(out, "quick" if args.quick else "full")
     results = []
     for name, overlay, what in LAB:
-        if args.only and name not in args.only:
+        if args.retable or (args.only and name not in args.only):
             continue
         for dataset in args.datasets:
             print(f"{name} on {dataset}: {what} ...", flush=True)
