@@ -6,6 +6,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities import rank_zero_info
 
 from stgan.errors import StganError
 from stgan.nn.discriminators import DISCRIMINATORS
@@ -302,6 +303,19 @@ class GANModule(pl.LightningModule):
         if aug is not None and aug.roll_x and not (self.data_info or {}).get("periodic_x"):
             raise StganError("augment roll_x needs a periodic (global) longitude axis, and this "
                              "grid is not; drop roll_x")
+        self._mkldnn_was = None
+        if self.device.type == "cpu" and str(self.trainer.precision).startswith("bf16"):
+            # torch's oneDNN bf16 conv3d gives a wrong (NaN or ~1e37) weight gradient for some
+            # shapes, e.g. 2 time steps under a 3x3x3 kernel (seen with torch 2.13); torch's
+            # own CPU kernels are right. Train without oneDNN, and say so.
+            self._mkldnn_was = torch.backends.mkldnn.enabled
+            torch.backends.mkldnn.enabled = False
+            rank_zero_info("stgan: bf16 on CPU trains without oneDNN (its bf16 conv3d gradients "
+                           "are wrong for some shapes); expect little speed-up over 32-true")
+
+    def on_fit_end(self) -> None:
+        if getattr(self, "_mkldnn_was", None) is not None:
+            torch.backends.mkldnn.enabled = self._mkldnn_was
 
     def on_train_start(self) -> None:
         # The state to roll back to if the very first steps diverge.
