@@ -135,6 +135,17 @@ def test_detector_fires_after_its_minimum_duration(change, name):
     assert monitor.summary(11)["final_state"] == "alarms"
 
 
+def test_alarm_start_is_the_step_its_condition_began_with_several_d_steps_per_g():
+    # With d_steps 5 the global step (G updates) advances once every 5 iterations.
+    monitor = HealthMonitor(warmup_steps=0, smoothing=0.0, d_overpower_steps=12)
+    rows = [HEALTHY] * 20 + [{**HEALTHY, "d_accuracy": 1.0}] * 15
+    for i, row in enumerate(rows):
+        monitor.check(monitor.observe(row, i // 5), i // 5)
+    alarm = monitor.alarms["d_overpowering"]
+    assert alarm["first_step"] == 20 // 5 and alarm["last_step"] == 34 // 5
+    assert monitor.summary(6)["alarms"][0]["active_at_end"]
+
+
 def test_detectors_stay_quiet_below_threshold_and_during_warmup():
     monitor = HealthMonitor(warmup_steps=30, smoothing=0.0, collapse_steps=5)
     collapsed = {**HEALTHY, "diversity_ratio": 0.02, "fake_self_diversity": 0.05}

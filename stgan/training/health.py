@@ -76,7 +76,8 @@ class Detector:
     min_steps: int
     test: Any  # Callable[[dict[str, float]], dict[str, float] | None]
     describe: Any  # Callable[[dict[str, float], int], str]
-    streak: int = 0
+    streak: int = 0  # consecutive iterations the condition has held
+    since: int = 0  # the global step at which the current streak began
     remedies: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -267,7 +268,7 @@ class HealthMonitor(Callback):
         self.final_state: str | None = None
         self._score_seen = None
         for det in self.detectors:
-            det.streak = 0
+            det.streak, det.since = 0, 0
         self.path: Path | None = None
 
     # --- signals in --------------------------------------------------------------------------
@@ -307,11 +308,15 @@ class HealthMonitor(Callback):
                 continue
             evidence = det.test(s)
             det.streak = det.streak + 1 if evidence is not None else 0
+            if det.streak == 1:
+                # Steps count generator updates and iterations count batches (they differ
+                # with d_steps > 1), so the start is remembered, not worked out backwards.
+                det.since = step
             now = evidence is not None and evidence.pop("_now", False)  # no duration needed
             self.active[det.name] = det.streak >= det.min_steps or now
             if self.active[det.name]:
-                since = step - det.streak + 1 if det.name != "divergence" else step
-                new = self._record(det.name, since, step, evidence, det.describe(evidence, max(since, 0)),
+                since = det.since if det.name != "divergence" else step
+                new = self._record(det.name, since, step, evidence, det.describe(evidence, since),
                                    det.remedies)
                 raised += [new] if new else []
         return raised
