@@ -105,7 +105,7 @@ def main() -> None:
         "--acf-points", type=int, default=None,
         help="time the statsmodels loop on this many random points and scale (default: all)",
     )
-    parser.add_argument("--repeats", type=int, default=5, help="timed stgan calls (best kept)")
+    parser.add_argument("--repeats", type=int, default=15, help="timed stgan calls (best kept)")
     parser.add_argument("--tolerance", type=float, default=1e-5, help="max relative error")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
