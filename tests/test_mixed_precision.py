@@ -38,13 +38,17 @@ def _penalties(device: str, dtype: torch.dtype | None) -> dict[str, float]:
     return out
 
 
-@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
-def test_penalties_under_cpu_autocast_equal_float32(dtype):
-    # Differentiating D under autocast instead would be ~1 % off here (float16 and bfloat16).
-    ref, amp = _penalties("cpu", None), _penalties("cpu", dtype)
+@pytest.mark.parametrize("device, dtype, rel", [
+    ("cpu", torch.bfloat16, 1e-3), ("cpu", torch.float16, 1e-3),
+    pytest.param("cuda", torch.bfloat16, 1e-2, marks=cuda),
+    pytest.param("cuda", torch.float16, 1e-2, marks=cuda),  # TF32 convolutions on the GPU
+])
+def test_penalties_under_autocast_equal_float32(device, dtype, rel):
+    # Differentiating D under autocast instead would be ~1 % off on CPU (float16 and bfloat16).
+    ref, amp = _penalties(device, None), _penalties(device, dtype)
     for key in ref:
         assert np.isfinite(amp[key])
-        assert amp[key] == pytest.approx(ref[key], rel=1e-3, abs=1e-9)
+        assert amp[key] == pytest.approx(ref[key], rel=rel, abs=1e-9 if device == "cpu" else 1e-7)
 
 
 def test_bf16_mixed_training_on_cpu_writes_finite_checkpoints(tmp_path, grf_file):
@@ -54,15 +58,6 @@ def test_bf16_mixed_training_on_cpu_writes_finite_checkpoints(tmp_path, grf_file
               "--trainer.precision", "bf16-mixed", "--trainer.default_root_dir", str(root), *TINY_FIT)
     state = torch.load(next(root.rglob("last*.ckpt")), weights_only=True)["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
-
-
-@cuda
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_penalties_under_cuda_autocast_equal_float32(dtype):
-    ref, amp = _penalties("cuda", None), _penalties("cuda", dtype)
-    for key in ref:
-        assert np.isfinite(amp[key])
-        assert amp[key] == pytest.approx(ref[key], rel=1e-2, abs=1e-7)
 
 
 @cuda
