@@ -161,12 +161,6 @@ def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | Non
     return area_weights(lat.values, width)
 
 
-def _windows(path: str | os.PathLike, names: list[str], window: tuple[int, ...]) -> dict[str, np.ndarray]:
-    source = GridSource(path, names)
-    values = source.read(0, source.sizes["time"]).astype(np.float64)
-    return {name: complete_windows(values[c], window) for c, name in enumerate(source.variables)}
-
-
 def evaluate(
     real_path: str | os.PathLike, generated_path: str | os.PathLike, output_dir: str | os.PathLike,
     *, variables: list[str] | None = None, max_lag: int = 10, metrics: list[str] | None = None,
@@ -193,6 +187,11 @@ def evaluate(
     real = GridSource(real_path, variables or [str(v) for v in gen_ds.data_vars])
     names = real.variables
     real_values = real.read(0, real.sizes["time"]).astype(np.float64)  # (C, T_all, H, W)
+    # The training data, read once, only for the memorisation test.
+    train_values = None
+    if train_path is not None and (metrics is None or "memorisation" in metrics):
+        train_source = GridSource(train_path, names)
+        train_values = train_source.read(0, train_source.sizes["time"]).astype(np.float64)
     out = Path(output_dir)
     result: dict[str, Any] = {
         "schema": SCHEMA, "units": UNITS, "real": str(real_path), "generated": str(generated_path),
@@ -212,7 +211,7 @@ def evaluate(
                 f"window of the generated size {window}; pass a larger real file"
             )
         weights = _area_weights(real, window[1], window[2])
-        train = None if train_path is None else _windows(train_path, [name], window)[name]
+        train = None if train_values is None else complete_windows(train_values[c], window)
         metrics_c = {"units": str(real.var_attrs[name].get("units", "1")),
                      **compare(windows, gen, metrics=metrics, max_lag=max_lag, weights=weights,
                                wavenumbers=wavenumbers, train=train),

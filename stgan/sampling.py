@@ -126,11 +126,6 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
 STREAM_CHUNK = 64
 
 
-def sampling_generator(module: GANModule) -> torch.nn.Module:
-    """The network :meth:`GANModule.sample` uses: the EMA copy when there is one."""
-    return module.generator_ema.module if module.generator_ema is not None else module.generator
-
-
 @torch.no_grad()
 def stream_array(
     module: GANModule, num_samples: int, length: int, *, seed: int = 0, batch_size: int = 32,
@@ -145,7 +140,7 @@ def stream_array(
     ``seed`` (stacked along time they are the latent :meth:`GANModule.sample` would turn into
     the same frames).
     """
-    g = sampling_generator(module)
+    g = module.sampling_generator
     rng = torch.Generator().manual_seed(seed)
     transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
     _, h, w = module.window
@@ -241,7 +236,7 @@ def generate(
         t = length
     times = _times(module.data_info, t, start_time)
     months = calendar_months(times[0]) if start_time else None
-    if hasattr(sampling_generator(module), "stream"):
+    if hasattr(module.sampling_generator, "stream"):
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.
         chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size,

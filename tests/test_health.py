@@ -18,7 +18,7 @@ from stgan.nn.generators import GENERATORS, Conv3dGenerator
 from stgan.training.guard import DivergenceGuard
 from stgan.training.health import HealthMonitor
 from stgan.training.module import GANModule
-from stgan.training.signals import diversity_ratio, self_diversity
+from stgan.training.signals import batch_diversity
 from tests.conftest import TINY_FIT
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -91,6 +91,14 @@ def _fit(grf_file, tmp_path, steps: int, health: dict | None = None,
 
 
 # --- signals and detectors on known sequences ----------------------------------------------
+
+def diversity_ratio(fake, real):
+    return batch_diversity(fake, real)["diversity_ratio"]
+
+
+def self_diversity(fake):
+    return batch_diversity(fake, fake)["fake_self_diversity"]
+
 
 def test_diversity_signals_have_known_values():
     x = torch.randn(64, 1, 4, 16, 16, generator=torch.Generator().manual_seed(0))

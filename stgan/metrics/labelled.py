@@ -94,8 +94,9 @@ def compare(real: xr.DataArray, generated: xr.DataArray, *, metrics: list[str] |
     gen = _windows(generated, None)
     ref = _windows(real, gen.shape[1])
     _, _, y, x = _roles(real)
+    weights = _weights(real, y, x, area_weighted)
     result = registry.compare(ref, gen, metrics=metrics, max_lag=max_lag, wavenumbers=wavenumbers,
-                              weights=_weights(real, y, x, area_weighted),
+                              weights=weights,
                               train=None if train is None else _windows(train, gen.shape[1]))
     scalars: dict[str, Any] = {k: v for k, v in result.items() if not isinstance(v, list)}
     units = str(real.attrs.get("units", "1"))
@@ -103,6 +104,6 @@ def compare(real: xr.DataArray, generated: xr.DataArray, *, metrics: list[str] |
         {k: xr.DataArray(np.nan if v is None else v,
                          attrs={"units": registry.UNITS.get(k, "1").replace(registry.VALUE, units)})
          for k, v in scalars.items()},
-        attrs={"area_weighting": "cos(lat)" if _weights(real, y, x, area_weighted) is not None else "none",
+        attrs={"area_weighting": "cos(lat)" if weights is not None else "none",
                "n_real": len(ref), "n_generated": len(gen)},
     )

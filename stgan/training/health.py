@@ -97,7 +97,8 @@ def _get(signals: dict[str, float], key: str) -> float | None:
 def mode_collapse(threshold: float, min_steps: int) -> Detector:
     """In-batch diversity below ``threshold`` × the real one's, and samples alike in pattern.
 
-    The second condition (:func:`self_diversity` below ``SELF_DIVERSITY``) spares a young
+    The second condition (``fake_self_diversity`` of
+    :func:`~stgan.training.signals.batch_diversity` below ``SELF_DIVERSITY``) spares a young
     generator whose samples differ but are still faint.
     """
     def test(s):

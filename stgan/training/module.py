@@ -18,10 +18,9 @@ from stgan.stabilization.labels import bce_discriminator_loss
 from stgan.stabilization.unrolled import unrolled_generator_loss
 from stgan.training.guard import DivergenceGuard, is_finite, weights_finite
 from stgan.training.signals import (
+    batch_diversity,
     discriminator_accuracy,
-    diversity_ratio,
     grad_norms,
-    self_diversity,
 )
 from stgan.training.toolbox import build_toolbox
 
@@ -146,8 +145,12 @@ class GANModule(pl.LightningModule):
 
     def sample(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
         """Output of the sampling generator: the EMA copy when there is one."""
-        g = self.generator_ema.module if self.generator_ema is not None else self.generator
-        return g(z, window or self.window)
+        return self.sampling_generator(z, window or self.window)
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        """The network :meth:`sample` uses: the EMA copy when there is one."""
+        return self.generator_ema.module if self.generator_ema is not None else self.generator
 
     # --- the discriminator's view ----------------------------------------------------------
     def _d_input(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -246,8 +249,7 @@ class GANModule(pl.LightningModule):
         return {"loss_d": loss_d.detach(), "d_real": d_real_mean, "d_fake": d_fake_mean,
                 "d_gap": d_real_mean - d_fake_mean, "d_confidence": discriminator_confidence(d_real),
                 "d_accuracy": discriminator_accuracy(d_real.detach(), d_fake.detach()),
-                "diversity_ratio": diversity_ratio(fake * valid, real),
-                "fake_self_diversity": self_diversity(fake * valid), **norms}
+                **batch_diversity(fake * valid, real), **norms}
 
     def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
         tb = self.toolbox

@@ -41,22 +41,21 @@ def mean_pairwise_distance(x: torch.Tensor) -> torch.Tensor:
     return torch.pdist(x.detach().reshape(x.shape[0], -1).float()).mean()
 
 
-def diversity_ratio(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """In-batch diversity of ``fake`` ÷ that of ``real``: 1 when alike, 0 for a constant G."""
-    return mean_pairwise_distance(fake) / mean_pairwise_distance(real).clamp_min(1e-12)
+def batch_diversity(fake: torch.Tensor, real: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The generated batch's diversity, two ways, from one pairwise-distance pass over ``fake``.
 
-
-def self_diversity(x: torch.Tensor) -> torch.Tensor:
-    """Mean pairwise distance ÷ (√2 · RMS norm of each sample's own anomaly): ≈ 1 for independent
-    samples whatever their amplitude, 0 when every sample shows the same pattern.
-
-    The anomaly is a sample minus its own mean per channel. Unlike :func:`diversity_ratio` it
-    does not call a young generator, whose output is still faint, collapsed.
+    ``diversity_ratio``: mean pairwise distance of ``fake`` ÷ that of ``real`` (1 when alike,
+    0 for a constant G). ``fake_self_diversity``: the same distance of ``fake`` ÷ (√2 · RMS
+    norm of each sample's own anomaly, i.e. minus its mean per channel): ≈ 1 for independent
+    samples whatever their amplitude, 0 when every sample shows the same pattern, so unlike
+    the ratio it does not call a young generator, whose output is still faint, collapsed.
     """
-    flat = x.detach().float().reshape(x.shape[0], x.shape[1], -1)  # (B, C, T·H·W)
-    anomaly = (flat - flat.mean(dim=-1, keepdim=True)).reshape(x.shape[0], -1)
+    spread = mean_pairwise_distance(fake)
+    flat = fake.detach().float().reshape(fake.shape[0], fake.shape[1], -1)  # (B, C, T·H·W)
+    anomaly = (flat - flat.mean(dim=-1, keepdim=True)).reshape(fake.shape[0], -1)
     scale = math.sqrt(2.0) * anomaly.pow(2).sum(dim=1).mean().sqrt()
-    return mean_pairwise_distance(x) / scale.clamp_min(1e-12)
+    return {"diversity_ratio": spread / mean_pairwise_distance(real).clamp_min(1e-12),
+            "fake_self_diversity": spread / scale.clamp_min(1e-12)}
 
 
 def discriminator_accuracy(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
