@@ -324,3 +324,40 @@ def test_convgru_latent_shape_is_one_coarse_frame_per_step():
     g = GENERATORS.build("convgru", channels=1, spatial_upsamples=2)
     assert g.latent_shape((5, 17, 23)) == (16, 5, math.ceil(17 / 4), math.ceil(23 / 4))
     assert g.length_note
+
+
+def test_latent_vector_couples_every_cell_to_the_whole_latent():
+    torch.manual_seed(0)
+    window = (4, 32, 32)  # the grid generator's receptive field is ±11 cells
+    vec = GENERATORS.build("conv3d", channels=1, latent_channels=4, width=4, latent_vector=8,
+                           window=window).eval()
+    grid = GENERATORS.build("conv3d", channels=1, latent_channels=4, width=4).eval()
+    assert vec.latent_shape(window) == (8, 1, 1, 1) and vec.max_length == 4
+    with torch.no_grad():
+        for g in (vec, grid):
+            z = torch.randn(1, *g.latent_shape(window))
+            z2 = z.clone()
+            z2.view(-1)[0] += 1.0  # one latent number: a whole vector entry, or one grid cell
+            delta = (g(z2, window) - g(z, window)).abs()[0, 0]
+            far = delta[:, -4:, -4:]  # the corner opposite the perturbed grid cell
+            if g is vec:
+                assert (far > 0).all()  # every cell depends on every latent entry
+            else:
+                assert delta[:, :4, :4].max() > 0 and far.max() == 0  # local receptive field
+    with pytest.raises(ValueError, match="up to"):
+        vec(torch.randn(1, 8, 1, 1, 1), (8, 32, 32))
+    with pytest.raises(ValueError, match="training window"):
+        GENERATORS.build("conv3d", channels=1, latent_vector=8)
+
+
+def test_training_module_gives_a_latent_vector_generator_its_window():
+    from stgan.errors import StganError
+    from stgan.sampling import check_length
+    from stgan.training.module import GANModule
+
+    module = GANModule(window=(4, 16, 16), generator_options={
+        "latent_channels": 4, "width": 4, "latent_vector": 8})
+    assert module.sample(module.sample_latent(2)).shape == (2, 1, 4, 16, 16)
+    assert check_length(module, 4) is None
+    with pytest.raises(StganError, match="at most 4 steps"):
+        check_length(module, 5)

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from stgan.nn import convgru as _convgru  # noqa: F401  (registers "convgru")
-from stgan.nn.layers import center_crop, conv3d, conv3d_block
+from stgan.nn.layers import LEAKY_SLOPE, center_crop, conv3d, conv3d_block, linear
 from stgan.nn.registry import GENERATORS
 
 __all__ = ["GENERATORS", "Conv3dGenerator"]
@@ -36,6 +36,14 @@ class Conv3dGenerator(nn.Module):
     upsampling and two 3×3×3 convolutions, halving the width. The result is centre-cropped to
     the window, so any ``(T, H, W)`` works and a larger latent grid gives a larger domain or a
     longer window from the same weights.
+
+    With ``latent_vector = d > 0`` the latent is instead one vector of ``d`` numbers per sample
+    (shape ``(d, 1, 1, 1)``), mapped by a linear layer onto the coarse grid of the training
+    ``window`` as in DCGAN (Radford et al. 2016). Every cell of the window then depends on the
+    whole latent, which is what a field with one global structure needs (a plane wave with one
+    direction and phase across the window, ``stgan make-data waves``): from a grid of
+    independent local latents the convolutions can only agree on such a structure within
+    their receptive field. The price: the generator makes windows of the training size only.
 
     Parameters
     ----------
@@ -59,6 +67,12 @@ class Conv3dGenerator(nn.Module):
     spectral_norm : bool
         Spectrally normalise every convolution (Miyato et al. 2018; used on the generator
         too by SAGAN, Zhang et al. 2019, to curb its gradient scale).
+    latent_vector : int
+        0 (default): the latent grid above. ``d > 0``: a latent vector of ``d`` numbers,
+        projected linearly onto the coarse grid of ``window``.
+    window : tuple[int, int, int] | None
+        The training ``(T, H, W)``, needed (and passed by the training module) only with
+        ``latent_vector``.
     """
 
     length_note = ("conv3d makes a longer window from a longer latent grid: steps further apart "
@@ -74,6 +88,8 @@ class Conv3dGenerator(nn.Module):
         factorized: bool = False,
         periodic_x: bool = False,
         spectral_norm: bool = False,
+        latent_vector: int = 0,
+        window: tuple[int, int, int] | None = None,
     ) -> None:
         super().__init__()
         if not 0 <= temporal_upsamples <= spatial_upsamples:
@@ -83,6 +99,20 @@ class Conv3dGenerator(nn.Module):
         self.temporal_factor = 2**temporal_upsamples
         widths = [width * 2 ** (spatial_upsamples - i) for i in range(spatial_upsamples + 1)]
         opts = dict(factorized=factorized, periodic_x=periodic_x, spectral_norm=spectral_norm)
+        self.latent_vector = int(latent_vector)
+        self.project = None
+        if self.latent_vector:
+            if window is None:
+                raise ValueError("latent_vector needs the training window (T, H, W)")
+            self.window = tuple(int(n) for n in window)
+            self.max_length = self.window[0]
+            self.length_note = "its latent vector is projected onto the training window's grid"
+            self.grid = self._coarse(self.window)
+            self.project = nn.Sequential(
+                linear(self.latent_vector, latent_channels * math.prod(self.grid),
+                       spectral_norm=spectral_norm),
+                nn.LeakyReLU(LEAKY_SLOPE),
+            )
         self.stem = conv3d_block(latent_channels, widths[0], **opts)
         self.blocks = nn.ModuleList()
         for i in range(spatial_upsamples):
@@ -97,17 +127,22 @@ class Conv3dGenerator(nn.Module):
         # Linear output: the data are standardised, so no squashing nonlinearity.
         self.head = conv3d(widths[-1], channels, **opts)
 
+    def _coarse(self, window: tuple[int, int, int]) -> tuple[int, int, int]:
+        t, h, w = window
+        return (math.ceil(t / self.temporal_factor), math.ceil(h / self.spatial_factor),
+                math.ceil(w / self.spatial_factor))
+
     def latent_shape(self, window: tuple[int, int, int]) -> tuple[int, int, int, int]:
         """Shape of one latent sample (without batch) that generates ``window`` = (T, H, W)."""
-        t, h, w = window
-        return (
-            self.latent_channels,
-            math.ceil(t / self.temporal_factor),
-            math.ceil(h / self.spatial_factor),
-            math.ceil(w / self.spatial_factor),
-        )
+        if self.latent_vector:
+            return (self.latent_vector, 1, 1, 1)
+        return (self.latent_channels, *self._coarse(window))
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int]) -> torch.Tensor:
+        if self.project is not None:
+            if any(n > m for n, m in zip(window, self.window)):
+                raise ValueError(f"this generator makes windows up to {self.window}, not {window}")
+            z = self.project(z.flatten(1)).view(z.shape[0], self.latent_channels, *self.grid)
         x = self.stem(z)  # (B, C', t, h, w) on the coarse grid
         for block in self.blocks:
             x = block(x)

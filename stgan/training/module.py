@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytorch_lightning as pl
@@ -117,7 +118,10 @@ class GANModule(pl.LightningModule):
             unrolled_steps=unrolled_steps, unrolled_lr=unrolled_lr, pack=pack,
             mode_seeking=mode_seeking,
         )
-        self.generator = GENERATORS.build(generator, channels=channels, **(generator_options or {}))
+        g_options = dict(generator_options or {})
+        if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
+            g_options.setdefault("window", self.window)  # a generator tied to the window size
+        self.generator = GENERATORS.build(generator, channels=channels, **g_options)
         self.discriminator = DISCRIMINATORS.build(
             discriminator, channels=channels * pack, **(discriminator_options or {})
         )
