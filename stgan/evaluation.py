@@ -31,8 +31,9 @@ prdc          precision, recall,          Naeem et al. (2020) with k = 5 on summ
               density, coverage           (unitless; None with ≤ 5 windows)
 memorisation  memorisation_ratio,         nearest-training-neighbour distance of generated ÷
               copy_fraction, nn_*         held-out windows (only with ``--train``)
-(waves data)  modes_covered_*,            modes with enough high-quality windows (count) and
-              high_quality_fraction_*     share of windows fitting one mode well (unitless)
+(waves data)  modes_covered_*,            modes with enough high-quality windows (count),
+              high_quality_fraction_*,    share of windows fitting one mode well (unitless)
+              mode_counts_*               and high-quality windows per mode (K counts)
 ============  ==========================  =====================================================
 
 plus the curves behind them (``rapsd_freq``, ``rapsd_real``, ``rapsd_generated``,
@@ -73,6 +74,7 @@ from stgan.report.html import render
 SCHEMA = "stgan-metrics/1"
 UNITS = {**UNITS, "modes_covered_real": "count", "modes_covered_generated": "count",
          "high_quality_fraction_real": "1", "high_quality_fraction_generated": "1",
+         "mode_counts_real": "count", "mode_counts_generated": "count",
          "cross_channel_correlation_error": "1"}
 
 
@@ -105,6 +107,7 @@ def waves_coverage(attrs: dict[str, Any], real: np.ndarray, generated: np.ndarra
         coverage = mode_coverage(labels, quality, modes=options["modes"])
         out[f"modes_covered_{label}"] = int(coverage["modes_covered"])
         out[f"high_quality_fraction_{label}"] = float(coverage["high_quality_fraction"])
+        out[f"mode_counts_{label}"] = coverage["counts"]  # high-quality windows per mode
     return out
 
 

@@ -140,4 +140,7 @@ def test_evaluate_reports_waves_mode_coverage(tmp_path):
     assert m["modes_covered_real"] == 8
     assert m["modes_covered_generated"] == 1
     assert m["high_quality_fraction_generated"] > 0.9
+    counts = m["mode_counts_generated"]  # every high-quality window is of mode 3
+    assert counts[3] == round(m["high_quality_fraction_generated"] * len(windows)) == sum(counts)
+    assert len(m["mode_counts_real"]) == 8 and min(m["mode_counts_real"]) > 0
     assert result["metrics"]["variables"]["wave"]["diversity_ratio"] < 1
