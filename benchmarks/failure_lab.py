@@ -43,6 +43,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 
@@ -74,10 +76,10 @@ DATA = {
 # Extra `stgan fit` options per dataset. A wave of one direction and phase across the whole
 # window is a global structure: the generator draws it from a latent vector projected onto
 # its coarse grid (conv3d's latent_vector), not from a grid of local latents (see Conv3dGenerator).
+# The option replaces the whole dict, so it is the demo's generator options plus that one.
+DEMO_G = yaml.safe_load((CONFIGS / "demo.yaml").read_text())["model"]["generator_options"]
 DATASET_FIT = {
-    "waves": ["--model.generator_options", json.dumps({
-        "latent_channels": 16, "width": 16, "spatial_upsamples": 2, "temporal_upsamples": 1,
-        "latent_vector": 64})],
+    "waves": ["--model.generator_options", json.dumps({**DEMO_G, "latent_vector": 64})],
     "grf": [],
 }
 # The checkpoint evaluated per dataset: the best by in-training domain score on grf; on waves
