@@ -348,6 +348,11 @@ def test_latent_vector_couples_every_cell_to_the_whole_latent():
         vec(torch.randn(1, 8, 1, 1, 1), (8, 32, 32))
     with pytest.raises(ValueError, match="training window"):
         GENERATORS.build("conv3d", channels=1, latent_vector=8)
+    from stgan.errors import StganError
+
+    for bad in (-1, 2.5):
+        with pytest.raises(StganError, match="latent_vector must be an integer >= 0"):
+            GENERATORS.build("conv3d", channels=1, latent_vector=bad, window=window)
 
 
 def test_training_module_gives_a_latent_vector_generator_its_window():

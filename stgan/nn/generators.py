@@ -20,6 +20,7 @@ import math
 import torch
 from torch import nn
 
+from stgan.errors import StganError
 from stgan.nn import convgru as _convgru  # noqa: F401  (registers "convgru")
 from stgan.nn.layers import LEAKY_SLOPE, center_crop, conv3d, conv3d_block, linear
 from stgan.nn.registry import GENERATORS
@@ -93,13 +94,17 @@ class Conv3dGenerator(nn.Module):
     ) -> None:
         super().__init__()
         if not 0 <= temporal_upsamples <= spatial_upsamples:
-            raise ValueError("temporal_upsamples must be between 0 and spatial_upsamples")
+            raise StganError(f"generator option temporal_upsamples must be between 0 and "
+                             f"spatial_upsamples ({spatial_upsamples}), got {temporal_upsamples}")
+        if not isinstance(latent_vector, int) or latent_vector < 0:
+            raise StganError(f"generator option latent_vector must be an integer >= 0 (0: a latent "
+                             f"grid), got {latent_vector!r}; e.g. latent_vector: 64")
         self.latent_channels = latent_channels
         self.spatial_factor = 2**spatial_upsamples
         self.temporal_factor = 2**temporal_upsamples
         widths = [width * 2 ** (spatial_upsamples - i) for i in range(spatial_upsamples + 1)]
         opts = dict(factorized=factorized, periodic_x=periodic_x, spectral_norm=spectral_norm)
-        self.latent_vector = int(latent_vector)
+        self.latent_vector = latent_vector
         self.project = None
         if self.latent_vector:
             if window is None:
