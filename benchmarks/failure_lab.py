@@ -10,7 +10,8 @@ subprocesses, as a user runs them::
 
 and the table reports, from ``evaluation/metrics.json``: on `waves` the modes covered (of 8)
 and the high-quality fraction of generated windows; on `grf` the log-spectral distance and
-the ACF RMSE; the generator updates made and the wall time of ``stgan fit``; and the health
+the ACF RMSE; on both the direction ratio (effective number of propagation directions of the
+generated windows ÷ the real ones'); the generator updates made and the wall time of ``stgan fit``; and the health
 monitor's alarms (names from the run's ``health.json``, "—" when it raised none or wrote
 none). ``CKPT`` is, on `grf`, the checkpoint with the best in-training domain score
 (``last.ckpt`` if there is none) and, on `waves`, ``last.ckpt`` (:data:`CHECKPOINT`). Seeds
@@ -172,7 +173,7 @@ def summary(run: Path) -> dict:
     metrics = json.loads((run / "evaluation" / "metrics.json").read_text())
     m = next(iter(metrics["variables"].values()))
     return {"alarms": alarms(run),
-            **{k: m.get(k) for k in ("rapsd_lsd_db", "acf_rmse", "w1", "diversity_ratio",
+            **{k: m.get(k) for k in ("rapsd_lsd_db", "acf_rmse", "w1", "diversity_ratio", "direction_ratio",
                                      "modes_covered_generated", "high_quality_fraction_generated",
                                      "mode_counts_generated", "modes_covered_real",
                                      "high_quality_fraction_real", "mode_counts_real")}}
@@ -191,13 +192,14 @@ def table(results: list[dict]) -> str:
     names = [n for n, _, _ in LAB if any(k[0] == n for k in by)]
     header = ("| configuration | waves: modes covered (of 8) | waves: high-quality | "
               "waves: high-quality windows per mode | grf: LSD (dB) | grf: ACF RMSE | "
+              "direction ratio (waves / grf) | "
               "G updates (waves / grf) | fit wall time (waves / grf) | alarms (waves; grf) |")
-    lines = [header, "|---|---:|---:|---|---:|---:|---:|---:|---|"]
+    lines = [header, "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
     real = next((r for r in results if r["dataset"] == "waves"), None)
     if real is not None:
         lines.append(f"| real held-out data | {real['modes_covered_real']} | "
                      f"{_fmt(real['high_quality_fraction_real'], '.0%')} | "
-                     f"{_counts(real.get('mode_counts_real'))} | 0 | 0 | | | |")
+                     f"{_counts(real.get('mode_counts_real'))} | 0 | 0 | 1 / 1 | | | |")
     for name in names:
         w, g = by.get((name, "waves"), {}), by.get((name, "grf"), {})
         label = f"{name} (recommended)" if name == RECOMMENDED else name
@@ -206,6 +208,7 @@ def table(results: list[dict]) -> str:
             f"{_fmt(w.get('high_quality_fraction_generated'), '.0%')} | "
             f"{_counts(w.get('mode_counts_generated'))} | {_fmt(g.get('rapsd_lsd_db'), '.2f')} | "
             f"{_fmt(g.get('acf_rmse'), '.3f')} | "
+            f"{_fmt(w.get('direction_ratio'), '.2f')} / {_fmt(g.get('direction_ratio'), '.2f')} | "
             f"{_fmt(w.get('steps'), 'd')} / {_fmt(g.get('steps'), 'd')} | "
             f"{_fmt(w.get('fit_s'), '.0f')} s / {_fmt(g.get('fit_s'), '.0f')} s | "
             f"{', '.join(w.get('alarms') or []) or '—'}; {', '.join(g.get('alarms') or []) or '—'} |")

@@ -27,6 +27,8 @@ increments    w1_gradient, w1_tdiff       W1 of spatial-gradient magnitudes (per
                                           of temporal differences (per time step)
 diversity     diversity_ratio             mean pairwise distance generated ÷ real; ≈1 as
                                           diverse as the data, ≈0 mode collapse (unitless)
+              directions_*,               effective number of dominant propagation directions
+              direction_ratio             (sectors) and generated ÷ real (unitless)
 prdc          precision, recall,          Naeem et al. (2020) with k = 5 on summary features
               density, coverage           (unitless; None with ≤ 5 windows)
 memorisation  memorisation_ratio,         nearest-training-neighbour distance of generated ÷
@@ -117,7 +119,7 @@ _COLUMNS = [
     ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"), ("W1", "w1", ".4g"), ("KS", "ks", ".3f"),
     ("99.9 % quantile error", "q99.9", "+.4g"), ("W1 per grid point", "w1_gridpoint", ".4g"),
     ("W1 of gradients", "w1_gradient", ".4g"), ("diversity ratio", "diversity_ratio", ".3f"),
-    ("precision", "precision", ".2f"), ("recall", "recall", ".2f"), ("coverage", "coverage", ".2f"),
+    ("direction ratio", "direction_ratio", ".2f"), ("precision", "precision", ".2f"), ("recall", "recall", ".2f"), ("coverage", "coverage", ".2f"),
     ("memorisation ratio", "memorisation_ratio", ".2f"),
 ]
 
@@ -148,7 +150,8 @@ def _markdown(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
         lines += ["", f"Cross-channel correlation error: {result['cross_channel_correlation_error']:.4f}"]
     lines += ["", "Lower is better for the distances; the quantile error is signed (negative: "
               "extremes too weak); a diversity ratio, precision, recall and coverage near 1 match "
-              "the data, a diversity ratio near 0 is mode collapse, a memorisation ratio well "
+              "the data, a diversity ratio near 0 is mode collapse, a direction ratio well below 1 "
+              "a partial one (the samples travel fewer ways than the data's), a memorisation ratio well "
               "below 1 means copies of training data. Definitions: `stgan/evaluation.py`.", ""]
     for name, pngs in figures.items():
         lines += [f"## {name}", ""] + [f"![{p.stem}]({p.name})" for p in pngs] + [""]

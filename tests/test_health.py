@@ -166,6 +166,29 @@ def test_detectors_stay_quiet_below_threshold_and_during_warmup():
     assert monitor.summary(400)["final_state"] == "healthy"
 
 
+def _with_directions(fake: list[int], real: list[int]) -> dict:
+    return {**HEALTHY, "fake_directions": torch.tensor(fake), "real_directions": torch.tensor(real)}
+
+
+def test_mode_collapse_when_samples_travel_in_few_of_the_datas_directions():
+    # Every sample differs (diversity 0.8), but all travel one of two ways while the data
+    # travel eight: 2 of 8 effective directions, 0.25 of the data's, is a partial collapse.
+    monitor = HealthMonitor(warmup_steps=0, smoothing=0.0, collapse_steps=5, direction_window=4)
+    real = [0, 2, 4, 6, 8, 10, 12, 14]
+    raised = _feed(monitor, [_with_directions([0, 14] * 4, real)] * 10)
+    # The window fills at iteration 4; the condition then holds 5 iterations: raised at 8.
+    assert raised == [(8, "mode_collapse")]
+    alarm = monitor.alarms["mode_collapse"]
+    assert alarm["evidence"]["direction_ratio"] == pytest.approx(0.25)
+    assert "travel in 2.0 effective directions against the data's 8.0" in alarm["message"]
+    assert "in-batch diversity" not in alarm["message"]
+    # Samples spread like the data (in other sectors, as an imperfect G's may be) raise nothing;
+    # nor do windows without motion (-1), which are left out of both histograms.
+    monitor = HealthMonitor(warmup_steps=0, smoothing=0.0, collapse_steps=5, direction_window=4)
+    assert _feed(monitor, [_with_directions([1, 3, 5, 7, 9, 11, 13, -1], real + [-1])] * 30) == []
+    assert monitor.summary(30)["final_state"] == "healthy"
+
+
 def test_divergence_on_rollback_and_on_exploding_gradients():
     monitor = HealthMonitor(smoothing=0.0, explode_factor=100, explode_steps=3)
     assert _feed(monitor, [HEALTHY] * 20 + [{**HEALTHY, "grad_norm_d": 1e3}] * 2) == []

@@ -23,6 +23,7 @@ from stgan.metrics.distribution import (
     quantile_errors,
     wasserstein1,
 )
+from stgan.metrics.directions import direction_counts
 from stgan.metrics.diversity import feature_prdc, memorisation, pairwise_distance_ratio
 from stgan.metrics.spectral import log_spectral_distance, mean_rapsd, spectral_slope
 from stgan.metrics.temporal import (
@@ -45,7 +46,8 @@ UNITS = {
     "w1": VALUE, "ks": "1", "q01": VALUE, "q50": VALUE, "q99": VALUE, "q99.9": VALUE,
     "w1_gridpoint": VALUE, "ks_gridpoint": "1",
     "w1_gradient": VALUE + " per grid cell", "w1_tdiff": VALUE + " per time step",
-    "diversity_ratio": "1", "precision": "1", "recall": "1", "density": "1", "coverage": "1",
+    "diversity_ratio": "1", "directions_generated": "sectors", "directions_real": "sectors",
+    "direction_ratio": "1", "precision": "1", "recall": "1", "density": "1", "coverage": "1",
     "nn_distance_generated": VALUE, "nn_distance_heldout": VALUE, "memorisation_ratio": "1",
     "copy_fraction": "1",
 }
@@ -155,7 +157,8 @@ def _increments(d: Inputs) -> dict[str, Any]:
 @METRICS.register("diversity")
 def _diversity(d: Inputs) -> dict[str, Any]:
     enough = len(d.generated) > 1 and len(d.real) > 1
-    return {"diversity_ratio": pairwise_distance_ratio(d.generated, d.real) if enough else None}
+    out = {"diversity_ratio": pairwise_distance_ratio(d.generated, d.real) if enough else None}
+    return {**out, **direction_counts(d.generated, d.real)}
 
 
 PRDC_K = 5  # Naeem et al. (2020)

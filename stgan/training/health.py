@@ -29,6 +29,7 @@ from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
 
 from stgan.errors import StganError
 from stgan.io.atomic import write_text
+from stgan.metrics.directions import SECTORS, effective_directions
 
 SCHEMA = "stgan-health/1"
 
@@ -94,21 +95,42 @@ def _get(signals: dict[str, float], key: str) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
-def mode_collapse(threshold: float, min_steps: int) -> Detector:
-    """In-batch diversity below ``threshold`` × the real one's, and samples alike in pattern.
+def mode_collapse(threshold: float, directions: float, min_steps: int) -> Detector:
+    """G's samples alike, or travelling in fewer directions than the data's.
 
-    The second condition (``fake_self_diversity`` of
-    :func:`~stgan.training.signals.batch_diversity` below ``SELF_DIVERSITY``) spares a young
-    generator whose samples differ but are still faint.
+    Either in-batch diversity below ``threshold`` × the real one's while the samples are
+    alike in pattern (``fake_self_diversity`` of
+    :func:`~stgan.training.signals.batch_diversity` below ``SELF_DIVERSITY``, which spares a
+    young generator whose samples differ but are still faint); or the effective number of
+    dominant propagation directions of recent generated windows below ``directions`` × the
+    real windows' (``direction_ratio``; see :func:`~stgan.training.signals.propagation_directions`),
+    which sees a generator that has dropped modes although each sample still differs from
+    the next (a partial collapse: every wave travels one of two ways, say).
     """
     def test(s):
         r, own = _get(s, "diversity_ratio_smooth"), _get(s, "fake_self_diversity_smooth")
-        if r is None or r >= threshold or (own is not None and own >= SELF_DIVERSITY):
+        alike = r is not None and r < threshold and (own is None or own < SELF_DIVERSITY)
+        ratio = _get(s, "direction_ratio")
+        few = ratio is not None and ratio < directions
+        if not (alike or few):
             return None
-        return {"diversity_ratio": r, "fake_self_diversity": own}
-    return Detector("mode_collapse", min_steps, test, lambda e, since: (
-        f"mode collapse suspected since step {since:,}: in-batch diversity is "
-        f"{e['diversity_ratio']:.2f} of the real data's (alarm below {threshold})"))
+        evidence = {"diversity_ratio": r, "fake_self_diversity": own} if alike else {}
+        if few:
+            evidence.update(direction_ratio=ratio, directions_fake=s.get("directions_fake"),
+                            directions_real=s.get("directions_real"))
+        return evidence
+
+    def describe(e, since):
+        found = []
+        if "fake_self_diversity" in e:
+            found.append(f"in-batch diversity is {e['diversity_ratio']:.2f} of the real data's "
+                         f"(alarm below {threshold})")
+        if e.get("direction_ratio") is not None:
+            found.append(f"the generated windows travel in {e['directions_fake']:.1f} effective "
+                         f"directions against the data's {e['directions_real']:.1f}, "
+                         f"{e['direction_ratio']:.2f} of them (alarm below {directions})")
+        return f"mode collapse suspected since step {since:,}: " + "; ".join(found)
+    return Detector("mode_collapse", min_steps, test, describe)
 
 
 def vanishing_gradients(ratio: float, min_steps: int) -> Detector:
@@ -202,6 +224,10 @@ class HealthMonitor(Callback):
         EMA weight of the past for the smoothed signals, in [0, 1); 0.9 ≈ the last 10 steps.
     collapse_diversity, collapse_steps : float, int
         ``mode_collapse``: generated in-batch diversity below this fraction of the real one.
+    collapse_directions, direction_window : float, int
+        ``mode_collapse`` also: the effective number of dominant propagation directions of
+        the generated windows of the last ``direction_window`` iterations below this
+        fraction of the real windows' (needs windows of T >= 2 steps).
     vanishing_ratio, vanishing_steps : float, int
         ``vanishing_gradients``: G's gradient norm below this fraction of its peak.
     d_accuracy_high, d_overpower_steps : float, int
@@ -223,6 +249,8 @@ class HealthMonitor(Callback):
         smoothing: float = 0.9,
         collapse_diversity: float = 0.1,
         collapse_steps: int = 20,
+        collapse_directions: float = 0.5,
+        direction_window: int = 16,
         vanishing_ratio: float = 0.01,
         vanishing_steps: int = 20,
         d_accuracy_high: float = 0.98,
@@ -239,7 +267,7 @@ class HealthMonitor(Callback):
         steps = dict(warmup_steps=warmup_steps, collapse_steps=collapse_steps,
                      vanishing_steps=vanishing_steps, d_overpower_steps=d_overpower_steps,
                      g_overpower_steps=g_overpower_steps, progress_window=progress_window,
-                     explode_steps=explode_steps)
+                     explode_steps=explode_steps, direction_window=direction_window)
         bad = [f"{k}={v}" for k, v in steps.items()
                if int(v) != v or v < (0 if k == "warmup_steps" else 1)]
         if bad:
@@ -247,8 +275,9 @@ class HealthMonitor(Callback):
                              f"got {', '.join(bad)}")
         self.enabled, self.warmup_steps, self.smoothing = enabled, int(warmup_steps), smoothing
         self.progress_window, self.progress_min_delta = int(progress_window), progress_min_delta
+        self.direction_window = int(direction_window)
         self.detectors = [
-            mode_collapse(collapse_diversity, int(collapse_steps)),
+            mode_collapse(collapse_diversity, collapse_directions, int(collapse_steps)),
             vanishing_gradients(vanishing_ratio, int(vanishing_steps)),
             d_overpowering(d_accuracy_high, int(d_overpower_steps)),
             g_overpowering(d_accuracy_low, int(g_overpower_steps)),
@@ -263,6 +292,8 @@ class HealthMonitor(Callback):
         self.smooth: dict[str, float] = {}
         self._ema: dict[str, float] = {}  # of the value, or of its logarithm for gradient norms
         self.history = {net: deque(maxlen=MEDIAN_WINDOW) for net in ("g", "d")}
+        # Per-iteration histograms of the dominant propagation direction, generated and real.
+        self.directions = {kind: deque(maxlen=self.direction_window) for kind in ("fake", "real")}
         self.scores: list[tuple[int, float]] = []  # (step, val_domain_score)
         self.iterations = 0
         self.rollbacks = 0
@@ -298,7 +329,25 @@ class HealthMonitor(Callback):
             value = s.get(f"grad_norm_{net}")
             if value is not None and math.isfinite(value):
                 self.history[net].append(value)
+        s.update(self._direction_signals(raw))
         return s
+
+    def _direction_signals(self, raw: dict[str, Any]) -> dict[str, float]:
+        """Fold this iteration's propagation directions in; once ``direction_window``
+        iterations are in, the effective number of directions of each and their ratio."""
+        for kind in ("fake", "real"):
+            found = raw.get(f"{kind}_directions")
+            if found is None:
+                return {}
+            found = found.detach().cpu()
+            self.directions[kind].append(torch.bincount(found[found >= 0], minlength=SECTORS))
+        if len(self.directions["fake"]) < self.direction_window:
+            return {}
+        fake, real = (effective_directions(torch.stack(list(self.directions[k])).sum(0))
+                      for k in ("fake", "real"))
+        if not (math.isfinite(fake) and math.isfinite(real)):
+            return {}
+        return {"directions_fake": fake, "directions_real": real, "direction_ratio": fake / real}
 
     def check(self, s: dict[str, float], step: int) -> list[dict[str, Any]]:
         """Run every detector on one iteration's signals; return the alarms raised just now."""
@@ -378,7 +427,8 @@ class HealthMonitor(Callback):
             return
         step = trainer.global_step
         self.rollbacks = int(raw.get("rollbacks", self.rollbacks))
-        raised = self.check(self.observe(raw, step), step)
+        signals = self.observe(raw, step)
+        raised = self.check(signals, step)
         score = trainer.callback_metrics.get("val_domain_score")
         if score is not None and score is not self._score_seen:  # a fresh evaluation
             self._score_seen = score
@@ -389,6 +439,8 @@ class HealthMonitor(Callback):
         names = [d.name for d in self.detectors] + ["no_progress"]
         pl_module.log_dict({f"alarm_{n}": float(self.active.get(n, False)) for n in names})
         pl_module.log("alarms", float(len(self.alarms)), prog_bar=True)
+        pl_module.log_dict({k: signals[k] for k in ("direction_ratio", "directions_fake", "directions_real")
+                            if k in signals})
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.enabled:

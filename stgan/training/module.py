@@ -10,6 +10,7 @@ import torch
 from pytorch_lightning.utilities import rank_zero_info
 
 from stgan.errors import StganError
+from stgan.metrics.directions import propagation_directions
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.stabilization.balance import discriminator_confidence
@@ -210,7 +211,8 @@ class GANModule(pl.LightningModule):
         self.health_signals = logs
         shown = {k: logs[k] for k in ("loss_d", "loss_g") if k in logs}
         self.log_dict(shown, prog_bar=True)
-        self.log_dict({k: v for k, v in logs.items() if k not in shown})
+        self.log_dict({k: v for k, v in logs.items()
+                       if k not in shown and (not torch.is_tensor(v) or v.numel() == 1)})
 
     def _finite_or_rollback(self, total: torch.Tensor, grad_norm: torch.Tensor, net: str) -> bool:
         """True if the step may be taken; else roll back to the last good state (guard on)."""
@@ -253,7 +255,10 @@ class GANModule(pl.LightningModule):
         return {"loss_d": loss_d.detach(), "d_real": d_real_mean, "d_fake": d_fake_mean,
                 "d_gap": d_real_mean - d_fake_mean, "d_confidence": discriminator_confidence(d_real),
                 "d_accuracy": discriminator_accuracy(d_real.detach(), d_fake.detach()),
-                **batch_diversity(fake * valid, real), **norms}
+                **batch_diversity(fake * valid, real), **norms,
+                # Per-window tensors for the health monitor's direction histograms; not logged.
+                "fake_directions": propagation_directions(fake * valid),
+                "real_directions": propagation_directions(real)}
 
     def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
         tb = self.toolbox
