@@ -355,6 +355,36 @@ def test_latent_vector_couples_every_cell_to_the_whole_latent():
             GENERATORS.build("conv3d", channels=1, latent_vector=bad, window=window)
 
 
+def test_latent_categories_split_the_latent_into_disconnected_parts():
+    from stgan.errors import StganError
+
+    torch.manual_seed(0)
+    window = (4, 16, 16)
+    g = GENERATORS.build("conv3d", channels=1, latent_channels=4, width=4, latent_vector=8,
+                         latent_categories=3, window=window).eval()
+    z = torch.randn(64, 8, 1, 1, 1)
+    with torch.no_grad():
+        out = g(z, window)
+        # The first 3 entries count only through their argmax: rescaling them changes nothing.
+        scaled = z.clone()
+        scaled[:, :3] = scaled[:, :3] * 3.0 + 10.0
+        assert torch.equal(g(scaled, window), out)
+        # Swapping which of them is largest moves the sample to another category: a jump.
+        swapped = z.clone()
+        swapped[:, [0, 1, 2]] = z[:, [1, 2, 0]]
+        moved = z[:, :3].argmax(1) != swapped[:, :3].argmax(1)
+        assert moved.all()
+        assert ((g(swapped, window) - out).abs().amax(dim=(1, 2, 3, 4)) > 1e-4).all()
+    # Standard normal latents pick each category about equally often.
+    counts = torch.bincount(torch.randn(30000, 3).argmax(1), minlength=3) / 30000
+    assert torch.allclose(counts, torch.full((3,), 1 / 3), atol=0.01)
+    for bad in (1, -1, 8, 2.5):
+        with pytest.raises(StganError, match="latent_categories must be 0 or an integer from 2"):
+            GENERATORS.build("conv3d", channels=1, latent_vector=8, latent_categories=bad, window=window)
+    with pytest.raises(StganError, match="it needs latent_vector"):
+        GENERATORS.build("conv3d", channels=1, latent_categories=4)
+
+
 def test_training_module_gives_a_latent_vector_generator_its_window():
     from stgan.errors import StganError
     from stgan.sampling import check_length

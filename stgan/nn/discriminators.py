@@ -87,11 +87,15 @@ class Conv3dDiscriminator(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = linear(c, 1, spectral_norm=spectral_norm)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def embed(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The pooled features the score is read from, (B, C'): the last block's channels
+        averaged over the remaining grid (InfoGAN's Q reads its categories from them)."""
         if self.mask_channel:
             x = append_mask(x, mask)  # (B, C + 1, T, H, W)
-        h = self.features(x)  # (B, C', T', H', W')
-        return self.head(h.mean(dim=(2, 3, 4))).squeeze(-1)  # (B,)
+        return self.features(x).mean(dim=(2, 3, 4))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.embed(x, mask)).squeeze(-1)  # (B,)
 
 
 class FrameDiscriminator(nn.Module):

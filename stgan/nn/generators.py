@@ -71,6 +71,14 @@ class Conv3dGenerator(nn.Module):
     latent_vector : int
         0 (default): the latent grid above. ``d > 0``: a latent vector of ``d`` numbers,
         projected linearly onto the coarse grid of ``window``.
+    latent_categories : int
+        With ``latent_vector``: 0 (default), or ``K >= 2`` to make the latent a mixture of
+        ``K`` disconnected parts. The first ``K`` numbers of the latent vector pick one
+        category (their argmax: uniform, as the entries are i.i.d.), and are replaced by its
+        one-hot code before the projection, so each category gets its own offset on the
+        coarse grid (a categorical code as in InfoGAN, Chen et al. 2016). A continuous map
+        from one Gaussian can only cover an arc of disconnected modes; from ``K`` separate
+        pieces it need not. The latent is still standard normal, so sampling is unchanged.
     window : tuple[int, int, int] | None
         The training ``(T, H, W)``, needed (and passed by the training module) only with
         ``latent_vector``.
@@ -90,6 +98,7 @@ class Conv3dGenerator(nn.Module):
         periodic_x: bool = False,
         spectral_norm: bool = False,
         latent_vector: int = 0,
+        latent_categories: int = 0,
         window: tuple[int, int, int] | None = None,
     ) -> None:
         super().__init__()
@@ -99,6 +108,13 @@ class Conv3dGenerator(nn.Module):
         if not isinstance(latent_vector, int) or latent_vector < 0:
             raise StganError(f"generator option latent_vector must be an integer >= 0 (0: a latent "
                              f"grid), got {latent_vector!r}; e.g. latent_vector: 64")
+        if (not isinstance(latent_categories, int) or latent_categories == 1 or latent_categories < 0
+                or latent_categories >= max(latent_vector, 1)):
+            raise StganError(f"generator option latent_categories must be 0 or an integer from 2 to "
+                             f"latent_vector - 1 (it needs latent_vector), got {latent_categories!r} "
+                             f"with latent_vector {latent_vector!r}; e.g. latent_vector: 64, "
+                             f"latent_categories: 8")
+        self.latent_categories = latent_categories
         self.latent_channels = latent_channels
         self.spatial_factor = 2**spatial_upsamples
         self.temporal_factor = 2**temporal_upsamples
@@ -143,11 +159,20 @@ class Conv3dGenerator(nn.Module):
             return (self.latent_vector, 1, 1, 1)
         return (self.latent_channels, *self._coarse(window))
 
+    def categories(self, z: torch.Tensor) -> torch.Tensor:
+        """The category (0 .. K-1) each latent of a ``latent_categories`` generator picks."""
+        return z.flatten(1)[:, :self.latent_categories].argmax(dim=1)
+
     def forward(self, z: torch.Tensor, window: tuple[int, int, int]) -> torch.Tensor:
         if self.project is not None:
             if any(n > m for n, m in zip(window, self.window)):
                 raise ValueError(f"this generator makes windows up to {self.window}, not {window}")
-            z = self.project(z.flatten(1)).view(z.shape[0], self.latent_channels, *self.grid)
+            z = z.flatten(1)
+            if self.latent_categories:
+                k = self.latent_categories
+                code = nn.functional.one_hot(self.categories(z), k).to(z.dtype)
+                z = torch.cat([code, z[:, k:]], dim=1)
+            z = self.project(z).view(z.shape[0], self.latent_channels, *self.grid)
         x = self.stem(z)  # (B, C', t, h, w) on the coarse grid
         for block in self.blocks:
             x = block(x)

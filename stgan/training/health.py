@@ -39,7 +39,8 @@ REMEDIES = {
     "mode_collapse": [
         "model.d_steps: 5 (n_critic)", "model.loss: wgan with model.regularizers [{name: gp}]",
         "model.unrolled_steps: 5", "model.discriminator_options.minibatch_std: true",
-        "model.pack: 2 (PacGAN)", "model.mode_seeking: 1.0"],
+        "model.pack: 2 (PacGAN)", "model.mode_seeking: 1.0",
+        "model.generator_options.latent_categories: 8 with model.info_weight: 1.0 (InfoGAN)"],
     "vanishing_gradients": [
         "model.loss: nonsaturating", "model.loss: wgan with model.regularizers [{name: gp}]",
         "model.loss: hinge", "model.loss: lsgan", "model.instance_noise: {sigma: 0.1}",

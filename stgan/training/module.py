@@ -67,6 +67,13 @@ class GANModule(pl.LightningModule):
         PacGAN: D judges ``pack`` samples at once.
     mode_seeking : float
         Weight of the mode-seeking (diversity) term of G's loss.
+    info_weight : float
+        InfoGAN (Chen et al. 2016) weight λ for a generator with ``latent_categories``: a
+        classifier Q (a linear map from D's pooled features, which average away where a
+        pattern sits, to one logit per category) learns to tell from G's sample which
+        category its latent picked, and G and Q minimise λ × that cross-entropy together, so
+        the categories must make samples that D's features tell apart: a push towards
+        covering separate modes. Needs discriminator conv3d; 0: off.
     ema_decay : float | None
         Generator EMA decay (with warm-up); the EMA copy is used for sampling and evaluation.
     lr_g, lr_d, betas_g, betas_d
@@ -98,6 +105,7 @@ class GANModule(pl.LightningModule):
         unrolled_lr: float = 0.01,
         pack: int = 1,
         mode_seeking: float = 0.0,
+        info_weight: float = 0.0,
         ema_decay: float | None = None,
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
@@ -117,7 +125,7 @@ class GANModule(pl.LightningModule):
             label_smoothing=label_smoothing, label_flip=label_flip, augment=augment,
             d_steps=d_steps, g_steps=g_steps, adaptive_d=adaptive_d,
             unrolled_steps=unrolled_steps, unrolled_lr=unrolled_lr, pack=pack,
-            mode_seeking=mode_seeking,
+            mode_seeking=mode_seeking, info_weight=info_weight,
         )
         g_options = dict(generator_options or {})
         if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
@@ -126,6 +134,7 @@ class GANModule(pl.LightningModule):
         self.discriminator = DISCRIMINATORS.build(
             discriminator, channels=channels * pack, **(discriminator_options or {})
         )
+        self.info_head = self._info_head() if info_weight else None
         self.generator_ema = EMA(self.generator, ema_decay, warmup=True) if ema_decay else None
         self.data_info: dict[str, Any] | None = None
         self.d_updates = 0  # discriminator optimiser steps so far
@@ -260,6 +269,17 @@ class GANModule(pl.LightningModule):
                 "fake_directions": propagation_directions(fake * valid),
                 "real_directions": propagation_directions(real)}
 
+    def _info_head(self) -> torch.nn.Module:
+        """InfoGAN's Q: a linear map from D's pooled features to one logit per category."""
+        k = getattr(self.generator, "latent_categories", 0)
+        if not k:
+            raise StganError("model.info_weight needs a generator with categories: generator conv3d "
+                             "with generator_options {latent_vector: 64, latent_categories: 8}")
+        if not hasattr(self.discriminator, "embed") or self.toolbox.pack > 1:
+            raise StganError("model.info_weight reads D's features: it needs discriminator conv3d "
+                             "and pack 1")
+        return torch.nn.Linear(self.discriminator.head.in_features, k)
+
     def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
         tb = self.toolbox
         self.toggle_optimizer(opt_g)
@@ -283,6 +303,11 @@ class GANModule(pl.LightningModule):
         if tb.mode_seeking:
             z2 = self.sample_latent(real.shape[0])
             total = total + tb.mode_seeking * mode_seeking_loss(fake, self(z2), z, z2)
+        info = {}
+        if self.info_head is not None:
+            logits = self.info_head(self.discriminator.embed(fake_in, fake_mask))
+            info["loss_info"] = torch.nn.functional.cross_entropy(logits, self.generator.categories(z))
+            total = total + tb.info_weight * info["loss_info"]
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
         norms = grad_norms(self.generator, "g")
@@ -291,7 +316,7 @@ class GANModule(pl.LightningModule):
             return {"loss_g": loss_g.detach()}
         opt_g.step()  # counted: global_step is the number of generator updates
         self.untoggle_optimizer(opt_g)
-        return {"loss_g": loss_g.detach(), **norms}
+        return {"loss_g": loss_g.detach(), **norms, **{k: v.detach() for k, v in info.items()}}
 
     def _step_uncounted(self, optimizer) -> None:
         # Lightning's manual loop counts every LightningOptimizer.step() in global_step; going
@@ -301,7 +326,10 @@ class GANModule(pl.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr_g, betas=tuple(hp.betas_g))
+        # InfoGAN's Q learns with G: both minimise the category cross-entropy.
+        g_params = [*self.generator.parameters(),
+                    *(self.info_head.parameters() if self.info_head is not None else [])]
+        opt_g = torch.optim.Adam(g_params, lr=hp.lr_g, betas=tuple(hp.betas_g))
         opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, betas=tuple(hp.betas_d))
         return opt_g, opt_d
 
