@@ -69,8 +69,8 @@ class GANModule(pl.LightningModule):
         Weight of the mode-seeking (diversity) term of G's loss.
     info_weight : float
         InfoGAN (Chen et al. 2016) weight λ for a generator with ``latent_categories``: a
-        classifier Q (a linear map from D's pooled features, which average away where a
-        pattern sits, to one logit per category) learns to tell from G's sample which
+        classifier Q (a small MLP on D's pooled features, which average away where a
+        pattern sits, with one logit per category) learns to tell from G's sample which
         category its latent picked, and G and Q minimise λ × that cross-entropy together, so
         the categories must make samples that D's features tell apart: a push towards
         covering separate modes. Needs discriminator conv3d; 0: off.
@@ -270,7 +270,10 @@ class GANModule(pl.LightningModule):
                 "real_directions": propagation_directions(real)}
 
     def _info_head(self) -> torch.nn.Module:
-        """InfoGAN's Q: a linear map from D's pooled features to one logit per category."""
+        """InfoGAN's Q on D's pooled features: FC 128, batch norm, leaky ReLU, FC to one logit
+        per category, as the paper's Q head. The batch norm matters: D's pooled features
+        differ between samples by a few % of their size, too little for a bare linear map
+        learning at GAN rates to read."""
         k = getattr(self.generator, "latent_categories", 0)
         if not k:
             raise StganError("model.info_weight needs a generator with categories: generator conv3d "
@@ -278,7 +281,9 @@ class GANModule(pl.LightningModule):
         if not hasattr(self.discriminator, "embed") or self.toolbox.pack > 1:
             raise StganError("model.info_weight reads D's features: it needs discriminator conv3d "
                              "and pack 1")
-        return torch.nn.Linear(self.discriminator.head.in_features, k)
+        nn = torch.nn
+        return nn.Sequential(nn.Linear(self.discriminator.head.in_features, 128), nn.BatchNorm1d(128),
+                             nn.LeakyReLU(0.1), nn.Linear(128, k))
 
     def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
         tb = self.toolbox
