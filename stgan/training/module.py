@@ -8,6 +8,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_info
+from torch import nn
 
 from stgan.errors import StganError
 from stgan.metrics.directions import propagation_directions
@@ -269,7 +270,7 @@ class GANModule(pl.LightningModule):
                 "fake_directions": propagation_directions(fake * valid),
                 "real_directions": propagation_directions(real)}
 
-    def _info_head(self) -> torch.nn.Module:
+    def _info_head(self) -> nn.Module:
         """InfoGAN's Q on D's pooled features: FC 128, batch norm, leaky ReLU, FC to one logit
         per category, as the paper's Q head. The batch norm matters: D's pooled features
         differ between samples by a few % of their size, too little for a bare linear map
@@ -281,7 +282,6 @@ class GANModule(pl.LightningModule):
         if not hasattr(self.discriminator, "embed") or self.toolbox.pack > 1:
             raise StganError("model.info_weight reads D's features: it needs discriminator conv3d "
                              "and pack 1")
-        nn = torch.nn
         return nn.Sequential(nn.Linear(self.discriminator.head.in_features, 128), nn.BatchNorm1d(128),
                              nn.LeakyReLU(0.1), nn.Linear(128, k))
 
@@ -311,7 +311,7 @@ class GANModule(pl.LightningModule):
         info = {}
         if self.info_head is not None:
             logits = self.info_head(self.discriminator.embed(fake_in, fake_mask))
-            info["loss_info"] = torch.nn.functional.cross_entropy(logits, self.generator.categories(z))
+            info["loss_info"] = nn.functional.cross_entropy(logits, self.generator.categories(z))
             total = total + tb.info_weight * info["loss_info"]
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
