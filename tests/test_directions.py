@@ -34,6 +34,34 @@ def test_propagation_direction_of_plane_waves_is_their_mode():
     assert propagation_directions(still).tolist() == [-1] * len(modes)
 
 
+def _reference_directions(windows: np.ndarray, sectors: int = 16) -> list[int]:
+    """The definition, component by component with numpy: each moving frequency (ω ≠ 0,
+    k ≠ 0) adds its power to the sector of sign(-ω)·k; the fullest sector wins."""
+    out = []
+    for x in windows:  # (C, T, H, W)
+        power = (np.abs(np.fft.fftn(x - x.mean(), axes=(1, 2, 3))) ** 2).sum(axis=0)
+        t, h, w = power.shape
+        per_sector = np.zeros(sectors)
+        for i, omega in enumerate(np.fft.fftfreq(t)):
+            for j, ky in enumerate(np.fft.fftfreq(h)):
+                for m, kx in enumerate(np.fft.fftfreq(w)):
+                    if omega == 0 or (ky == 0 and kx == 0):
+                        continue
+                    s = -1.0 if omega > 0 else 1.0
+                    angle = math.atan2(s * ky, s * kx)
+                    per_sector[int(math.floor(angle / (2 * math.pi) * sectors + 0.5)) % sectors] += power[i, j, m]
+        out.append(int(per_sector.argmax()) if per_sector.max() > 0 else -1)
+    return out
+
+
+@pytest.mark.parametrize("shape", [(24, 1, 8, 16, 16), (24, 2, 5, 9, 12)])
+def test_propagation_directions_match_the_definition_computed_by_hand(shape):
+    rng = np.random.default_rng(1)
+    # Random windows with a random drift each, so the sectors differ from window to window.
+    x = rng.standard_normal(shape).cumsum(axis=2)
+    assert propagation_directions(torch.tensor(x)).tolist() == _reference_directions(x)
+
+
 def test_effective_number_of_directions():
     assert effective_directions(torch.tensor([5, 0, 0, 0])) == pytest.approx(1.0)
     assert effective_directions(torch.tensor([3, 3, 0, 3, 3])) == pytest.approx(4.0)

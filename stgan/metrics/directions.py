@@ -11,6 +11,7 @@ of windows really uses, and :func:`direction_counts` compares generated with rea
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -19,6 +20,22 @@ import torch
 # Compass sectors of the propagation direction: 16, each 22.5° wide and centred on +x (east),
 # then every 22.5° counter-clockwise (towards +y), as the points of a 16-point compass rose.
 SECTORS = 16
+
+
+@functools.lru_cache(maxsize=32)
+def _sector_table(t: int, h: int, w: int, sectors: int, device: torch.device) -> torch.Tensor:
+    """(T·H·W, sectors): for each space-time frequency, its weight (1) in the sector it travels
+    towards, or no weight for components without motion (ω = 0, or k = 0)."""
+    omega = torch.fft.fftfreq(t)[:, None, None]
+    ky = torch.fft.fftfreq(h)[None, :, None]
+    kx = torch.fft.fftfreq(w)[None, None, :]
+    sign = torch.where(omega > 0, -1.0, 1.0)
+    angle = torch.atan2(sign * ky, sign * kx).expand(t, h, w)
+    sector = torch.floor(angle / (2 * math.pi) * sectors + 0.5).long() % sectors
+    moving = ((omega != 0) & ((ky != 0) | (kx != 0))).expand(t, h, w)
+    table = torch.zeros(t * h * w, sectors)
+    table[torch.arange(t * h * w), sector.reshape(-1)] = moving.reshape(-1).float()
+    return table.to(device)
 
 
 def propagation_directions(x: torch.Tensor, sectors: int = SECTORS) -> torch.Tensor:
@@ -36,16 +53,8 @@ def propagation_directions(x: torch.Tensor, sectors: int = SECTORS) -> torch.Ten
         return torch.full((b,), -1, dtype=torch.long, device=x.device)
     x = x.detach().float()
     x = x - x.mean(dim=(1, 2, 3, 4), keepdim=True)
-    power = torch.fft.fftn(x, dim=(2, 3, 4)).abs().pow(2).sum(dim=1)  # (B, T, H, W)
-    omega = torch.fft.fftfreq(t, device=x.device)[:, None, None]
-    ky = torch.fft.fftfreq(h, device=x.device)[None, :, None]
-    kx = torch.fft.fftfreq(w, device=x.device)[None, None, :]
-    sign = torch.where(omega > 0, -1.0, 1.0)
-    angle = torch.atan2(sign * ky, sign * kx).expand(t, h, w)
-    sector = torch.floor(angle / (2 * math.pi) * sectors + 0.5).long() % sectors
-    moving = ((omega != 0) & ((ky != 0) | (kx != 0))).expand(t, h, w)
-    per_sector = torch.zeros(b, sectors, device=x.device)
-    per_sector.index_add_(1, sector[moving], power[:, moving])
+    power = torch.fft.fftn(x, dim=(2, 3, 4)).abs().pow(2).sum(dim=1).reshape(b, -1)
+    per_sector = power @ _sector_table(t, h, w, sectors, x.device)  # (B, sectors)
     best = per_sector.argmax(dim=1)
     return torch.where(per_sector.amax(dim=1) > 0, best, torch.full_like(best, -1))
 
