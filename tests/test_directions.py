@@ -49,7 +49,8 @@ def _reference_directions(windows: np.ndarray, sectors: int = 16) -> list[int]:
                         continue
                     s = -1.0 if omega > 0 else 1.0
                     angle = math.atan2(s * ky, s * kx)
-                    per_sector[int(math.floor(angle / (2 * math.pi) * sectors + 0.5)) % sectors] += power[i, j, m]
+                    sector = int(math.floor(angle / (2 * math.pi) * sectors + 0.5)) % sectors
+                    per_sector[sector] += power[i, j, m]
         out.append(int(per_sector.argmax()) if per_sector.max() > 0 else -1)
     return out
 

@@ -102,7 +102,8 @@ def test_info_term_trains_the_category_classifier_with_the_generator(grf_file, t
         (["--model.d_steps", "0"], ("d_steps must be an integer >= 1",)),
         (["--model.unrolled_steps", "2", "--model.pack", "2"], ("cannot be combined",)),
         (["--model.augment", "{roll_x: true}"], ("roll_x needs a periodic",)),
-        (["--model.info_weight", "1"], ("info_weight needs a generator with categories", "latent_categories")),
+        (["--model.info_weight", "1"],
+         ("info_weight needs a generator with categories", "latent_categories")),
         (["--model.info_weight", "-1"], ("info_weight must be >= 0",)),
     ],
 )

@@ -104,7 +104,7 @@ def mode_collapse(threshold: float, directions: float, min_steps: int) -> Detect
     :func:`~stgan.training.signals.batch_diversity` below ``SELF_DIVERSITY``, which spares a
     young generator whose samples differ but are still faint); or the effective number of
     dominant propagation directions of recent generated windows below ``directions`` × the
-    real windows' (``direction_ratio``; see :func:`~stgan.training.signals.propagation_directions`),
+    real windows' (``direction_ratio``; see :func:`~stgan.metrics.directions.propagation_directions`),
     which sees a generator that has dropped modes although each sample still differs from
     the next (a partial collapse: every wave travels one of two ways, say).
     """
