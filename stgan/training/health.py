@@ -2,7 +2,8 @@
 
 GAN losses do not say whether training is going well, so the monitor watches what does:
 D's outputs on real and fake data and how well they separate, the gradient norms of G and D,
-the in-batch diversity of G's samples relative to real data, and the domain score. Each
+the in-batch diversity of G's samples relative to real data, the directions its windows
+travel in against the real ones', and the domain score. Each
 detector is a condition on these signals with a threshold and a minimum duration in steps;
 when it has held that long the monitor raises an alarm naming the failure, its evidence and
 the toolbox remedies that answer it (DESIGN.md's table), prints it once, logs an indicator
