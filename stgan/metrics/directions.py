@@ -59,6 +59,11 @@ def propagation_directions(x: torch.Tensor, sectors: int = SECTORS) -> torch.Ten
     return torch.where(per_sector.amax(dim=1) > 0, best, torch.full_like(best, -1))
 
 
+def direction_histogram(sectors: torch.Tensor, n: int = SECTORS) -> torch.Tensor:
+    """Windows per sector, (n,), from :func:`propagation_directions`' output (-1s left out)."""
+    return torch.bincount(sectors[sectors >= 0], minlength=n)
+
+
 def effective_directions(counts: torch.Tensor) -> float:
     """exp(entropy) of a histogram of directions: 1 when all agree, ``len(counts)`` when
     spread evenly over the sectors; NaN for an empty histogram."""
@@ -82,7 +87,7 @@ def direction_counts(generated: np.ndarray, real: np.ndarray) -> dict[str, float
         x = np.asarray(x, dtype=np.float64)
         x = np.where(np.isnan(x), np.nanmean(x, axis=(-2, -1), keepdims=True), x)
         sectors = propagation_directions(torch.from_numpy(x)[:, None])
-        found[name] = effective_directions(torch.bincount(sectors[sectors >= 0], minlength=SECTORS))
+        found[name] = effective_directions(direction_histogram(sectors))
     if not all(math.isfinite(v) for v in found.values()):
         return dict.fromkeys(("directions_generated", "directions_real", "direction_ratio"))
     return {"directions_generated": found["generated"], "directions_real": found["real"],

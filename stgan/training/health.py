@@ -30,7 +30,7 @@ from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
 
 from stgan.errors import StganError
 from stgan.io.atomic import write_text
-from stgan.metrics.directions import SECTORS, effective_directions
+from stgan.metrics.directions import direction_histogram, effective_directions
 
 SCHEMA = "stgan-health/1"
 
@@ -341,8 +341,7 @@ class HealthMonitor(Callback):
             found = raw.get(f"{kind}_directions")
             if found is None:
                 return {}
-            found = found.detach().cpu()
-            self.directions[kind].append(torch.bincount(found[found >= 0], minlength=SECTORS))
+            self.directions[kind].append(direction_histogram(found.detach().cpu()))
         if len(self.directions["fake"]) < self.direction_window:
             return {}
         fake, real = (effective_directions(torch.stack(list(self.directions[k])).sum(0))
