@@ -11,9 +11,9 @@ subprocesses, as a user runs them::
 and the table reports, from ``evaluation/metrics.json``: on `waves` the modes covered (of 8)
 and the high-quality fraction of generated windows; on `grf` the log-spectral distance and
 the ACF RMSE; on both the direction ratio (effective number of propagation directions of the
-generated windows ÷ the real ones'); the generator updates made and the wall time of ``stgan fit``; and the health
-monitor's alarms (names from the run's ``health.json``, "—" when it raised none or wrote
-none). ``CKPT`` is, on `grf`, the checkpoint with the best in-training domain score
+generated windows ÷ the real ones'); the generator updates made and the wall time of
+``stgan fit``; and the health monitor's alarms (names from the run's ``health.json``, "—"
+when it raised none or wrote none). ``CKPT`` is, on `grf`, the checkpoint with the best in-training domain score
 (``last.ckpt`` if there is none) and, on `waves`, ``last.ckpt`` (:data:`CHECKPOINT`). Seeds
 are fixed (data, ``seed_everything``, generation).
 

@@ -119,7 +119,8 @@ _COLUMNS = [
     ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"), ("W1", "w1", ".4g"), ("KS", "ks", ".3f"),
     ("99.9 % quantile error", "q99.9", "+.4g"), ("W1 per grid point", "w1_gridpoint", ".4g"),
     ("W1 of gradients", "w1_gradient", ".4g"), ("diversity ratio", "diversity_ratio", ".3f"),
-    ("direction ratio", "direction_ratio", ".2f"), ("precision", "precision", ".2f"), ("recall", "recall", ".2f"), ("coverage", "coverage", ".2f"),
+    ("direction ratio", "direction_ratio", ".2f"), ("precision", "precision", ".2f"),
+    ("recall", "recall", ".2f"), ("coverage", "coverage", ".2f"),
     ("memorisation ratio", "memorisation_ratio", ".2f"),
 ]
 

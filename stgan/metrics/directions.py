@@ -17,6 +17,8 @@ import math
 import numpy as np
 import torch
 
+from stgan.metrics.spectral import fill_frames
+
 # Compass sectors of the propagation direction: 16, each 22.5° wide and centred on +x (east),
 # then every 22.5° counter-clockwise (towards +y), as the points of a 16-point compass rose.
 SECTORS = 16
@@ -84,8 +86,7 @@ def direction_counts(generated: np.ndarray, real: np.ndarray) -> dict[str, float
     """
     found = {}
     for name, x in (("generated", generated), ("real", real)):
-        x = np.asarray(x, dtype=np.float64)
-        x = np.where(np.isnan(x), np.nanmean(x, axis=(-2, -1), keepdims=True), x)
+        x = fill_frames(np.asarray(x, dtype=np.float64))
         sectors = propagation_directions(torch.from_numpy(x)[:, None])
         found[name] = effective_directions(direction_histogram(sectors))
     if not all(math.isfinite(v) for v in found.values()):

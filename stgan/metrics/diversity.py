@@ -12,7 +12,7 @@ import torch
 
 from stgan.errors import StganError
 from stgan.metrics.distribution import gradient_magnitude
-from stgan.metrics.spectral import Array, _as_float64_numpy, rapsd
+from stgan.metrics.spectral import Array, _as_float64_numpy, fill_frames, rapsd
 from stgan.metrics.temporal import temporal_acf
 
 
@@ -60,8 +60,7 @@ def summary_features(windows: Array) -> np.ndarray:
     feats.append(np.nanmean(gradient_magnitude(x).reshape(len(x), -1), 1))
     if x.shape[1] > 1:
         feats.append(np.nanstd(np.diff(x, axis=1).reshape(len(x), -1), 1))
-    filled = np.where(np.isnan(x), np.nanmean(x, axis=(-2, -1), keepdims=True), x)
-    spectra = rapsd(filled).mean(1)  # (N, n_bins)
+    spectra = rapsd(fill_frames(x)).mean(1)  # (N, n_bins)
     bins = np.unique(np.geomspace(1, spectra.shape[1] - 1, 6).round().astype(int)) if spectra.shape[1] > 1 else []
     feats += [np.log10(np.maximum(spectra[:, k], 1e-300)) for k in bins]
     lags = min(2, x.shape[1] - 1)

@@ -25,7 +25,7 @@ from stgan.metrics.distribution import (
 )
 from stgan.metrics.directions import direction_counts
 from stgan.metrics.diversity import feature_prdc, memorisation, pairwise_distance_ratio
-from stgan.metrics.spectral import log_spectral_distance, mean_rapsd, spectral_slope
+from stgan.metrics.spectral import fill_frames, log_spectral_distance, mean_rapsd, spectral_slope
 from stgan.metrics.temporal import (
     acf_rmse,
     efolding_time,
@@ -53,12 +53,6 @@ UNITS = {
 }
 
 
-def _fill_frames(x: np.ndarray) -> np.ndarray:
-    """NaN cells → the mean of the frame's valid cells (spectra need complete fields)."""
-    means = np.nanmean(x, axis=(-2, -1), keepdims=True)
-    return np.where(np.isnan(x), means, x)
-
-
 def _none_if_nan(value: float) -> float | None:
     return None if np.isnan(value) else value  # JSON has no NaN
 
@@ -82,8 +76,8 @@ class Inputs:
     def spectra(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean RAPSD of the real and the generated frames, and the bin frequencies."""
         if "spectra" not in self._cache:
-            p_real, freq = mean_rapsd(_fill_frames(self.real), wavenumbers=self.wavenumbers)
-            p_gen, _ = mean_rapsd(_fill_frames(self.generated), wavenumbers=self.wavenumbers)
+            p_real, freq = mean_rapsd(fill_frames(self.real), wavenumbers=self.wavenumbers)
+            p_gen, _ = mean_rapsd(fill_frames(self.generated), wavenumbers=self.wavenumbers)
             self._cache["spectra"] = (p_real, p_gen, freq)
         return self._cache["spectra"]
 

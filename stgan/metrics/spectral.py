@@ -240,6 +240,11 @@ def mean_rapsd(x: Array, *, wavenumbers: str = "index") -> tuple[Array, Array]:
     return spectra.reshape(-1, n_bins).mean(0), freq
 
 
+def fill_frames(x: np.ndarray) -> np.ndarray:
+    """NaN cells → the mean of the frame's valid cells (spectra need complete fields)."""
+    return np.where(np.isnan(x), np.nanmean(x, axis=(-2, -1), keepdims=True), x)
+
+
 def _as_float64_numpy(x: Array) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().to(torch.float64).numpy()

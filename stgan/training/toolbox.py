@@ -52,7 +52,7 @@ def build_toolbox(
     *, loss: str, regularizers: list[dict[str, Any]] | None, instance_noise: dict[str, Any] | None,
     label_smoothing: float, label_flip: float, augment: dict[str, Any] | None, d_steps: int,
     g_steps: int, adaptive_d: dict[str, Any] | None, unrolled_steps: int, unrolled_lr: float,
-    pack: int, mode_seeking: float, info_weight: float = 0.0,
+    pack: int, mode_seeking: float, info_weight: float,
 ) -> Toolbox:
     """Check every option against what is valid and build the pieces."""
     loss_cls = LOSSES.get(loss)
