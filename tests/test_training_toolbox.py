@@ -91,6 +91,18 @@ def test_info_term_trains_the_category_classifier_with_the_generator(grf_file, t
     assert losses[0] > 0.8 * np.log(4) and np.mean(losses[-5:]) < 0.25 * np.log(4)
 
 
+def test_spectral_term_follows_the_real_batches_and_is_checkpointed(grf_file, tmp_path):
+    module, counts = _train(grf_file, tmp_path, 3, spectral_matching=1.0)
+    assert counts["g"] == 3
+    # One real batch folded into the running mean per generator update; it is a buffer, so
+    # checkpoints carry it, and it holds positive power in every bin of the (4, H, W) window.
+    assert int(module.spectral.seen) == 3
+    state = module.state_dict()
+    assert "spectral.real_power" in state and bool((state["spectral.real_power"] > 0).all())
+    assert "loss_spectral" in module.health_signals
+    assert float(module.health_signals["loss_spectral"]) > 0
+
+
 @pytest.mark.parametrize(
     ("options", "needles"),
     [
@@ -105,6 +117,7 @@ def test_info_term_trains_the_category_classifier_with_the_generator(grf_file, t
         (["--model.info_weight", "1"],
          ("info_weight needs a generator with categories", "latent_categories")),
         (["--model.info_weight", "-1"], ("info_weight must be >= 0",)),
+        (["--model.spectral_matching", "-1"], ("spectral_matching must be >= 0",)),
     ],
 )
 def test_invalid_toolbox_settings_fail_with_the_valid_choices(grf_file, tmp_path, capsys, options, needles):

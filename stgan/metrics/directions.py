@@ -25,7 +25,7 @@ SECTORS = 16
 
 
 @functools.lru_cache(maxsize=32)
-def _sector_table(t: int, h: int, w: int, sectors: int, device: torch.device) -> torch.Tensor:
+def sector_table(t: int, h: int, w: int, sectors: int, device: torch.device) -> torch.Tensor:
     """(T·H·W, sectors): for each space-time frequency, its weight (1) in the sector it travels
     towards, or no weight for components without motion (ω = 0, or k = 0)."""
     omega = torch.fft.fftfreq(t)[:, None, None]
@@ -56,7 +56,7 @@ def propagation_directions(x: torch.Tensor, sectors: int = SECTORS) -> torch.Ten
     x = x.detach().float()
     x = x - x.mean(dim=(1, 2, 3, 4), keepdim=True)
     power = torch.fft.fftn(x, dim=(2, 3, 4)).abs().pow(2).sum(dim=1).reshape(b, -1)
-    per_sector = power @ _sector_table(t, h, w, sectors, x.device)  # (B, sectors)
+    per_sector = power @ sector_table(t, h, w, sectors, x.device)  # (B, sectors)
     best = per_sector.argmax(dim=1)
     return torch.where(per_sector.amax(dim=1) > 0, best, torch.full_like(best, -1))
 

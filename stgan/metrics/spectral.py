@@ -84,7 +84,7 @@ _DENSE_MAX_ENTRIES = 2**22
 WAVENUMBERS = ("index", "physical")
 
 
-def _ring_radius(h: int, w: int, wavenumbers: str) -> np.ndarray:
+def ring_radius(h: int, w: int, wavenumbers: str) -> np.ndarray:
     """Ring of every cell of the fftshift-ed (h, w) grid (see the module docstring)."""
     yc = (np.arange(h) - h // 2)[:, None].astype(np.float64)
     xc = (np.arange(w) - w // 2)[None, :].astype(np.float64)
@@ -113,7 +113,7 @@ def _ring_operator(
     """
     n_bins = _n_bins(h, w)
     # Centred coordinates in fftshift order (index h//2 is frequency 0), as pysteps builds them.
-    ring_shifted = _ring_radius(h, w, wavenumbers)
+    ring_shifted = ring_radius(h, w, wavenumbers)
     # Back to the unshifted order of fft2's output, so no fftshift of the data is needed.
     ring_full = np.fft.ifftshift(ring_shifted)
     counts = np.bincount(ring_full.ravel(), minlength=n_bins)[:n_bins]

@@ -18,6 +18,7 @@ from stgan.stabilization.balance import discriminator_confidence
 from stgan.stabilization.diversity import mode_seeking_loss, pack
 from stgan.stabilization.ema import EMA
 from stgan.stabilization.labels import bce_discriminator_loss
+from stgan.stabilization.spectral import SpectralMatching
 from stgan.stabilization.unrolled import unrolled_generator_loss
 from stgan.training.guard import DivergenceGuard, is_finite, weights_finite
 from stgan.training.signals import (
@@ -75,6 +76,11 @@ class GANModule(pl.LightningModule):
         category its latent picked, and G and Q minimise λ × that cross-entropy together, so
         the categories must make samples that D's features tell apart: a push towards
         covering separate modes. Needs discriminator conv3d; 0: off.
+    spectral_matching : float
+        Weight of G's spectral-matching term (:mod:`stgan.stabilization.spectral`): the squared
+        log difference between the generated batch's space-time power, binned by spatial
+        wavenumber, temporal frequency and propagation direction, and a running mean of the
+        real batches'. 0: off.
     ema_decay : float | None
         Generator EMA decay (with warm-up); the EMA copy is used for sampling and evaluation.
     lr_g, lr_d, betas_g, betas_d
@@ -107,6 +113,7 @@ class GANModule(pl.LightningModule):
         pack: int = 1,
         mode_seeking: float = 0.0,
         info_weight: float = 0.0,
+        spectral_matching: float = 0.0,
         ema_decay: float | None = None,
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
@@ -126,7 +133,7 @@ class GANModule(pl.LightningModule):
             label_smoothing=label_smoothing, label_flip=label_flip, augment=augment,
             d_steps=d_steps, g_steps=g_steps, adaptive_d=adaptive_d,
             unrolled_steps=unrolled_steps, unrolled_lr=unrolled_lr, pack=pack,
-            mode_seeking=mode_seeking, info_weight=info_weight,
+            mode_seeking=mode_seeking, info_weight=info_weight, spectral_matching=spectral_matching,
         )
         g_options = dict(generator_options or {})
         if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
@@ -136,6 +143,7 @@ class GANModule(pl.LightningModule):
             discriminator, channels=channels * pack, **(discriminator_options or {})
         )
         self.info_head = self._info_head() if info_weight else None
+        self.spectral = SpectralMatching(channels, self.window) if spectral_matching else None
         self.generator_ema = EMA(self.generator, ema_decay, warmup=True) if ema_decay else None
         self.data_info: dict[str, Any] | None = None
         self.d_updates = 0  # discriminator optimiser steps so far
@@ -308,11 +316,14 @@ class GANModule(pl.LightningModule):
         if tb.mode_seeking:
             z2 = self.sample_latent(real.shape[0])
             total = total + tb.mode_seeking * mode_seeking_loss(fake, self(z2), z, z2)
-        info = {}
+        terms = {}
         if self.info_head is not None:
             logits = self.info_head(self.discriminator.embed(fake_in, fake_mask))
-            info["loss_info"] = nn.functional.cross_entropy(logits, self.generator.categories(z))
-            total = total + tb.info_weight * info["loss_info"]
+            terms["loss_info"] = nn.functional.cross_entropy(logits, self.generator.categories(z))
+            total = total + tb.info_weight * terms["loss_info"]
+        if self.spectral is not None:
+            terms["loss_spectral"] = self.spectral(fake * valid, real)
+            total = total + tb.spectral_matching * terms["loss_spectral"]
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
         norms = grad_norms(self.generator, "g")
@@ -321,7 +332,7 @@ class GANModule(pl.LightningModule):
             return {"loss_g": loss_g.detach()}
         opt_g.step()  # counted: global_step is the number of generator updates
         self.untoggle_optimizer(opt_g)
-        return {"loss_g": loss_g.detach(), **norms, **{k: v.detach() for k, v in info.items()}}
+        return {"loss_g": loss_g.detach(), **norms, **{k: v.detach() for k, v in terms.items()}}
 
     def _step_uncounted(self, optimizer) -> None:
         # Lightning's manual loop counts every LightningOptimizer.step() in global_step; going

@@ -34,6 +34,7 @@ class Toolbox:
     pack: int = 1
     mode_seeking: float = 0.0
     info_weight: float = 0.0
+    spectral_matching: float = 0.0
 
     @property
     def label_tricks(self) -> bool:
@@ -52,7 +53,7 @@ def build_toolbox(
     *, loss: str, regularizers: list[dict[str, Any]] | None, instance_noise: dict[str, Any] | None,
     label_smoothing: float, label_flip: float, augment: dict[str, Any] | None, d_steps: int,
     g_steps: int, adaptive_d: dict[str, Any] | None, unrolled_steps: int, unrolled_lr: float,
-    pack: int, mode_seeking: float, info_weight: float,
+    pack: int, mode_seeking: float, info_weight: float, spectral_matching: float,
 ) -> Toolbox:
     """Check every option against what is valid and build the pieces."""
     loss_cls = LOSSES.get(loss)
@@ -73,6 +74,8 @@ def build_toolbox(
         raise StganError(f"mode_seeking must be >= 0 and unrolled_lr > 0, got {mode_seeking}, {unrolled_lr}")
     if not info_weight >= 0:
         raise StganError(f"info_weight must be >= 0 (InfoGAN used 1), got {info_weight}")
+    if not spectral_matching >= 0:
+        raise StganError(f"spectral_matching must be >= 0 (a weight; 0 is off), got {spectral_matching}")
     if unrolled_steps and pack > 1:
         raise StganError("unrolled_steps and pack > 1 cannot be combined; choose one")
     noise = InstanceNoise(**_options("instance_noise", instance_noise)) if instance_noise else None
@@ -84,4 +87,5 @@ def build_toolbox(
         d_steps=int(d_steps), g_steps=int(g_steps), adaptive=adaptive,
         unrolled_steps=int(unrolled_steps), unrolled_lr=float(unrolled_lr), pack=int(pack),
         mode_seeking=float(mode_seeking), info_weight=float(info_weight),
+        spectral_matching=float(spectral_matching),
     )

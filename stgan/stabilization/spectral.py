@@ -1,0 +1,92 @@
+"""Spectral matching: a generator term that pulls the batch's space-time spectrum to the data's.
+
+Convolutional generators get the power spectrum of their output wrong in ways a
+discriminator is slow to punish: too little power at the largest scales of a window,
+too much at the frequencies transposed convolutions favour (Durall et al. 2020, "Watch your
+up-convolution", who add a spectral term to G's loss for that reason), and, for moving
+fields, power that travels in only some of the data's directions, which is mode dropping
+seen in Fourier space. :class:`SpectralMatching` measures the generated batch's mean power
+``|FFT_{t,y,x}|²`` summed in three sets of bins:
+
+- rings of spatial wavenumber ``|k|`` (all temporal frequencies), as the RAPSD;
+- temporal frequencies ``|ω|`` (all wavenumbers), whose transform is the temporal ACF;
+- the 16 compass sectors moving power travels towards (:mod:`stgan.metrics.directions`);
+
+and G minimises the mean squared difference of the logs against a running mean of the same
+bins over the real batches seen in training. A single sample cannot satisfy the direction
+bins by itself without looking unlike the data to D, so the term rewards covering the data's
+directions across a batch. It costs one FFT of the fake and real batch per generator update.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+from torch import nn
+
+from stgan.metrics.directions import SECTORS, sector_table
+from stgan.metrics.spectral import ring_radius
+
+# Running mean of the real bins: an average over about the last 1 / (1 − DECAY) batches
+# (a plain mean of all batches before that many are seen).
+DECAY = 0.99
+
+
+@functools.lru_cache(maxsize=16)
+def bin_table(t: int, h: int, w: int) -> torch.Tensor:
+    """(T·H·W, bins): which bins each space-time frequency of ``fftn`` over (T, H, W) adds to,
+    divided by the bin's size (a bin holds the mean power of its frequencies). Columns: spatial
+    rings 0 .. max(H, W)//2, temporal frequencies 0 .. T//2, then the direction sectors; bins
+    no frequency falls in (the sectors when T = 1) are left out."""
+    ring = np.fft.ifftshift(ring_radius(h, w, "index")).ravel()  # fft order, as fftn's output
+    n_rings = max(h, w) // 2 + 1
+    freq = np.minimum(np.arange(t), t - np.arange(t))  # |ω| as an index
+    n = t * h * w
+    rings = np.zeros((t, h * w, n_rings))
+    rings[:, np.arange(h * w)[ring < n_rings], ring[ring < n_rings]] = 1.0  # corners left out
+    temporal = np.zeros((t, h * w, t // 2 + 1))
+    temporal[np.arange(t), :, freq] = 1.0
+    table = torch.cat([torch.from_numpy(rings.reshape(n, -1)).float(),
+                       torch.from_numpy(temporal.reshape(n, -1)).float(),
+                       sector_table(t, h, w, SECTORS, torch.device("cpu"))], dim=1)
+    table = table[:, table.sum(dim=0) > 0]
+    return table / table.sum(dim=0)
+
+
+def binned_power(x: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of each channel's binned power, (C, bins), of (B, C, T, H, W) ``x``."""
+    b, c, t, h, w = x.shape
+    f = torch.fft.fftn(x.float(), dim=(2, 3, 4), norm="ortho")
+    power = (f.real.square() + f.imag.square()).mean(dim=0).reshape(c, -1)
+    return power @ bin_table(t, h, w).to(x.device)
+
+
+class SpectralMatching(nn.Module):
+    """``mean((log P_fake − log P_real)²)`` over channels and bins (see the module docstring).
+
+    ``P_real`` is a running mean over the real batches passed to :meth:`forward` (a buffer,
+    so it is saved in checkpoints); the gradient flows through ``fake`` only. Powers below
+    1e-6 of the real mean power are floored there, so empty bins stay finite.
+    """
+
+    def __init__(self, channels: int, window: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.window = tuple(int(n) for n in window)
+        bins = bin_table(*self.window).shape[1]
+        self.register_buffer("real_power", torch.zeros(channels, bins))
+        self.register_buffer("seen", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def observe(self, real: torch.Tensor) -> None:
+        """Fold a real batch into the running mean."""
+        self.seen += 1
+        rate = max(1.0 / float(self.seen), 1.0 - DECAY)
+        self.real_power += rate * (binned_power(real) - self.real_power)
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        self.observe(real)
+        floor = 1e-6 * self.real_power.mean()
+        p_fake = binned_power(fake)
+        return (torch.log(p_fake + floor) - torch.log(self.real_power + floor)).square().mean()

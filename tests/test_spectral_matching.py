@@ -1,0 +1,148 @@
+"""Spectral matching: known answers, a numpy reference of the bins, and what the term pulls G towards."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from stgan.metrics.spectral import log_spectral_distance, mean_rapsd
+from stgan.stabilization.spectral import DECAY, SpectralMatching, bin_table, binned_power
+
+
+def _reference_bins(x: np.ndarray) -> np.ndarray:
+    """The three sets of bins of one (T, H, W) field, frequency by frequency with numpy."""
+    t, h, w = x.shape
+    power = np.abs(np.fft.fftn(x, norm="ortho")) ** 2
+    n_rings = max(h, w) // 2 + 1
+    sums = {("ring", r): [] for r in range(n_rings)}
+    sums.update({("freq", f): [] for f in range(t // 2 + 1)})
+    sums.update({("sector", s): [] for s in range(16)})
+    for i in range(t):
+        om = np.fft.fftfreq(t)[i] * t
+        for j in range(h):
+            fy = np.fft.fftfreq(h)[j] * h
+            for k in range(w):
+                fx = np.fft.fftfreq(w)[k] * w
+                p = power[i, j, k]
+                ring = int(np.rint(math.hypot(fy, fx)))
+                if ring < n_rings:
+                    sums[("ring", ring)].append(p)
+                sums[("freq", int(abs(om)))].append(p)
+                if om != 0 and (fy != 0 or fx != 0):
+                    sign = -1.0 if om > 0 else 1.0  # cos(k·r − |ω|t) travels along +k
+                    angle = math.atan2(sign * fy / h, sign * fx / w)  # in cycles per cell
+                    sums[("sector", math.floor(angle / (2 * math.pi) * 16 + 0.5) % 16)].append(p)
+    return np.array([np.mean(v) for v in sums.values() if v])
+
+
+@pytest.mark.parametrize("shape", [(4, 8, 8), (5, 7, 9), (6, 12, 10)])
+def test_bins_match_a_frequency_by_frequency_reference(shape):
+    x = np.random.default_rng(0).standard_normal((3, *shape))
+    got = binned_power(torch.from_numpy(x)[:, None]).numpy()[0]
+    want = np.mean([_reference_bins(f) for f in x], axis=0)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_a_plane_wave_lands_in_its_ring_frequency_and_direction():
+    t, h, w = 8, 16, 16
+    tt, _, xx = np.meshgrid(np.arange(t), np.arange(h), np.arange(w), indexing="ij")
+    wave = np.cos(2 * np.pi * (3 * xx / w - 1 * tt / t))  # k = 3 along +x, travelling east
+    bins = binned_power(torch.from_numpy(wave)[None, None]).numpy()[0]
+    rings, freqs, sectors = bins[:9], bins[9:14], bins[14:]
+    assert len(sectors) == 16
+    total = wave.size / 2  # Parseval: sum of squares of a unit cosine
+    # Ring 3 is the mean over its frequencies (every ω, and every (ky, kx) that rounds to
+    # |k| = 3); all the power is at two of them.
+    f = np.fft.fftfreq(16) * 16
+    in_ring = int((np.rint(np.hypot(f[:, None], f[None, :])) == 3).sum())
+    assert in_ring == 16  # (±3, 0), (0, ±3), (±1, ±3), (±3, ±1), (±2, ±2)
+    assert rings[3] == pytest.approx(total / (in_ring * t), rel=1e-5)
+    assert np.delete(rings, 3).max() < 1e-10
+    assert freqs[1] == pytest.approx(total / (2 * h * w), rel=1e-5) and np.delete(freqs, 1).max() < 1e-10
+    assert sectors.argmax() == 0 and np.delete(sectors, 0).max() < 1e-10
+    # Reversing time reverses the direction: sector 8 (west).
+    back = binned_power(torch.from_numpy(wave[::-1].copy())[None, None]).numpy()[0][14:]
+    assert back.argmax() == 8
+
+
+def test_columns_are_means_and_still_windows_have_no_sectors():
+    table = bin_table(4, 8, 8)
+    assert table.shape == (4 * 8 * 8, 5 + 3 + 16)
+    np.testing.assert_allclose(table.sum(dim=0).numpy(), 1.0, rtol=1e-6)
+    assert bin_table(1, 8, 8).shape[1] == 5 + 1  # T = 1: no motion, so no direction bins
+
+
+def test_running_mean_of_the_real_bins():
+    term = SpectralMatching(channels=2, window=(4, 8, 8))
+    gen = torch.Generator().manual_seed(0)
+    batches = [torch.randn(3, 2, 4, 8, 8, generator=gen) * (1 + i) for i in range(5)]
+    for b in batches:
+        term.observe(b)
+    want = torch.stack([binned_power(b) for b in batches]).mean(dim=0)  # a plain mean at first
+    torch.testing.assert_close(term.real_power, want)
+    assert int(term.seen) == 5
+    # Past 1 / (1 − DECAY) batches the mean becomes exponential.
+    for _ in range(200):
+        term.observe(batches[0])
+    new = 10 * batches[0]
+    before = term.real_power.clone()
+    term.observe(new)
+    torch.testing.assert_close(term.real_power, before + (1 - DECAY) * (binned_power(new) - before))
+
+
+def test_zero_for_the_real_batch_itself_and_gradients_reach_only_the_fake():
+    term = SpectralMatching(channels=1, window=(4, 8, 8))
+    real = torch.randn(4, 1, 4, 8, 8)
+    assert term(real.clone(), real).item() == pytest.approx(0.0, abs=1e-10)
+    fake = (2 * real).requires_grad_()
+    loss = term(fake, real)
+    loss.backward()
+    # Twice the amplitude is 4x the power: log 4 in every bin, squared.
+    assert loss.item() == pytest.approx(math.log(4) ** 2, rel=1e-4)
+    assert fake.grad.abs().sum() > 0 and not real.requires_grad
+
+
+def _plane_waves(directions: list[int], t=8, h=16, w=16, seed=0) -> torch.Tensor:
+    """One unit wave per window, of wavenumber 2 towards compass point 45°·d, random phase."""
+    rng = np.random.default_rng(seed)
+    tt, yy, xx = np.meshgrid(np.arange(t), np.arange(h), np.arange(w), indexing="ij")
+    steps = {0: (1, 0), 1: (1, 1), 2: (0, 1), 3: (-1, 1), 4: (-1, 0), 5: (-1, -1), 6: (0, -1), 7: (1, -1)}
+    out = []
+    for d in directions:
+        kx, ky = (2 * s for s in steps[d])
+        out.append(np.cos(2 * np.pi * (kx * xx / w + ky * yy / h - tt / t) + rng.uniform(0, 2 * np.pi)))
+    return torch.from_numpy(np.stack(out)[:, None]).float()
+
+
+def test_a_batch_that_drops_directions_costs_more_than_one_that_covers_them():
+    real = _plane_waves(list(range(8)) * 2)
+    term = SpectralMatching(channels=1, window=(8, 16, 16))
+    term.observe(real)
+    covering = term(_plane_waves(list(range(8)) * 2, seed=1), real)
+    dropping = term(_plane_waves([0, 1] * 8, seed=1), real)
+    # Equal power per window, so the rings and frequencies agree; 12 of 16 sectors are empty.
+    assert covering.item() < 0.01 and dropping.item() > 100 * covering.item()
+
+
+def test_the_term_alone_makes_white_noise_take_the_data_spectrum():
+    gen = torch.Generator().manual_seed(0)
+    smooth = torch.nn.functional.avg_pool3d(torch.randn(16, 1, 8, 40, 40, generator=gen), (3, 9, 9), stride=1)
+    real = smooth[..., :6, :32, :32] / smooth.std()  # red in space and time
+    fake = torch.randn(16, 1, 6, 32, 32, generator=gen).requires_grad_()
+    term = SpectralMatching(channels=1, window=(6, 32, 32))
+
+    def lsd() -> float:
+        return log_spectral_distance(mean_rapsd(real[:, 0, 0].numpy())[0][1:],
+                                     mean_rapsd(fake.detach()[:, 0, 0].numpy())[0][1:])
+
+    before = lsd()
+    opt = torch.optim.Adam([fake], lr=0.05)
+    for _ in range(150):
+        loss = term(fake, real)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert before > 5 and lsd() < 1.0
