@@ -4,7 +4,7 @@ For every configuration in :data:`LAB` and both datasets, the real commands run 
 subprocesses, as a user runs them::
 
     stgan make-data waves|grf ...          (training data seed 0, held-out data seed 1)
-    stgan fit --config configs/demo.yaml --config configs/NAME.yaml --data.path train.nc ...
+    stgan fit --config configs/demo.yaml --config configs/PRESET.yaml [...] --data.path train.nc ...
     stgan generate --checkpoint CKPT --num-samples N --output generated.nc
     stgan evaluate --real heldout.nc --generated generated.nc --output-dir evaluation
 
@@ -49,7 +49,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 
-# (name, preset overlay on configs/demo.yaml, what it is)
+# (name, preset overlays on configs/demo.yaml joined by "+", each a --config in turn, what it is)
 LAB: list[tuple[str, str, str]] = [
     ("vanilla", "vanilla", "saturating minimax, 2 G steps per D step (Helvetica, seed 000)"),
     ("nonsaturating", "nonsaturating", "non-saturating loss, 1:1"),
@@ -146,7 +146,8 @@ def run_one(name: str, overlay: str, dataset: str, files: tuple[Path, Path], out
     run.mkdir(parents=True)
     log = run / "commands.log"
     log.write_text("")
-    fit = ["fit", "--config", str(CONFIGS / "demo.yaml"), "--config", str(CONFIGS / f"{overlay}.yaml"),
+    presets = ["demo", *overlay.split("+")]
+    fit = ["fit", *(arg for p in presets for arg in ("--config", str(CONFIGS / f"{p}.yaml"))),
            "--data.path", str(files[0]), "--trainer.default_root_dir", str(run),
            "--trainer.max_steps", str(args.steps), "--trainer.enable_progress_bar", "false",
            "--seed_everything", "0", *DATASET_FIT[dataset]]
