@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stgan.metrics.spectral import log_spectral_distance, mean_rapsd
-from stgan.stabilization.spectral import DECAY, SpectralMatching, bin_table, binned_power
+from stgan.stabilization.spectral import DECAY, FLOOR, SpectralMatching, bin_table, binned_power
 
 
 def _reference_bins(x: np.ndarray) -> np.ndarray:
@@ -100,9 +100,32 @@ def test_zero_for_the_real_batch_itself_and_gradients_reach_only_the_fake():
     fake = (2 * real).requires_grad_()
     loss = term(fake, real)
     loss.backward()
-    # Twice the amplitude is 4x the power: log 4 in every bin, squared.
-    assert loss.item() == pytest.approx(math.log(4) ** 2, rel=1e-4)
+    # Twice the amplitude is 4x the power: log 4 in every bin, squared, where the floor is
+    # negligible: log((4p + f) / (p + f)) with f = FLOOR × the mean bin power.
+    p = binned_power(real)
+    f = FLOOR * p.mean()
+    assert loss.item() == pytest.approx(torch.log((4 * p + f) / (p + f)).square().mean().item(), rel=1e-5)
+    assert loss.item() == pytest.approx(math.log(4) ** 2, rel=0.01)
     assert fake.grad.abs().sum() > 0 and not real.requires_grad
+
+
+def test_a_bin_the_data_leave_empty_costs_little_below_the_floor(monkeypatch):
+    # Real frames of zero mean (the window-mean bin holds ~1e-14 of the mean bin power); the
+    # fake adds a per-frame offset whose power there is 1e-4 of the mean bin power.
+    real = torch.randn(16, 1, 8, 16, 16, generator=torch.Generator().manual_seed(0))
+    real = real - real.mean(dim=(-2, -1), keepdim=True)
+    term = SpectralMatching(channels=1, window=(8, 16, 16))
+    term.observe(real)
+    mean_power = term.real_power.mean()
+    offset = torch.randn(16, 1, 8, 1, 1, generator=torch.Generator().manual_seed(1))
+    offset *= (1e-4 * mean_power / binned_power(offset.expand(-1, -1, -1, 16, 16))[0, 0]).sqrt()
+    fake = real + offset
+    cheap = term(fake, real).item()
+    # That bin alone: log(1 + 1e-4 / FLOOR)² ≈ 0.0091, over 30 bins (rings 0-8, |ω| 0-4, 16 sectors).
+    assert bin_table(8, 16, 16).shape[1] == 30
+    assert cheap == pytest.approx(math.log(1 + 1e-4 / FLOOR) ** 2 / 30, rel=0.1)
+    monkeypatch.setattr("stgan.stabilization.spectral.FLOOR", 1e-6)
+    assert term(fake, real).item() > 50 * cheap  # log(101)² / 30 ≈ 0.71
 
 
 def _plane_waves(directions: list[int], t=8, h=16, w=16, seed=0) -> torch.Tensor:

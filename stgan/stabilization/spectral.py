@@ -32,6 +32,12 @@ from stgan.metrics.spectral import ring_radius
 # Running mean of the real bins: an average over about the last 1 / (1 − DECAY) batches
 # (a plain mean of all batches before that many are seen).
 DECAY = 0.99
+# Both powers get this fraction of the real mean bin power added before the log, so a bin the
+# data leave (nearly) empty costs little once the fake's power there is well below it, and
+# stops pulling. On grf (whose domain mean is constant, so the window-mean bin holds 1e-12 of
+# the mean) a floor of 1e-6 let that one bin steer G: with the latent vector, 1.59 / 2.57 dB
+# log-spectral distance (seeds 0 / 1, 8 CPU minutes) against 1.02 / 0.86 dB at 1e-3.
+FLOOR = 1e-3
 
 
 @functools.lru_cache(maxsize=16)
@@ -67,8 +73,8 @@ class SpectralMatching(nn.Module):
     """``mean((log P_fake − log P_real)²)`` over channels and bins (see the module docstring).
 
     ``P_real`` is a running mean over the real batches passed to :meth:`forward` (a buffer,
-    so it is saved in checkpoints); the gradient flows through ``fake`` only. Powers below
-    1e-6 of the real mean power are floored there, so empty bins stay finite.
+    so it is saved in checkpoints); the gradient flows through ``fake`` only. ``FLOOR`` × the
+    real mean bin power is added to both before the log, so empty bins stay finite and cheap.
     """
 
     def __init__(self, channels: int, window: tuple[int, int, int]) -> None:
@@ -87,6 +93,6 @@ class SpectralMatching(nn.Module):
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         self.observe(real)
-        floor = 1e-6 * self.real_power.mean()
+        floor = FLOOR * self.real_power.mean()
         p_fake = binned_power(fake)
         return (torch.log(p_fake + floor) - torch.log(self.real_power + floor)).square().mean()
