@@ -186,12 +186,8 @@ def summary(run: Path) -> dict:
                                      "high_quality_fraction_real", "mode_counts_real")}}
 
 
-def _fmt(value, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
-
-
-def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f} s"
+def _fmt(value, spec: str, unit: str = "") -> str:
+    return "—" if value is None else format(value, spec) + unit
 
 
 def _counts(counts: list[int] | None) -> str:
@@ -221,7 +217,7 @@ def table(results: list[dict]) -> str:
             f"{_fmt(g.get('acf_rmse'), '.3f')} | "
             f"{_fmt(w.get('direction_ratio'), '.2f')} / {_fmt(g.get('direction_ratio'), '.2f')} | "
             f"{_fmt(w.get('steps'), 'd')} / {_fmt(g.get('steps'), 'd')} | "
-            f"{_seconds(w.get('fit_s'))} / {_seconds(g.get('fit_s'))} | "
+            f"{_fmt(w.get('fit_s'), '.0f', ' s')} / {_fmt(g.get('fit_s'), '.0f', ' s')} | "
             f"{', '.join(w.get('alarms') or []) or '—'}; {', '.join(g.get('alarms') or []) or '—'} |")
     return "\n".join(lines)
 
