@@ -15,7 +15,7 @@ generated windows ÷ the real ones'); the generator updates made and the wall ti
 ``stgan fit``; and the health monitor's alarms (names from the run's ``health.json``, "—"
 when it raised none or wrote none). ``CKPT`` is, on `grf`, the checkpoint with the best in-training domain score
 (``last.ckpt`` if there is none) and, on `waves`, ``last.ckpt`` (:data:`CHECKPOINT`). Seeds
-are fixed (data, ``seed_everything``, generation).
+are fixed (data, ``seed_everything`` unless ``--seed``, generation).
 
 Default mode: the demo's models and `grf` data (32 × 32), `waves` on a 16 × 16 grid (two
 wavelengths) with a latent-vector generator (:data:`DATASET_FIT`), ``--steps`` generator
@@ -156,7 +156,7 @@ def run_one(name: str, overlay: str, dataset: str, files: tuple[Path, Path], out
     fit = ["fit", *(arg for p in presets for arg in ("--config", str(CONFIGS / f"{p}.yaml"))),
            "--data.path", str(files[0]), "--trainer.default_root_dir", str(run),
            "--trainer.max_steps", str(args.steps), "--trainer.enable_progress_bar", "false",
-           "--seed_everything", "0", *DATASET_FIT[dataset]]
+           "--seed_everything", str(args.seed), *DATASET_FIT[dataset]]
     if args.quick:
         fit += QUICK_FIT
     if args.minutes:
@@ -268,6 +268,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs trained at once (default 1); each gets cores/jobs threads, so "
                              "--minutes is then CPU minutes on that many cores")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="training seed (seed_everything; default 0); the data and the "
+                             "generation seed stay fixed, so --seed with its own --out measures "
+                             "the spread over training runs")
     parser.add_argument("--retable", action="store_true",
                         help="train nothing: re-read the metrics and alarms of the runs in --out "
                              "and print the table")
