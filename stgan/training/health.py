@@ -38,6 +38,8 @@ SCHEMA = "stgan-health/1"
 
 REMEDIES = {
     "mode_collapse": [
+        "model.clusters: 16 with model.generator_options.latent_vector: 64 (self-conditioning; "
+        "part of the recommended preset)",
         "model.d_steps: 5 (n_critic)", "model.loss: wgan with model.regularizers [{name: gp}]",
         "model.unrolled_steps: 5", "model.discriminator_options.minibatch_std: true",
         "model.pack: 2 (PacGAN)", "model.mode_seeking: 1.0",

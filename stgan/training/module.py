@@ -15,6 +15,7 @@ from stgan.metrics.directions import propagation_directions
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.stabilization.balance import discriminator_confidence
+from stgan.stabilization.clusters import STRUCTURE, SpectralClusters
 from stgan.stabilization.diversity import mode_seeking_loss, pack
 from stgan.stabilization.ema import EMA
 from stgan.stabilization.labels import bce_discriminator_loss
@@ -30,6 +31,7 @@ from stgan.training.toolbox import build_toolbox
 
 # Bumped when the layout of checkpoint["stgan"] changes.
 CHECKPOINT_FORMAT = 1
+CLUSTER_WINDOWS = 2048  # training windows clustered before training (model.clusters)
 
 
 class GANModule(pl.LightningModule):
@@ -81,6 +83,13 @@ class GANModule(pl.LightningModule):
         log difference between the generated batch's space-time power, binned by spatial
         wavenumber, temporal frequency and propagation direction, and a running mean of the
         real batches'. 0: off.
+    clusters : int
+        Self-conditioning (:mod:`stgan.stabilization.clusters`): ``k >= 2`` clusters the
+        training windows by their log space-time spectra before training, and both networks
+        learn conditioned on the cluster, G through ``k`` latent categories drawn as often as
+        their clusters hold real windows, D by projection. Needs a generator with
+        ``latent_vector`` (its ``latent_categories`` is set to ``k``) and discriminator conv3d.
+        0: off.
     ema_decay : float | None
         Generator EMA decay (with warm-up); the EMA copy is used for sampling and evaluation.
     lr_g, lr_d, betas_g, betas_d
@@ -114,6 +123,7 @@ class GANModule(pl.LightningModule):
         mode_seeking: float = 0.0,
         info_weight: float = 0.0,
         spectral_matching: float = 0.0,
+        clusters: int = 0,
         ema_decay: float | None = None,
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
@@ -136,6 +146,9 @@ class GANModule(pl.LightningModule):
             mode_seeking=mode_seeking, info_weight=info_weight, spectral_matching=spectral_matching,
         )
         g_options = dict(generator_options or {})
+        if clusters:
+            g_options["latent_categories"] = self._check_clusters(
+                clusters, g_options, discriminator, pack, unrolled_steps, regularizers)
         if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
             g_options.setdefault("window", self.window)  # a generator tied to the window size
         self.generator = GENERATORS.build(generator, channels=channels, **g_options)
@@ -143,6 +156,11 @@ class GANModule(pl.LightningModule):
             discriminator, channels=channels * pack, **(discriminator_options or {})
         )
         self.info_head = self._info_head() if info_weight else None
+        self.clusters = SpectralClusters(channels, self.window, clusters) if clusters else None
+        self.class_embedding = None
+        if clusters:  # projection discriminator: D(x, c) = ψ(φ(x)) + e_c · φ(x)
+            self.class_embedding = nn.utils.parametrizations.spectral_norm(
+                nn.Embedding(clusters, self.discriminator.head.in_features))
         self.spectral = SpectralMatching(channels, self.window) if spectral_matching else None
         self.generator_ema = EMA(self.generator, ema_decay, warmup=True) if ema_decay else None
         self.data_info: dict[str, Any] | None = None
@@ -160,7 +178,12 @@ class GANModule(pl.LightningModule):
     ) -> torch.Tensor:
         """Standard normal latent for ``n`` samples of ``window`` (default: training window)."""
         shape = self.generator.latent_shape(window or self.window)
-        return torch.randn((n, *shape), generator=generator).to(self.device)
+        z = torch.randn((n, *shape), generator=generator)
+        if self.clusters is not None:  # the category code: a one-hot of a drawn cluster
+            k = self.clusters.k
+            z[:, :k] = nn.functional.one_hot(self.clusters.draw(n, generator), k).to(z.dtype).view(
+                n, k, *shape[1:])
+        return z.to(self.device)
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
         """The training generator's output (B, C, T, H, W)."""
@@ -185,11 +208,16 @@ class GANModule(pl.LightningModule):
             x = tb.noise(x, self.global_step)
         return x * valid, valid  # masked cells are identical (0) in real and fake
 
-    def _d(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    def _d(self, x: torch.Tensor, valid: torch.Tensor, classes: torch.Tensor | None = None,
+           ) -> torch.Tensor:
         m = self.toolbox.pack
         if m > 1:
             x, valid = pack(x, m), valid[::m]
-        return self.discriminator(x, mask=valid)
+        if classes is None:
+            return self.discriminator(x, mask=valid)
+        features = self.discriminator.embed(x, valid)
+        projection = (self.class_embedding(classes) * features).sum(dim=1)
+        return self.discriminator.head(features).squeeze(-1) + projection
 
     # --- the training step -----------------------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
@@ -245,11 +273,13 @@ class GANModule(pl.LightningModule):
     def _discriminator_step(self, real, valid, opt_d) -> dict[str, Any]:
         tb = self.toolbox
         self.toggle_optimizer(opt_d)
+        z = self.sample_latent(real.shape[0])
         with torch.no_grad():
-            fake = self(self.sample_latent(real.shape[0]))
+            fake = self(z)
+        c_real, c_fake = self._classes(real, valid, z)
         real_in, real_mask = self._d_input(real, valid)
         fake_in, fake_mask = self._d_input(fake, valid)
-        d_real, d_fake = self._d(real_in, real_mask), self._d(fake_in, fake_mask)
+        d_real, d_fake = self._d(real_in, real_mask, c_real), self._d(fake_in, fake_mask, c_fake)
         if tb.label_tricks:
             loss_d = bce_discriminator_loss(d_real, d_fake, real_target=tb.real_target, flip=tb.flip)
         else:
@@ -257,7 +287,7 @@ class GANModule(pl.LightningModule):
         total = loss_d
         for reg in tb.regularizers:
             if reg.due(self.d_updates):
-                total = total + reg(lambda x: self._d(x, real_mask), real_in, fake_in)
+                total = total + reg(lambda x: self._d(x, real_mask, c_real), real_in, fake_in)
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(total)
         norms = grad_norms(self.discriminator, "d")
@@ -277,6 +307,38 @@ class GANModule(pl.LightningModule):
                 # Per-window tensors for the health monitor's direction histograms; not logged.
                 "fake_directions": propagation_directions(fake * valid),
                 "real_directions": propagation_directions(real)}
+
+    @staticmethod
+    def _check_clusters(clusters, g_options, discriminator, pack, unrolled_steps,
+                        regularizers) -> int:
+        """Validate model.clusters against the rest of the model; the generator's categories."""
+        vector = g_options.get("latent_vector") or 0
+        if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
+            raise StganError(f"model.clusters must be an integer >= 2 (0: off), got {clusters!r}; "
+                             f"e.g. 16")
+        if not vector:
+            raise StganError("model.clusters conditions G through its latent vector: set "
+                             "model.generator_options.latent_vector, e.g. {latent_vector: 64}")
+        if clusters >= vector:
+            raise StganError(f"model.clusters ({clusters}) must be below the generator's "
+                             f"latent_vector ({vector}): the cluster's one-hot code takes that many "
+                             f"of its numbers")
+        if g_options.get("latent_categories", clusters) != clusters:
+            raise StganError("model.clusters sets the generator's latent_categories itself: drop "
+                             "generator_options.latent_categories")
+        if discriminator != "conv3d" or pack > 1 or unrolled_steps:
+            raise StganError("model.clusters projects the class onto D's pooled features: it needs "
+                             "discriminator conv3d, pack 1 and unrolled_steps 0")
+        if any(r.get("name") == "r2" for r in regularizers or []):
+            raise StganError("model.clusters judges regularised inputs at the real windows' "
+                             "clusters, which R2's fake inputs do not have: use r1 or gp")
+        return clusters
+
+    def _classes(self, real, valid, z) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The clusters of a real batch and of the fakes drawn from ``z`` (None: unconditioned)."""
+        if self.clusters is None or not bool(self.clusters.structured):
+            return None, None
+        return self.clusters.assign(real * valid), self.generator.categories(z)
 
     def _info_head(self) -> nn.Module:
         """InfoGAN's Q on D's pooled features: FC 128, batch norm, leaky ReLU, FC to one logit
@@ -298,11 +360,12 @@ class GANModule(pl.LightningModule):
         self.toggle_optimizer(opt_g)
         z = self.sample_latent(real.shape[0])
         fake = self(z)
+        c_real, c_fake = self._classes(real, valid, z)
         fake_in, fake_mask = self._d_input(fake, valid)
         real_scores = None
         if tb.loss.needs_real_for_generator:
             with torch.no_grad():
-                real_scores = self._d(*self._d_input(real, valid))
+                real_scores = self._d(*self._d_input(real, valid), c_real)
         if tb.unrolled_steps:
             real_in, real_mask = self._d_input(real, valid)
             loss_g = unrolled_generator_loss(
@@ -311,7 +374,7 @@ class GANModule(pl.LightningModule):
                 steps=tb.unrolled_steps, lr=tb.unrolled_lr, d_fn_kwargs={"mask": real_mask},
             )
         else:
-            loss_g = tb.loss.generator(self._d(fake_in, fake_mask), real_scores)
+            loss_g = tb.loss.generator(self._d(fake_in, fake_mask, c_fake), real_scores)
         total = loss_g
         if tb.mode_seeking:
             z2 = self.sample_latent(real.shape[0])
@@ -346,7 +409,9 @@ class GANModule(pl.LightningModule):
         g_params = [*self.generator.parameters(),
                     *(self.info_head.parameters() if self.info_head is not None else [])]
         opt_g = torch.optim.Adam(g_params, lr=hp.lr_g, betas=tuple(hp.betas_g))
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, betas=tuple(hp.betas_d))
+        d_params = [*self.discriminator.parameters(),
+                    *(self.class_embedding.parameters() if self.class_embedding is not None else [])]
+        opt_d = torch.optim.Adam(d_params, lr=hp.lr_d, betas=tuple(hp.betas_d))
         return opt_g, opt_d
 
     # --- checkpoints -----------------------------------------------------------------------
@@ -367,6 +432,30 @@ class GANModule(pl.LightningModule):
             torch.backends.mkldnn.enabled = False
             rank_zero_info("stgan: bf16 on CPU trains without oneDNN (its bf16 conv3d gradients "
                            "are wrong for some shapes); expect little speed-up over 32-true")
+
+        if self.clusters is not None and not bool(self.clusters.fitted):
+            self._fit_clusters(datamodule)
+
+    def _fit_clusters(self, datamodule) -> None:
+        """Cluster windows of one epoch of training data (at most CLUSTER_WINDOWS)."""
+        if datamodule is None:
+            raise StganError("model.clusters needs the training data before training: fit with a "
+                             "datamodule (stgan fit does)")
+        windows, n = [], 0
+        for real, valid in datamodule.train_dataloader():
+            windows.append(real * valid)
+            n += real.shape[0]
+            if n >= CLUSTER_WINDOWS:
+                break
+        clusters = self.clusters
+        clusters.fit(torch.cat(windows).to(self.device))
+        if bool(clusters.structured):
+            shares = " ".join(f"{f:.2f}" for f in clusters.frequencies.tolist())
+            rank_zero_info(f"stgan: {clusters.k} spectral clusters of {n} training windows "
+                           f"(silhouette {float(clusters.silhouette):.2f}), shares {shares}")
+        else:
+            rank_zero_info(f"stgan: {n} training windows show no cluster structure (silhouette "
+                           f"{float(clusters.silhouette):.2f} < {STRUCTURE}): training unconditioned")
 
     def on_fit_end(self) -> None:
         if getattr(self, "_mkldnn_was", None) is not None:

@@ -1,0 +1,140 @@
+"""Self-conditioning on spectral clusters: a class-conditional GAN without labels.
+
+A GAN whose data fall into separate modes tends to keep a few of them: nothing in D's
+per-sample verdict pushes G across the low-scoring gap between a mode it has and one it
+lacks. Given labels, a class-conditional GAN does not drop classes, because D judges each
+sample against the real windows of its own class. Self-conditioned GANs (Liu et al. 2020,
+"Diverse image generation via self-conditioned GANs") get such labels by clustering the
+data; here each real window is clustered by its space-time power spectrum, the bins of
+:mod:`stgan.stabilization.spectral` (rings of wavenumber, temporal frequencies, directions
+of travel), taken per window and in logs, so a window's cluster says what scales, periods
+and directions it holds and not where its features sit.
+
+:class:`SpectralClusters` fits ``k`` centroids by k-means (k-means++ seeding, Arthur &
+Vassilvitskii 2007) on windows drawn from the training data before training and labels
+any window by its nearest centroid. The training module then conditions both networks on
+the label: G through the one-hot code of a ``latent_categories`` generator, each
+category drawn as often as its cluster holds real windows, and D by projection (Miyato &
+Koyama 2018): ``D(x, c) = ψ(φ(x)) + e_c · φ(x)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from stgan.errors import StganError
+from stgan.stabilization.spectral import bin_table
+
+# Mean silhouette from which the clusters count as structure in the data: Kaufman & Rousseeuw
+# (1990) read 0.25 or less as "no substantial structure". Windows of 8 travelling-wave modes
+# score 0.80 at k = 16 (failure lab data); a Gaussian random field 0.08-0.12 at k = 2-16.
+STRUCTURE = 0.25
+KMEANS_ITERATIONS = 50
+KMEANS_RESTARTS = 10  # seedings tried; the lowest within-cluster sum of squares is kept
+FLOOR = 1e-3  # of the mean bin power, added before the log as in the spectral term
+
+
+def window_spectra(x: torch.Tensor) -> torch.Tensor:
+    """(B, C·bins) log binned power of each window of (B, C, T, H, W) ``x``, mean removed."""
+    b, c, t, h, w = x.shape
+    x = x.float() - x.float().mean(dim=(2, 3, 4), keepdim=True)
+    f = torch.fft.fftn(x, dim=(2, 3, 4), norm="ortho")
+    power = (f.real.square() + f.imag.square()).reshape(b, c, -1) @ bin_table(t, h, w).to(x.device)
+    floor = FLOOR * power.mean(dim=(1, 2), keepdim=True).clamp_min(1e-12)
+    return torch.log(power + floor).reshape(b, -1)
+
+
+def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
+           iterations: int = KMEANS_ITERATIONS) -> torch.Tensor:
+    """(k, F) centroids of (N, F) ``points``: k-means++ seeding, then Lloyd's iterations."""
+    n = points.shape[0]
+    centroids = points[torch.randint(n, (1,), generator=generator)]
+    for _ in range(1, k):
+        d2 = torch.cdist(points, centroids).square().amin(dim=1)
+        weights = d2 if d2.sum() > 0 else torch.ones(n)
+        centroids = torch.cat([centroids, points[torch.multinomial(weights, 1, generator=generator)]])
+    for _ in range(iterations):
+        labels = torch.cdist(points, centroids).argmin(dim=1)
+        sums = torch.zeros_like(centroids).index_add_(0, labels, points)
+        counts = torch.bincount(labels, minlength=k).to(points.dtype)[:, None]
+        moved = torch.where(counts > 0, sums / counts.clamp_min(1), centroids)
+        if torch.equal(moved, centroids):
+            break
+        centroids = moved
+    return centroids
+
+
+def silhouette(points: torch.Tensor, labels: torch.Tensor) -> float:
+    """Mean silhouette (Rousseeuw 1987) of (N, F) ``points`` in clusters ``labels`` (N,):
+    ``(b - a) / max(a, b)`` per point, ``a`` its mean distance to the rest of its cluster and
+    ``b`` to the nearest other cluster; 0 for a point alone in its cluster."""
+    k = int(labels.max()) + 1
+    one_hot = nn.functional.one_hot(labels, k).to(points.dtype)  # (N, k)
+    sums = torch.cdist(points, points) @ one_hot  # (N, k): summed distance to each cluster
+    counts = one_hot.sum(dim=0)  # (k,)
+    own = counts[labels]
+    a = sums.gather(1, labels[:, None]).squeeze(1) / (own - 1).clamp_min(1)
+    others = (sums / counts.clamp_min(1)).masked_fill(one_hot.bool() | (counts == 0), float("inf"))
+    b = others.amin(dim=1)
+    s = torch.where(own > 1, (b - a) / torch.maximum(a, b).clamp_min(1e-12), torch.zeros_like(a))
+    return float(s.mean())
+
+
+class SpectralClusters(nn.Module):
+    """k clusters of windows by their log space-time spectra; buffers saved in checkpoints.
+
+    Data without cluster structure (mean silhouette below :data:`STRUCTURE`, e.g. one
+    stationary random field, whose windows differ only by sampling noise) get a single cluster
+    instead: conditioning on arbitrary cuts through one mode would only split the data.
+    """
+
+    def __init__(self, channels: int, window: tuple[int, int, int], k: int) -> None:
+        super().__init__()
+        features = channels * bin_table(*window).shape[1]
+        self.k = k
+        self.register_buffer("centroids", torch.zeros(k, features))
+        self.register_buffer("mean", torch.zeros(features))
+        self.register_buffer("scale", torch.ones(features))
+        self.register_buffer("frequencies", torch.full((k,), 1.0 / k))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+        self.register_buffer("structured", torch.zeros((), dtype=torch.bool))
+        self.register_buffer("silhouette", torch.zeros(()))
+
+    def _standardise(self, spectra: torch.Tensor) -> torch.Tensor:
+        return (spectra - self.mean) / self.scale
+
+    @torch.no_grad()
+    def fit(self, windows: torch.Tensor, seed: int = 0) -> None:
+        """Fit the centroids and cluster frequencies to (N, C, T, H, W) real windows."""
+        if windows.shape[0] < self.k:
+            raise StganError(f"model.clusters {self.k} needs at least {self.k} training windows, "
+                             f"got {windows.shape[0]}; lower model.clusters")
+        spectra = window_spectra(windows)
+        self.mean.copy_(spectra.mean(dim=0))
+        # One scale for all features keeps a bin's share of the distance proportional to how
+        # much it varies between windows; features that never vary then cost nothing.
+        self.scale.fill_(float(spectra.std(dim=0).square().mean().sqrt().clamp_min(1e-6)))
+        points = self._standardise(spectra).cpu()
+        rng = torch.Generator().manual_seed(seed)
+        centroids = min((kmeans(points, self.k, generator=rng) for _ in range(KMEANS_RESTARTS)),
+                        key=lambda c: float(torch.cdist(points, c).amin(dim=1).square().sum()))
+        self.centroids.copy_(centroids.to(self.centroids.device))
+        labels = torch.cdist(points, centroids).argmin(dim=1)
+        self.silhouette.fill_(silhouette(points, labels))
+        self.structured.fill_(float(self.silhouette) >= STRUCTURE)
+        self.fitted.fill_(True)
+        counts = torch.bincount(self.assign(windows).cpu(), minlength=self.k).float()
+        self.frequencies.copy_((counts / counts.sum()).to(self.frequencies.device))
+
+    @torch.no_grad()
+    def assign(self, windows: torch.Tensor) -> torch.Tensor:
+        """(B,) the cluster of each window: its nearest centroid (0 for all without structure)."""
+        if not bool(self.structured):
+            return torch.zeros(windows.shape[0], dtype=torch.long, device=windows.device)
+        points = self._standardise(window_spectra(windows))
+        return torch.cdist(points, self.centroids).argmin(dim=1)
+
+    def draw(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(n,) clusters drawn in proportion to the real windows each holds."""
+        return torch.multinomial(self.frequencies.cpu(), n, replacement=True, generator=generator)

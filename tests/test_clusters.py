@@ -1,0 +1,154 @@
+"""Self-conditioning on spectral clusters: k-means against scipy, clusters of the waves data,
+and a GAN conditioned on them end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy.cluster.vq import kmeans2
+from sklearn.metrics import silhouette_score
+
+from stgan.cli import main
+from stgan.data.waves import make_waves
+from stgan.io.netcdf import write_netcdf
+from stgan.sampling import load_checkpoint, load_module
+from stgan.data.synthetic import make_grf
+from stgan.stabilization.clusters import STRUCTURE, SpectralClusters, kmeans, silhouette, window_spectra
+from stgan.stabilization.spectral import FLOOR, binned_power
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def _inertia(points: torch.Tensor, centroids: torch.Tensor) -> float:
+    return float(torch.cdist(points, centroids).amin(dim=1).square().sum())
+
+
+def test_kmeans_finds_separated_blobs_as_scipy_does():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0], [6.0, 6.0]])
+    points = np.concatenate([c + rng.standard_normal((50, 2)) * 0.5 for c in centres])
+    got = kmeans(torch.from_numpy(points), 4, generator=torch.Generator().manual_seed(0)).numpy()
+    # Each blob's mean is a centroid, to within its own sampling error.
+    for c in centres:
+        assert np.linalg.norm(got - c, axis=1).min() < 0.2
+    ref, _ = kmeans2(points, 4, minit="++", seed=1)
+    pts = torch.from_numpy(points)
+    assert _inertia(pts, torch.from_numpy(got)) == pytest.approx(_inertia(pts, torch.from_numpy(ref)),
+                                                                 rel=1e-9)
+
+
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_silhouette_matches_scikit_learn(k):
+    rng = np.random.default_rng(k)
+    points = rng.standard_normal((60, 3))
+    labels = np.arange(60) % k
+    labels[0] = k  # a cluster of one point: silhouette 0 for it
+    got = silhouette(torch.from_numpy(points), torch.from_numpy(labels))
+    assert got == pytest.approx(silhouette_score(points, labels), rel=1e-9)
+
+
+def test_window_spectra_are_the_log_binned_power_of_each_window():
+    x = torch.randn(5, 2, 4, 8, 8, dtype=torch.float64) + 3.0  # a mean, removed per window
+    got = window_spectra(x)
+    for i in range(5):
+        centred = x[i:i + 1] - x[i:i + 1].mean(dim=(2, 3, 4), keepdim=True)
+        power = binned_power(centred)  # (C, bins) of one window
+        want = torch.log(power + FLOOR * power.mean()).reshape(-1)
+        torch.testing.assert_close(got[i], want.float(), rtol=1e-5, atol=1e-5)
+
+
+def _episode_windows(seed: int) -> tuple[torch.Tensor, np.ndarray]:
+    """Windows of 8 steps inside the episodes of a waves series, and each one's mode."""
+    ds = make_waves(time=512, height=16, width=16, seed=seed)
+    values, modes = ds["wave"].values, ds["mode"].values
+    starts = [s for s in range(0, 512 - 8, 4) if len(set(modes[s:s + 8])) == 1]
+    windows = np.stack([values[s:s + 8] for s in starts])[:, None]
+    return torch.from_numpy(windows).float(), np.array([modes[s] for s in starts])
+
+
+def test_waves_cluster_into_their_modes_and_held_out_windows_follow():
+    windows, modes = _episode_windows(seed=0)
+    clusters = SpectralClusters(1, (8, 16, 16), 8)
+    clusters.fit(windows)
+    labels = clusters.assign(windows).numpy()
+    # Every cluster holds one mode and every mode one cluster: a permutation.
+    table = np.zeros((8, 8), int)
+    np.add.at(table, (labels, modes), 1)
+    assert ((table > 0).sum(axis=0) == 1).all() and ((table > 0).sum(axis=1) == 1).all()
+    mapping = table.argmax(axis=0)  # mode -> cluster
+    np.testing.assert_allclose(clusters.frequencies.numpy(), table.sum(axis=1) / len(labels))
+    # Windows of another series land in their mode's cluster.
+    held_out, held_modes = _episode_windows(seed=1)
+    np.testing.assert_array_equal(clusters.assign(held_out).numpy(), mapping[held_modes])
+    assert bool(clusters.structured) and float(clusters.silhouette) > 0.7
+
+
+def test_a_random_field_has_no_cluster_structure_and_gets_one_cluster():
+    values = make_grf(time=256, height=16, width=16, seed=0)["field"].values
+    windows = torch.from_numpy(np.stack([values[s:s + 8] for s in range(0, 248, 2)])[:, None]).float()
+    clusters = SpectralClusters(1, (8, 16, 16), 8)
+    clusters.fit(windows)
+    assert float(clusters.silhouette) < STRUCTURE and not bool(clusters.structured)
+    assert bool((clusters.assign(windows) == 0).all())
+    np.testing.assert_array_equal(clusters.frequencies.numpy(), np.eye(8)[0])
+
+
+TINY = ["--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
+        "--model.discriminator_options", "{width: 4, depth: 2}"]
+
+
+@pytest.fixture(scope="module")
+def waves_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("waves") / "waves.nc"
+    write_netcdf(make_waves(time=256, height=16, width=16, seed=0), path)
+    return path
+
+
+def _fit(data, root, *options):
+    return main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--config", str(CONFIGS / "hinge-sn-r1.yaml"),
+                 "--data.path", str(data), "--trainer.default_root_dir", str(root),
+                 "--trainer.max_steps", "3", "--data.window_length", "8", "--data.batch_size", "8",
+                 "--data.samples_per_epoch", "256", "--metrics.every_n_steps", "0",
+                 "--trainer.enable_progress_bar", "false", *TINY, *options])
+
+
+def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clusters(
+        waves_file, tmp_path, capsys, caplog):
+    assert _fit(waves_file, tmp_path, "--model.clusters", "4") == 0, capsys.readouterr().err
+    assert "4 spectral clusters of 256 training windows" in caplog.text
+    module = load_module(load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt"))
+    shares = module.clusters.frequencies
+    assert bool(module.clusters.fitted) and shares.sum().item() == pytest.approx(1.0)
+    assert module.generator.latent_categories == 4
+    # The latent's first 4 numbers are a one-hot code, drawn as often as each cluster's share.
+    z = module.sample_latent(20000, generator=torch.Generator().manual_seed(0))
+    code = z.flatten(1)[:, :4]
+    assert bool(((code == 0) | (code == 1)).all()) and bool((code.sum(dim=1) == 1).all())
+    drawn = code.mean(dim=0)
+    assert torch.allclose(drawn, shares, atol=4 * float((shares * (1 - shares) / 20000).sqrt().max()))
+    # D's score depends on the class it is told (the projection term).
+    x = module.sample(z[:8])
+    with torch.no_grad():
+        a = module._d(x, torch.ones(8, 1, 1, 16, 16), torch.zeros(8, dtype=torch.long))
+        b = module._d(x, torch.ones(8, 1, 1, 16, 16), torch.ones(8, dtype=torch.long))
+    assert not torch.allclose(a, b)
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (["--model.clusters", "1"], "model.clusters must be an integer >= 2"),
+        (["--model.clusters", "4", "--model.generator_options", "{latent_channels: 4, width: 4}"],
+         "set model.generator_options.latent_vector"),
+        (["--model.clusters", "16"], "must be below the generator's latent_vector (16)"),
+        (["--model.clusters", "4", "--model.discriminator", "spatiotemporal"], "needs discriminator conv3d"),
+        (["--model.clusters", "4", "--model.regularizers", "[{name: r2}]"], "use r1 or gp"),
+    ],
+)
+def test_invalid_cluster_settings_fail_with_the_fix(waves_file, tmp_path, capsys, options, needle):
+    assert _fit(waves_file, tmp_path, *options) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("stgan: error: ") and needle in line
