@@ -134,7 +134,7 @@ def test_invalid_toolbox_settings_fail_with_the_valid_choices(grf_file, tmp_path
 
 @pytest.mark.parametrize("preset", ["vanilla", "nonsaturating", "wgan-gp", "hinge-sn-r1", "ns-instance-noise",
                                     "unrolled", "convgru", "spatiotemporal", "latent-vector",
-                                    "spectral-matching"])
+                                    "spectral-matching", "recommended"])
 def test_every_preset_trains_end_to_end(grf_file, tmp_path, capsys, preset):
     code = main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--config", str(CONFIGS / f"{preset}.yaml"),
                  "--data.path", str(grf_file), "--trainer.default_root_dir", str(tmp_path),
