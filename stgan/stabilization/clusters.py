@@ -30,6 +30,7 @@ from stgan.stabilization.spectral import bin_table
 # (1990) read 0.25 or less as "no substantial structure". Windows of 8 travelling-wave modes
 # score 0.80 at k = 16 (failure lab data); a Gaussian random field 0.08-0.12 at k = 2-16.
 STRUCTURE = 0.25
+FIT_WINDOWS = 2048  # training windows clustered before training
 KMEANS_ITERATIONS = 50
 KMEANS_RESTARTS = 10  # seedings tried; the lowest within-cluster sum of squares is kept
 FLOOR = 1e-3  # of the mean bin power, added before the log as in the spectral term
@@ -63,6 +64,31 @@ def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
             break
         centroids = moved
     return centroids
+
+
+def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers) -> int:
+    """Validate model.clusters against the rest of the model; the generator's categories."""
+    vector = g_options.get("latent_vector") or 0
+    if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
+        raise StganError(f"model.clusters must be an integer >= 2 (0: off), got {clusters!r}; "
+                         f"e.g. 16")
+    if not vector:
+        raise StganError("model.clusters conditions G through its latent vector: set "
+                         "model.generator_options.latent_vector, e.g. {latent_vector: 64}")
+    if clusters >= vector:
+        raise StganError(f"model.clusters ({clusters}) must be below the generator's "
+                         f"latent_vector ({vector}): the cluster's one-hot code takes that many "
+                         f"of its numbers")
+    if g_options.get("latent_categories", clusters) != clusters:
+        raise StganError("model.clusters sets the generator's latent_categories itself: drop "
+                         "generator_options.latent_categories")
+    if discriminator != "conv3d" or pack > 1 or unrolled_steps:
+        raise StganError("model.clusters projects the class onto D's pooled features: it needs "
+                         "discriminator conv3d, pack 1 and unrolled_steps 0")
+    if any(r.get("name") == "r2" for r in regularizers or []):
+        raise StganError("model.clusters judges regularised inputs at the real windows' "
+                         "clusters, which R2's fake inputs do not have: use r1 or gp")
+    return clusters
 
 
 def silhouette(points: torch.Tensor, labels: torch.Tensor) -> float:
@@ -126,6 +152,19 @@ class SpectralClusters(nn.Module):
         self.fitted.fill_(True)
         counts = torch.bincount(self.assign(windows).cpu(), minlength=self.k).float()
         self.frequencies.copy_((counts / counts.sum()).to(self.frequencies.device))
+
+    @torch.no_grad()
+    def fit_batches(self, batches, device: torch.device, limit: int = FIT_WINDOWS) -> int:
+        """Fit to the windows of ``(real, valid)`` batches, up to the first batch that reaches
+        ``limit`` windows; the number of windows used."""
+        windows, n = [], 0
+        for real, valid in batches:
+            windows.append(real * valid)
+            n += real.shape[0]
+            if n >= limit:
+                break
+        self.fit(torch.cat(windows).to(device))
+        return n
 
     @torch.no_grad()
     def assign(self, windows: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ from stgan.metrics.directions import propagation_directions
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.stabilization.balance import discriminator_confidence
-from stgan.stabilization.clusters import STRUCTURE, SpectralClusters
+from stgan.stabilization.clusters import STRUCTURE, SpectralClusters, check_options
 from stgan.stabilization.diversity import mode_seeking_loss, pack
 from stgan.stabilization.ema import EMA
 from stgan.stabilization.labels import bce_discriminator_loss
@@ -31,7 +31,6 @@ from stgan.training.toolbox import build_toolbox
 
 # Bumped when the layout of checkpoint["stgan"] changes.
 CHECKPOINT_FORMAT = 1
-CLUSTER_WINDOWS = 2048  # training windows clustered before training (model.clusters)
 
 
 class GANModule(pl.LightningModule):
@@ -87,7 +86,8 @@ class GANModule(pl.LightningModule):
         Self-conditioning (:mod:`stgan.stabilization.clusters`): ``k >= 2`` clusters the
         training windows by their log space-time spectra before training, and both networks
         learn conditioned on the cluster, G through ``k`` latent categories drawn as often as
-        their clusters hold real windows, D by projection. Needs a generator with
+        their clusters hold real windows, D by projection; data whose clusters show no
+        structure (mean silhouette < 0.25) train unconditioned. Needs a generator with
         ``latent_vector`` (its ``latent_categories`` is set to ``k``) and discriminator conv3d.
         0: off.
     ema_decay : float | None
@@ -147,7 +147,7 @@ class GANModule(pl.LightningModule):
         )
         g_options = dict(generator_options or {})
         if clusters:
-            g_options["latent_categories"] = self._check_clusters(
+            g_options["latent_categories"] = check_options(
                 clusters, g_options, discriminator, pack, unrolled_steps, regularizers)
         if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
             g_options.setdefault("window", self.window)  # a generator tied to the window size
@@ -308,32 +308,6 @@ class GANModule(pl.LightningModule):
                 "fake_directions": propagation_directions(fake * valid),
                 "real_directions": propagation_directions(real)}
 
-    @staticmethod
-    def _check_clusters(clusters, g_options, discriminator, pack, unrolled_steps,
-                        regularizers) -> int:
-        """Validate model.clusters against the rest of the model; the generator's categories."""
-        vector = g_options.get("latent_vector") or 0
-        if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
-            raise StganError(f"model.clusters must be an integer >= 2 (0: off), got {clusters!r}; "
-                             f"e.g. 16")
-        if not vector:
-            raise StganError("model.clusters conditions G through its latent vector: set "
-                             "model.generator_options.latent_vector, e.g. {latent_vector: 64}")
-        if clusters >= vector:
-            raise StganError(f"model.clusters ({clusters}) must be below the generator's "
-                             f"latent_vector ({vector}): the cluster's one-hot code takes that many "
-                             f"of its numbers")
-        if g_options.get("latent_categories", clusters) != clusters:
-            raise StganError("model.clusters sets the generator's latent_categories itself: drop "
-                             "generator_options.latent_categories")
-        if discriminator != "conv3d" or pack > 1 or unrolled_steps:
-            raise StganError("model.clusters projects the class onto D's pooled features: it needs "
-                             "discriminator conv3d, pack 1 and unrolled_steps 0")
-        if any(r.get("name") == "r2" for r in regularizers or []):
-            raise StganError("model.clusters judges regularised inputs at the real windows' "
-                             "clusters, which R2's fake inputs do not have: use r1 or gp")
-        return clusters
-
     def _classes(self, real, valid, z) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """The clusters of a real batch and of the fakes drawn from ``z`` (None: unconditioned)."""
         if self.clusters is None or not bool(self.clusters.structured):
@@ -437,18 +411,11 @@ class GANModule(pl.LightningModule):
             self._fit_clusters(datamodule)
 
     def _fit_clusters(self, datamodule) -> None:
-        """Cluster windows of one epoch of training data (at most CLUSTER_WINDOWS)."""
         if datamodule is None:
             raise StganError("model.clusters needs the training data before training: fit with a "
                              "datamodule (stgan fit does)")
-        windows, n = [], 0
-        for real, valid in datamodule.train_dataloader():
-            windows.append(real * valid)
-            n += real.shape[0]
-            if n >= CLUSTER_WINDOWS:
-                break
         clusters = self.clusters
-        clusters.fit(torch.cat(windows).to(self.device))
+        n = clusters.fit_batches(datamodule.train_dataloader(), self.device)
         if bool(clusters.structured):
             shares = " ".join(f"{f:.2f}" for f in clusters.frequencies.tolist())
             rank_zero_info(f"stgan: {clusters.k} spectral clusters of {n} training windows "
