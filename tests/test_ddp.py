@@ -12,6 +12,8 @@ import torch
 from conftest import TINY_FIT, run_stgan
 
 from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.data.waves import make_waves
+from stgan.io.netcdf import write_netcdf
 
 TESTS = Path(__file__).resolve().parent
 
@@ -69,3 +71,30 @@ def test_ddp_two_processes_shard_the_data_and_write_one_checkpoint(grf_file, tmp
     assert record["world_size"] == 2
     metrics = (root / "logs" / "version_0" / "metrics.csv").read_text()
     assert "val_domain_score" in metrics
+
+
+class ClusterProbe(pl.Callback):
+    """Records, per rank, a hash of the spectral clusters training starts with."""
+
+    def __init__(self, out: str) -> None:
+        self.out = Path(out)
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        state = b"".join(v.cpu().numpy().tobytes() for v in pl_module.clusters.state_dict().values())
+        (self.out / f"clusters{trainer.global_rank}.txt").write_text(hashlib.sha1(state).hexdigest())
+
+
+def test_ddp_processes_train_on_rank_zeros_clusters(tmp_path, monkeypatch):
+    data = tmp_path / "waves.nc"
+    write_netcdf(make_waves(time=256, height=16, width=16, seed=0), data)
+    probe = {"class_path": "test_ddp.ClusterProbe", "init_args": {"out": str(tmp_path)}}
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    run_stgan("fit", "--data.path", str(data), "--trainer.default_root_dir", str(tmp_path / "run"),
+              *TINY_FIT, "--trainer.max_steps", "2", "--metrics.every_n_steps", "0",
+              "--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
+              "--model.clusters", "4", "--data.samples_per_epoch", "128",
+              "--trainer.strategy", "ddp", "--trainer.devices", "2",
+              "--trainer.callbacks", json.dumps([probe]), cwd=tmp_path)
+    # Each rank clustered its own shard of windows; both train with rank zero's clusters.
+    hashes = [(tmp_path / f"clusters{rank}.txt").read_text() for rank in (0, 1)]
+    assert hashes[0] == hashes[1]

@@ -28,7 +28,7 @@ from stgan.stabilization.spectral import bin_table
 
 # Mean silhouette from which the clusters count as structure in the data: Kaufman & Rousseeuw
 # (1990) read 0.25 or less as "no substantial structure". Windows of 8 travelling-wave modes
-# score 0.80 at k = 16 (failure lab data); a Gaussian random field 0.08-0.12 at k = 2-16.
+# score 0.80 at k = 16 (failure lab data); a Gaussian random field 0.08-0.15 at k = 2-16.
 STRUCTURE = 0.25
 FIT_WINDOWS = 2048  # training windows clustered before training
 KMEANS_ITERATIONS = 50

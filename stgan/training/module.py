@@ -416,6 +416,10 @@ class GANModule(pl.LightningModule):
                              "datamodule (stgan fit does)")
         clusters = self.clusters
         n = clusters.fit_batches(datamodule.train_dataloader(), self.device)
+        # Under DDP every process clusters its own shard; all must use one set of clusters
+        # (the class embedding's gradients are averaged across them): rank zero's.
+        state = self.trainer.strategy.broadcast({k: v.cpu() for k, v in clusters.state_dict().items()})
+        clusters.load_state_dict({k: v.to(self.device) for k, v in state.items()})
         if bool(clusters.structured):
             shares = " ".join(f"{f:.2f}" for f in clusters.frequencies.tolist())
             rank_zero_info(f"stgan: {clusters.k} spectral clusters of {n} training windows "
