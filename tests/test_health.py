@@ -311,7 +311,7 @@ def test_checkpoint_with_nan_weights_is_refused(grf_file, tmp_path):
 
 
 def test_healthy_preset_run_raises_no_alarm(grf_file, tmp_path, capsys):
-    # The recommended preset, scaled down; every threshold and duration at its default but the
+    # The hinge-sn-r1 preset (the recommended one's base), scaled down; every threshold and duration at its default but the
     # warm-up, shortened to fit a 40-step run (so the detectors look at 20 iterations).
     code = _cli_fit(grf_file, tmp_path, "--metrics.every_n_steps", "4", "--trainer.max_steps", "40",
                     "--health.warmup_steps", "20", configs=("demo", "hinge-sn-r1"))
