@@ -152,3 +152,17 @@ def test_invalid_cluster_settings_fail_with_the_fix(waves_file, tmp_path, capsys
     assert _fit(waves_file, tmp_path, *options) == 2
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith("stgan: error: ") and needle in line
+
+
+def test_a_resumed_run_keeps_its_clusters(waves_file, tmp_path, capsys, caplog):
+    ckpts = tmp_path / "logs" / "version_0" / "checkpoints"
+    assert _fit(waves_file, tmp_path, "--model.clusters", "4") == 0, capsys.readouterr().err
+    first = torch.load(ckpts / "last.ckpt", weights_only=True)["state_dict"]
+    assert _fit(waves_file, tmp_path, "--model.clusters", "4", "--trainer.max_steps", "5",
+                "--ckpt_path", str(ckpts / "last.ckpt")) == 0, capsys.readouterr().err
+    resumed = torch.load(tmp_path / "logs" / "version_1" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert resumed["global_step"] == 5
+    # Clustered once, before the first run; the resumed run trains with the same clusters.
+    assert caplog.text.count("spectral clusters of") == 1
+    for name in ("centroids", "frequencies", "mean", "scale"):
+        torch.testing.assert_close(resumed["state_dict"][f"clusters.{name}"], first[f"clusters.{name}"])
