@@ -146,6 +146,8 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
         (["--model.clusters", "16"], "must be below the generator's latent_vector (16)"),
         (["--model.clusters", "4", "--model.discriminator", "spatiotemporal"], "needs discriminator conv3d"),
         (["--model.clusters", "4", "--model.regularizers", "[{name: r2}]"], "use r1 or gp"),
+        (["--model.clusters", "4", "--model.augment", "{rot90: true, cutout: 0.25}"],
+         "drop rot90 or model.clusters"),
     ],
 )
 def test_invalid_cluster_settings_fail_with_the_fix(waves_file, tmp_path, capsys, options, needle):

@@ -66,7 +66,8 @@ def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
     return centroids
 
 
-def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers) -> int:
+def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers,
+                  augment) -> int:
     """Validate model.clusters against the rest of the model; the generator's categories."""
     vector = g_options.get("latent_vector") or 0
     if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
@@ -88,6 +89,11 @@ def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regu
     if any(r.get("name") == "r2" for r in regularizers or []):
         raise StganError("model.clusters judges regularised inputs at the real windows' "
                          "clusters, which R2's fake inputs do not have: use r1 or gp")
+    moved = [k for k in ("flip_x", "flip_y", "rot90") if (augment or {}).get(k)]
+    if moved:
+        raise StganError(f"model.clusters labels each window before augmentation, and augment "
+                         f"{', '.join(moved)} would move a window into another direction's cluster: "
+                         f"drop {', '.join(moved)} or model.clusters")
     return clusters
 
 

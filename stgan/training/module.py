@@ -148,7 +148,7 @@ class GANModule(pl.LightningModule):
         g_options = dict(generator_options or {})
         if clusters:
             g_options["latent_categories"] = check_options(
-                clusters, g_options, discriminator, pack, unrolled_steps, regularizers)
+                clusters, g_options, discriminator, pack, unrolled_steps, regularizers, augment)
         if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
             g_options.setdefault("window", self.window)  # a generator tied to the window size
         self.generator = GENERATORS.build(generator, channels=channels, **g_options)
