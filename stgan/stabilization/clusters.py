@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from stgan.errors import StganError
-from stgan.stabilization.spectral import bin_table
+from stgan.stabilization.spectral import FLOOR, bin_table, window_binned_power
 
 # Mean silhouette from which the clusters count as structure in the data: Kaufman & Rousseeuw
 # (1990) read 0.25 or less as "no substantial structure". Windows of 8 travelling-wave modes
@@ -33,17 +33,15 @@ STRUCTURE = 0.25
 FIT_WINDOWS = 2048  # training windows clustered before training
 KMEANS_ITERATIONS = 50
 KMEANS_RESTARTS = 10  # seedings tried; the lowest within-cluster sum of squares is kept
-FLOOR = 1e-3  # of the mean bin power, added before the log as in the spectral term
 
 
 def window_spectra(x: torch.Tensor) -> torch.Tensor:
     """(B, C·bins) log binned power of each window of (B, C, T, H, W) ``x``, mean removed."""
-    b, c, t, h, w = x.shape
     x = x.float() - x.float().mean(dim=(2, 3, 4), keepdim=True)
-    f = torch.fft.fftn(x, dim=(2, 3, 4), norm="ortho")
-    power = (f.real.square() + f.imag.square()).reshape(b, c, -1) @ bin_table(t, h, w).to(x.device)
+    power = window_binned_power(x)
+    # The spectral term's floor, of each window's mean bin power.
     floor = FLOOR * power.mean(dim=(1, 2), keepdim=True).clamp_min(1e-12)
-    return torch.log(power + floor).reshape(b, -1)
+    return torch.log(power + floor).reshape(x.shape[0], -1)
 
 
 def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,

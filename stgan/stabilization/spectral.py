@@ -61,12 +61,17 @@ def bin_table(t: int, h: int, w: int) -> torch.Tensor:
     return table / table.sum(dim=0)
 
 
-def binned_power(x: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of each channel's binned power, (C, bins), of (B, C, T, H, W) ``x``."""
+def window_binned_power(x: torch.Tensor) -> torch.Tensor:
+    """Each window's binned power per channel, (B, C, bins), of (B, C, T, H, W) ``x``."""
     b, c, t, h, w = x.shape
     f = torch.fft.fftn(x.float(), dim=(2, 3, 4), norm="ortho")
-    power = (f.real.square() + f.imag.square()).mean(dim=0).reshape(c, -1)
+    power = (f.real.square() + f.imag.square()).reshape(b, c, -1)
     return power @ bin_table(t, h, w).to(x.device)
+
+
+def binned_power(x: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of each channel's binned power, (C, bins), of (B, C, T, H, W) ``x``."""
+    return window_binned_power(x).mean(dim=0)
 
 
 class SpectralMatching(nn.Module):
