@@ -154,7 +154,9 @@ class SpectralClusters(nn.Module):
         self.silhouette.fill_(silhouette(points, labels))
         self.structured.fill_(float(self.silhouette) >= STRUCTURE)
         self.fitted.fill_(True)
-        counts = torch.bincount(self.assign(windows).cpu(), minlength=self.k).float()
+        if not bool(self.structured):  # one cluster, as assign() then gives
+            labels = torch.zeros_like(labels)
+        counts = torch.bincount(labels, minlength=self.k).float()
         self.frequencies.copy_((counts / counts.sum()).to(self.frequencies.device))
 
     @torch.no_grad()
