@@ -12,10 +12,10 @@ from scipy.cluster.vq import kmeans2
 from sklearn.metrics import silhouette_score
 
 from stgan.cli import main
+from stgan.data.synthetic import make_grf
 from stgan.data.waves import make_waves
 from stgan.io.netcdf import write_netcdf
 from stgan.sampling import load_checkpoint, load_module
-from stgan.data.synthetic import make_grf
 from stgan.stabilization.clusters import STRUCTURE, SpectralClusters, kmeans, silhouette, window_spectra
 from stgan.stabilization.spectral import FLOOR, binned_power
 
