@@ -86,7 +86,7 @@ def test_waves_cluster_into_their_modes_and_held_out_windows_follow():
     assert bool(clusters.structured) and float(clusters.silhouette) > 0.7
 
 
-def test_a_random_field_has_no_cluster_structure_and_gets_one_cluster():
+def test_a_random_field_has_no_cluster_structure_and_trains_unconditioned():
     values = make_grf(time=256, height=16, width=16, seed=0)["field"].values
     windows = torch.from_numpy(np.stack([values[s:s + 8] for s in range(0, 248, 2)])[:, None]).float()
     clusters = SpectralClusters(1, (8, 16, 16), 8)
@@ -94,6 +94,11 @@ def test_a_random_field_has_no_cluster_structure_and_gets_one_cluster():
     assert float(clusters.silhouette) < STRUCTURE and not bool(clusters.structured)
     assert bool((clusters.assign(windows) == 0).all())
     np.testing.assert_array_equal(clusters.frequencies.numpy(), np.eye(8)[0])
+    # G's latent stays all noise: no code, not even a constant one.
+    z = torch.randn(64, 32, 1, 1, 1)
+    kept = z.clone()
+    clusters.write_codes(z)
+    torch.testing.assert_close(z, kept, rtol=0, atol=0)
 
 
 TINY = ["--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
@@ -122,7 +127,6 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
     module = load_module(load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt"))
     shares = module.clusters.frequencies
     assert bool(module.clusters.fitted) and shares.sum().item() == pytest.approx(1.0)
-    assert module.generator.latent_categories == 4
     # The latent's first 4 numbers are a one-hot code, drawn as often as each cluster's share.
     z = module.sample_latent(20000, generator=torch.Generator().manual_seed(0))
     code = z.flatten(1)[:, :4]
@@ -144,6 +148,10 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
         (["--model.clusters", "4", "--model.generator_options", "{latent_channels: 4, width: 4}"],
          "set model.generator_options.latent_vector"),
         (["--model.clusters", "16"], "must be below the generator's latent_vector (16)"),
+        (["--model.clusters", "4", "--model.generator_options",
+          "{latent_channels: 4, width: 4, latent_vector: 16, latent_categories: 4}"],
+         "drop generator_options.latent_categories and model.info_weight"),
+        (["--model.clusters", "4", "--model.info_weight", "1.0"], "drop generator_options.latent_categories"),
         (["--model.clusters", "4", "--model.discriminator", "spatiotemporal"], "needs discriminator conv3d"),
         (["--model.clusters", "4", "--model.regularizers", "[{name: r2}]"], "use r1 or gp"),
         (["--model.clusters", "4", "--model.augment", "{rot90: true, cutout: 0.25}"],

@@ -13,9 +13,10 @@ and directions it holds and not where its features sit.
 :class:`SpectralClusters` fits ``k`` centroids by k-means (k-means++ seeding, Arthur &
 Vassilvitskii 2007) on windows drawn from the training data before training and labels
 any window by its nearest centroid. The training module then conditions both networks on
-the label: G through the one-hot code of a ``latent_categories`` generator, each
-category drawn as often as its cluster holds real windows, and D by projection (Miyato &
-Koyama 2018): ``D(x, c) = ψ(φ(x)) + e_c · φ(x)``.
+the label: G through a one-hot code in the first ``k`` numbers of its latent vector, each
+cluster drawn as often as it holds real windows, and D by projection (Miyato & Koyama 2018):
+``D(x, c) = ψ(φ(x)) + e_c · φ(x)``. Data without cluster structure train unconditioned: G's
+latent is then all noise, and D is not told a class.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
 
 
 def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers,
-                  augment) -> int:
-    """Validate model.clusters against the rest of the model; the generator's categories."""
+                  augment, info_weight) -> None:
+    """Validate model.clusters against the rest of the model."""
     vector = g_options.get("latent_vector") or 0
     if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
         raise StganError(f"model.clusters must be an integer >= 2 (0: off), got {clusters!r}; "
@@ -78,9 +79,10 @@ def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regu
         raise StganError(f"model.clusters ({clusters}) must be below the generator's "
                          f"latent_vector ({vector}): the cluster's one-hot code takes that many "
                          f"of its numbers")
-    if g_options.get("latent_categories", clusters) != clusters:
-        raise StganError("model.clusters sets the generator's latent_categories itself: drop "
-                         "generator_options.latent_categories")
+    if g_options.get("latent_categories") or info_weight:
+        raise StganError("model.clusters writes its one-hot code into the latent vector's first "
+                         "numbers, as InfoGAN's latent_categories would: drop "
+                         "generator_options.latent_categories and model.info_weight")
     if discriminator != "conv3d" or pack > 1 or unrolled_steps:
         raise StganError("model.clusters projects the class onto D's pooled features: it needs "
                          "discriminator conv3d, pack 1 and unrolled_steps 0")
@@ -92,7 +94,6 @@ def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regu
         raise StganError(f"model.clusters labels each window before augmentation, and augment "
                          f"{', '.join(moved)} would move a window into another direction's cluster: "
                          f"drop {', '.join(moved)} or model.clusters")
-    return clusters
 
 
 def silhouette(points: torch.Tensor, labels: torch.Tensor) -> float:
@@ -183,3 +184,14 @@ class SpectralClusters(nn.Module):
     def draw(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """(n,) clusters drawn in proportion to the real windows each holds."""
         return torch.multinomial(self.frequencies.cpu(), n, replacement=True, generator=generator)
+
+    def write_codes(self, z: torch.Tensor, generator: torch.Generator | None = None) -> None:
+        """Overwrite the first ``k`` numbers of each (N, L, 1, 1, 1) latent vector with the one-hot
+        code of a drawn cluster; without structure, leave the latent all noise."""
+        if bool(self.structured):
+            z.view(z.shape[0], -1)[:, :self.k] = nn.functional.one_hot(
+                self.draw(z.shape[0], generator), self.k).to(z.dtype)
+
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """(N,) the cluster each latent's one-hot code names."""
+        return z.flatten(1)[:, :self.k].argmax(dim=1)

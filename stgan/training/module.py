@@ -85,11 +85,11 @@ class GANModule(pl.LightningModule):
     clusters : int
         Self-conditioning (:mod:`stgan.stabilization.clusters`): ``k >= 2`` clusters the
         training windows by their log space-time spectra before training, and both networks
-        learn conditioned on the cluster, G through ``k`` latent categories drawn as often as
-        their clusters hold real windows, D by projection; data whose clusters show no
-        structure (mean silhouette < 0.25) train unconditioned. Needs a generator with
-        ``latent_vector`` (its ``latent_categories`` is set to ``k``) and discriminator conv3d.
-        0: off.
+        learn conditioned on the cluster, G through a one-hot code in its latent vector's first
+        ``k`` numbers, each cluster drawn as often as it holds real windows, D by projection;
+        data whose clusters show no structure (mean silhouette < 0.25) train unconditioned,
+        with an all-noise latent. Needs a generator with ``latent_vector`` (and no
+        ``latent_categories``) and discriminator conv3d. 0: off.
     ema_decay : float | None
         Generator EMA decay (with warm-up); the EMA copy is used for sampling and evaluation.
     lr_g, lr_d, betas_g, betas_d
@@ -147,8 +147,8 @@ class GANModule(pl.LightningModule):
         )
         g_options = dict(generator_options or {})
         if clusters:
-            g_options["latent_categories"] = check_options(
-                clusters, g_options, discriminator, pack, unrolled_steps, regularizers, augment)
+            check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers,
+                          augment, info_weight)
         if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
             g_options.setdefault("window", self.window)  # a generator tied to the window size
         self.generator = GENERATORS.build(generator, channels=channels, **g_options)
@@ -179,10 +179,8 @@ class GANModule(pl.LightningModule):
         """Standard normal latent for ``n`` samples of ``window`` (default: training window)."""
         shape = self.generator.latent_shape(window or self.window)
         z = torch.randn((n, *shape), generator=generator)
-        if self.clusters is not None:  # the category code: a one-hot of a drawn cluster
-            k = self.clusters.k
-            z[:, :k] = nn.functional.one_hot(self.clusters.draw(n, generator), k).to(z.dtype).view(
-                n, k, *shape[1:])
+        if self.clusters is not None:  # the one-hot code of a drawn cluster
+            self.clusters.write_codes(z, generator)
         return z.to(self.device)
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
@@ -312,7 +310,7 @@ class GANModule(pl.LightningModule):
         """The clusters of a real batch and of the fakes drawn from ``z`` (None: unconditioned)."""
         if self.clusters is None or not bool(self.clusters.structured):
             return None, None
-        return self.clusters.assign(real * valid), self.generator.categories(z)
+        return self.clusters.assign(real * valid), self.clusters.codes(z)
 
     def _info_head(self) -> nn.Module:
         """InfoGAN's Q on D's pooled features: FC 128, batch norm, leaky ReLU, FC to one logit
