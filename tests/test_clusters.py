@@ -18,6 +18,7 @@ from stgan.io.netcdf import write_netcdf
 from stgan.sampling import load_checkpoint, load_module
 from stgan.stabilization.clusters import STRUCTURE, SpectralClusters, kmeans, silhouette, window_spectra
 from stgan.stabilization.spectral import FLOOR, binned_power
+from stgan.training.module import GANModule
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -99,6 +100,24 @@ def test_a_random_field_has_no_cluster_structure_and_trains_unconditioned():
     kept = z.clone()
     clusters.write_codes(z)
     torch.testing.assert_close(z, kept, rtol=0, atol=0)
+
+
+def test_clusters_leave_the_run_s_random_stream_as_it_would_be_without():
+    g = {"latent_vector": 32, "latent_channels": 4, "width": 4, "spatial_upsamples": 1}
+    d = {"width": 4, "depth": 2}
+    made = []
+    for clusters in (0, 4):
+        torch.manual_seed(0)
+        module = GANModule(channels=1, window=(8, 16, 16), generator_options=g, discriminator_options=d,
+                           clusters=clusters)
+        made.append((module, torch.randn(5)))
+    (plain, after_plain), (clustered, after_clustered) = made
+    # The same G and D weights, and the same noise drawn after them: on data without cluster
+    # structure (trained unconditioned) the run is the one without model.clusters.
+    torch.testing.assert_close(after_clustered, after_plain, rtol=0, atol=0)
+    for a, b in ((plain.generator, clustered.generator), (plain.discriminator, clustered.discriminator)):
+        for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+            torch.testing.assert_close(y, x, rtol=0, atol=0, msg=name)
 
 
 TINY = ["--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",

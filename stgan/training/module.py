@@ -15,7 +15,7 @@ from stgan.metrics.directions import propagation_directions
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.stabilization.balance import discriminator_confidence
-from stgan.stabilization.clusters import STRUCTURE, SpectralClusters, check_options
+from stgan.stabilization.clusters import FIT_WINDOWS, STRUCTURE, SpectralClusters, check_options
 from stgan.stabilization.diversity import mode_seeking_loss, pack
 from stgan.stabilization.ema import EMA
 from stgan.stabilization.labels import bce_discriminator_loss
@@ -159,8 +159,12 @@ class GANModule(pl.LightningModule):
         self.clusters = SpectralClusters(channels, self.window, clusters) if clusters else None
         self.class_embedding = None
         if clusters:  # projection discriminator: D(x, c) = ψ(φ(x)) + e_c · φ(x)
-            self.class_embedding = nn.utils.parametrizations.spectral_norm(
-                nn.Embedding(clusters, self.discriminator.head.in_features))
+            # Initialised from its own generator: a run whose data show no cluster structure
+            # (trained unconditioned) then draws the same latent noise as one without clusters.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(torch.initial_seed() + 1)
+                self.class_embedding = nn.utils.parametrizations.spectral_norm(
+                    nn.Embedding(clusters, self.discriminator.head.in_features))
         self.spectral = SpectralMatching(channels, self.window) if spectral_matching else None
         self.generator_ema = EMA(self.generator, ema_decay, warmup=True) if ema_decay else None
         self.data_info: dict[str, Any] | None = None
@@ -413,6 +417,8 @@ class GANModule(pl.LightningModule):
             raise StganError("model.clusters needs the training data before training: fit with a "
                              "datamodule (stgan fit does)")
         clusters = self.clusters
+        rank_zero_info(f"stgan: model.clusters {clusters.k}: clustering up to {FIT_WINDOWS} training "
+                       f"windows by their space-time spectra before training")
         n = clusters.fit_batches(datamodule.train_dataloader(), self.device)
         # Under DDP every process clusters its own shard; all must use one set of clusters
         # (the class embedding's gradients are averaged across them): rank zero's.
