@@ -141,11 +141,17 @@ def _fit(data, root, *options):
 
 def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clusters(
         waves_file, tmp_path, capsys, caplog):
-    assert _fit(waves_file, tmp_path, "--model.clusters", "4") == 0, capsys.readouterr().err
+    assert _fit(waves_file, tmp_path, "--model.clusters", "4", "--model.spectral_matching", "1.0") == 0, \
+        capsys.readouterr().err
     assert "4 spectral clusters of 256 training windows" in caplog.text
     module = load_module(load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt"))
     shares = module.clusters.frequencies
     assert bool(module.clusters.fitted) and shares.sum().item() == pytest.approx(1.0)
+    # The spectral term kept a running mean per cluster of the real windows it was shown:
+    # three batches of 8, each holding at least one cluster.
+    seen = module.spectral.class_seen
+    assert int(module.spectral.seen) == 3 and 3 <= int(seen.sum()) <= 12 and int(seen.max()) <= 3
+    assert bool((module.spectral.class_power[seen > 0].sum(dim=(1, 2)) > 0).all())
     # The latent's first 4 numbers are a one-hot code, drawn as often as each cluster's share.
     z = module.sample_latent(20000, generator=torch.Generator().manual_seed(0))
     code = z.flatten(1)[:, :4]

@@ -169,3 +169,42 @@ def test_the_term_alone_makes_white_noise_take_the_data_spectrum():
         loss.backward()
         opt.step()
     assert before > 5 and lsd() < 1.0
+
+
+def test_running_mean_per_class_next_to_the_mean_of_all():
+    term = SpectralMatching(channels=1, window=(8, 16, 16), classes=3)
+    batches = [(_plane_waves([0, 0, 2], seed=i), torch.tensor([0, 0, 1])) for i in range(3)]
+    batches.append((_plane_waves([2, 2], seed=3), torch.tensor([1, 1])))
+    for real, classes in batches:
+        term.observe(real, classes)
+    # Class 0 was in three batches, class 1 in four, class 2 in none: plain means of each
+    # batch's windows of the class, batch by batch.
+    want0 = torch.stack([binned_power(r[c == 0]) for r, c in batches[:3]]).mean(dim=0)
+    want1 = torch.stack([binned_power(r[c == 1]) for r, c in batches]).mean(dim=0)
+    torch.testing.assert_close(term.class_power[0], want0)
+    torch.testing.assert_close(term.class_power[1], want1)
+    assert term.class_seen.tolist() == [3, 4, 0] and int(term.seen) == 4
+    assert term.class_power[2].abs().max() == 0
+    torch.testing.assert_close(term.real_power, torch.stack([binned_power(r) for r, _ in batches]).mean(dim=0))
+    # A fake batch of classes 0, 0, 1 is compared with the mean of those classes' means; an
+    # unseen class counts with the mean of all.
+    torch.testing.assert_close(term.target(torch.tensor([0, 0, 1])), (2 * want0 + want1) / 3)
+    torch.testing.assert_close(term.target(torch.tensor([2])), term.real_power)
+    torch.testing.assert_close(term.target(None), term.real_power)
+
+
+def test_a_batch_of_a_few_clusters_is_compared_with_those_clusters():
+    # Real batches of all 8 directions, one class per direction; a fake batch that holds
+    # three classes, each window a clean wave of its own class, drops nothing.
+    term = SpectralMatching(channels=1, window=(8, 16, 16), classes=8)
+    for seed in range(4):
+        term.observe(_plane_waves(list(range(8)), seed=seed), torch.arange(8))
+    fake_classes = torch.tensor([1, 4, 6])
+    fake = _plane_waves(fake_classes.tolist(), seed=9)
+    real = _plane_waves(list(range(8)), seed=10)
+    per_class = term(fake, real, fake_classes, torch.arange(8))
+    against_all = SpectralMatching(channels=1, window=(8, 16, 16))
+    for seed in range(4):
+        against_all.observe(_plane_waves(list(range(8)), seed=seed))
+    # Against the mean of all data the same clean windows miss five directions.
+    assert per_class.item() < 1e-3 and against_all(fake, real).item() > 1.0

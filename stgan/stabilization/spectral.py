@@ -16,6 +16,13 @@ and G minimises the mean squared difference of the logs against a running mean o
 bins over the real batches seen in training. A single sample cannot satisfy the direction
 bins by itself without looking unlike the data to D, so the term rewards covering the data's
 directions across a batch. It costs one FFT of the fake and real batch per generator update.
+
+With self-conditioning (:mod:`stgan.stabilization.clusters`) G is told each window's
+cluster, and a batch holds the clusters it happened to draw: eight windows of eight
+travelling-wave modes typically hold five. Against the mean of all the data such a batch
+misses three directions, and the term would push its windows to travel those too, away from
+their own cluster. So with ``classes`` the term keeps a running mean per cluster as well, and
+compares the fake batch with the mean of its own clusters' real means.
 """
 
 from __future__ import annotations
@@ -80,24 +87,50 @@ class SpectralMatching(nn.Module):
     ``P_real`` is a running mean over the real batches passed to :meth:`forward` (a buffer,
     so it is saved in checkpoints); the gradient flows through ``fake`` only. ``FLOOR`` × the
     real mean bin power is added to both before the log, so empty bins stay finite and cheap.
+    With ``classes = k > 0`` a running mean per class is kept too; given the classes of the
+    fake windows, ``P_real`` is the mean of their classes' means (a class no real window has
+    shown yet counts with the mean of all).
     """
 
-    def __init__(self, channels: int, window: tuple[int, int, int]) -> None:
+    def __init__(self, channels: int, window: tuple[int, int, int], classes: int = 0) -> None:
         super().__init__()
         self.window = tuple(int(n) for n in window)
         bins = bin_table(*self.window).shape[1]
         self.register_buffer("real_power", torch.zeros(channels, bins))
         self.register_buffer("seen", torch.zeros((), dtype=torch.long))
+        per_class = torch.zeros(classes, channels, bins) if classes else None
+        self.register_buffer("class_power", per_class)
+        self.register_buffer("class_seen", torch.zeros(classes, dtype=torch.long) if classes else None)
 
     @torch.no_grad()
-    def observe(self, real: torch.Tensor) -> None:
-        """Fold a real batch into the running mean."""
+    def observe(self, real: torch.Tensor, classes: torch.Tensor | None = None) -> None:
+        """Fold a real batch into the running mean, and with ``classes`` (B,) into its classes'."""
+        per_window = window_binned_power(real)  # (B, C, bins)
         self.seen += 1
         rate = max(1.0 / float(self.seen), 1.0 - DECAY)
-        self.real_power += rate * (binned_power(real) - self.real_power)
+        self.real_power += rate * (per_window.mean(dim=0) - self.real_power)
+        if classes is None or self.class_power is None:
+            return
+        k = self.class_power.shape[0]
+        counts = torch.bincount(classes, minlength=k)
+        sums = torch.zeros_like(self.class_power).index_add_(0, classes, per_window)
+        present = counts > 0
+        self.class_seen += present
+        rates = torch.where(present, (1.0 / self.class_seen.clamp_min(1)).clamp_min(1.0 - DECAY),
+                            torch.zeros((), device=counts.device)).to(sums.dtype)
+        means = sums / counts.clamp_min(1).to(sums.dtype)[:, None, None]
+        self.class_power += rates[:, None, None] * (means - self.class_power)
 
-    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        self.observe(real)
+    def target(self, classes: torch.Tensor | None = None) -> torch.Tensor:
+        """(C, bins): the real power a fake batch of these ``classes`` (B,) should have."""
+        if classes is None or self.class_power is None:
+            return self.real_power
+        known = (self.class_seen[classes] > 0)[:, None, None]
+        return torch.where(known, self.class_power[classes], self.real_power).mean(dim=0)
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor, fake_classes: torch.Tensor | None = None,
+                real_classes: torch.Tensor | None = None) -> torch.Tensor:
+        self.observe(real, real_classes)
         floor = FLOOR * self.real_power.mean()
         p_fake = binned_power(fake)
-        return (torch.log(p_fake + floor) - torch.log(self.real_power + floor)).square().mean()
+        return (torch.log(p_fake + floor) - torch.log(self.target(fake_classes) + floor)).square().mean()

@@ -165,7 +165,9 @@ class GANModule(pl.LightningModule):
                 torch.manual_seed(torch.initial_seed() + 1)
                 self.class_embedding = nn.utils.parametrizations.spectral_norm(
                     nn.Embedding(clusters, self.discriminator.head.in_features))
-        self.spectral = SpectralMatching(channels, self.window) if spectral_matching else None
+        # With clusters the spectral term compares each fake batch with its own clusters' data.
+        self.spectral = (SpectralMatching(channels, self.window, classes=clusters)
+                         if spectral_matching else None)
         self.generator_ema = EMA(self.generator, ema_decay, warmup=True) if ema_decay else None
         self.data_info: dict[str, Any] | None = None
         self.d_updates = 0  # discriminator optimiser steps so far
@@ -361,7 +363,7 @@ class GANModule(pl.LightningModule):
             terms["loss_info"] = nn.functional.cross_entropy(logits, self.generator.categories(z))
             total = total + tb.info_weight * terms["loss_info"]
         if self.spectral is not None:
-            terms["loss_spectral"] = self.spectral(fake * valid, real)
+            terms["loss_spectral"] = self.spectral(fake * valid, real, c_fake, c_real)
             total = total + tb.spectral_matching * terms["loss_spectral"]
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
