@@ -208,3 +208,13 @@ def test_a_batch_of_a_few_clusters_is_compared_with_those_clusters():
         against_all.observe(_plane_waves(list(range(8)), seed=seed))
     # Against the mean of all data the same clean windows miss five directions.
     assert per_class.item() < 1e-3 and against_all(fake, real).item() > 1.0
+
+
+def test_a_checkpoint_from_before_the_class_means_loads_with_them_empty():
+    old = SpectralMatching(channels=1, window=(8, 16, 16))
+    old.observe(_plane_waves([0, 2]))
+    term = SpectralMatching(channels=1, window=(8, 16, 16), classes=4)
+    term.load_state_dict(old.state_dict())  # strict: the missing class buffers are filled in
+    torch.testing.assert_close(term.real_power, old.real_power)
+    assert int(term.seen) == 1 and int(term.class_seen.sum()) == 0 and term.class_power.abs().max() == 0
+    torch.testing.assert_close(term.target(torch.tensor([0, 3])), old.real_power)

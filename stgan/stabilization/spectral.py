@@ -102,6 +102,15 @@ class SpectralMatching(nn.Module):
         self.register_buffer("class_power", per_class)
         self.register_buffer("class_seen", torch.zeros(classes, dtype=torch.long) if classes else None)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # A checkpoint from before the per-class means: they start empty, and the mean of all
+        # stands in for each class until a real window of it has been seen.
+        for name in ("class_power", "class_seen"):
+            buffer = getattr(self, name)
+            if buffer is not None and prefix + name not in state_dict:
+                state_dict[prefix + name] = torch.zeros_like(buffer)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     @torch.no_grad()
     def observe(self, real: torch.Tensor, classes: torch.Tensor | None = None) -> None:
         """Fold a real batch into the running mean, and with ``classes`` (B,) into its classes'."""
