@@ -57,8 +57,8 @@ EXPECTED = {
 def test_loss_equals_formula(key):
     loss = LOSSES.get(key)
     d_expected, g_expected = EXPECTED[key]
-    assert loss.discriminator(REAL, FAKE).item() == pytest.approx(d_expected, rel=1e-12)
-    assert loss.generator(FAKE, REAL).item() == pytest.approx(g_expected, rel=1e-12)
+    assert loss.discriminator(REAL, FAKE).item() == pytest.approx(float(d_expected), rel=1e-12)
+    assert loss.generator(FAKE, REAL).item() == pytest.approx(float(g_expected), rel=1e-12)
 
 
 def test_every_registered_loss_has_a_known_answer():
