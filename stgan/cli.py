@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--generated", required=True, help="NetCDF written by stgan generate")
     ev.add_argument("--output-dir", required=True, help="folder for metrics.json, report.md, plots")
     ev.add_argument("--variables", nargs="+", default=None, help="variables (default: all shared)")
+    ev.add_argument("--dims", default=None, metavar="MAPPING",
+                    help="which dimension of the real data is which, e.g. '{time: T, y: LAT, x: LON}'")
     ev.add_argument("--max-lag", type=int, default=10, help="largest ACF lag (capped at T-1)")
     ev.add_argument("--metrics", nargs="+", default=None, metavar="KEY",
                     help="metric registry keys (default: all): spectrum acf tpsd distribution "
@@ -90,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("--variables", nargs="+", default=None, help="variables (default: all on the time grid)")
     ins.add_argument("--select", nargs="+", default=[], metavar="DIM=VALUE",
                      help="one value of each extra dimension, e.g. level=500")
+    ins.add_argument("--dims", default=None, metavar="MAPPING",
+                     help="which dimension is which, e.g. '{time: timestep, y: FNOCY, x: FNOCX}' "
+                          "(default: found from CF attributes and names)")
     ins.add_argument("--window", nargs=3, type=int, default=None, metavar=("T", "H", "W"),
                      help="window size (default: 8 steps, whole grid)")
     ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
@@ -125,13 +130,28 @@ def _parse_select(items: list[str]) -> dict[str, float | str]:
     return select
 
 
+def _parse_dims(text: str | None) -> dict[str, str] | None:
+    """``--dims '{time: T, y: LAT}'`` (YAML or JSON) → a dict."""
+    if text is None:
+        return None
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise StganError(f"--dims takes a mapping like '{{time: T, y: LAT, x: LON}}', got {text!r}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def _inspect(args: argparse.Namespace) -> str:
     from stgan.data.datamodule import SpaceTimeDataModule
     from stgan.inspect import inspect_data
 
     t, h, w = args.window or (8, None, None)
     dm = SpaceTimeDataModule(args.path, variables=args.variables, select=_parse_select(args.select),
-                             window_length=t, window_height=h, window_width=w,
+                             dims=_parse_dims(args.dims), window_length=t, window_height=h, window_width=w,
                              batch_size=args.batch_size)
     return inspect_data(dm)
 
@@ -186,7 +206,7 @@ def _run(argv: list[str]):
 
         return evaluate(args.real, args.generated, args.output_dir, variables=args.variables,
                         max_lag=args.max_lag, metrics=args.metrics, train_path=args.train,
-                        wavenumbers=args.wavenumbers)
+                        wavenumbers=args.wavenumbers, dims=_parse_dims(args.dims))
     if args.command == "make-data":
         return _make_data(args)
     if args.command == "inspect":

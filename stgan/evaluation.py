@@ -172,12 +172,14 @@ def evaluate(
     real_path: str | os.PathLike, generated_path: str | os.PathLike, output_dir: str | os.PathLike,
     *, variables: list[str] | None = None, max_lag: int = 10, metrics: list[str] | None = None,
     train_path: str | os.PathLike | None = None, wavenumbers: str = "index",
+    dims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compare a generated file with real data; write metrics.json, report.md, report.html
     (self-contained) and PNG plots.
 
     ``metrics`` picks registry entries (default: all); ``train_path`` (the training data)
-    enables the memorisation test; ``wavenumbers`` is the RAPSD ring convention.
+    enables the memorisation test; ``wavenumbers`` is the RAPSD ring convention; ``dims`` says
+    which dimension of the real (and training) data is which, where CF evidence does not.
     """
     from stgan.metrics.registry import METRICS
 
@@ -191,13 +193,15 @@ def evaluate(
         if missing:
             raise StganError(f"variable(s) {missing} not in the generated file; present: "
                              f"{', '.join(map(str, gen_ds.data_vars))}")
-    real = GridSource(real_path, variables or [str(v) for v in gen_ds.data_vars])
+    # The generated fields: the variables over samples (not time_bnds and other coordinates' kin).
+    fields = [str(v) for v in gen_ds.data_vars if "sample" in gen_ds[v].dims]
+    real = GridSource(real_path, variables or fields, dims=dims)
     names = real.variables
     real_values = real.read(0, real.sizes["time"]).astype(np.float64)  # (C, T_all, H, W)
     # The training data, read once, only for the memorisation test.
     train_values = None
     if train_path is not None and (metrics is None or "memorisation" in metrics):
-        train_source = GridSource(train_path, names)
+        train_source = GridSource(train_path, names, dims=dims)
         train_values = train_source.read(0, train_source.sizes["time"]).astype(np.float64)
     out = Path(output_dir)
     result: dict[str, Any] = {

@@ -38,6 +38,8 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
         steps = dm.steps[name] + ["standardize"]
         lines.append(f"  {name}: units {attrs.get('units', '?')!s}, {attrs.get('long_name', '')!s}".rstrip(", "))
         lines.append(f"    transforms {' → '.join(steps)}; training mean {tf.mean:.4g}, std {tf.std:.4g}")
+    for name, reason in src.skipped.items():
+        lines.append(f"  skipped {name}: {reason}")
     lines.append("dimensions:")
     step = _fmt(src.time[1] - src.time[0]) if sizes["time"] > 1 else "-"
     lines.append(f"  time ← {src.dims['time']!r}: {sizes['time']} steps, {_fmt(src.time[0])} … "

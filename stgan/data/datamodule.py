@@ -69,6 +69,9 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         Variables to train on, one channel each; default: every variable with a time dim.
     select : dict | None
         One value per extra dimension, e.g. ``{level: 500}``.
+    dims : dict | None
+        Which dimension is which, e.g. ``{time: timestep, y: FNOCY, x: FNOCX}`` (keys ``time``,
+        ``y`` or ``lat``, ``x`` or ``lon``); default: found from CF attributes and names.
     transforms : dict | None
         Per-variable steps before standardisation, e.g. ``{precip: [log1p]}`` or
         ``{sst: [monthly_anomaly]}``.
@@ -95,6 +98,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         path: str | list[str],
         variables: list[str] | None = None,
         select: dict[str, Any] | None = None,
+        dims: dict[str, str] | None = None,
         transforms: dict[str, list[str]] | None = None,
         window_length: int = 8,
         window_height: int | None = None,
@@ -109,7 +113,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.source = GridSource(path, variables, select)
+        self.source = GridSource(path, variables, select, dims)
         self.variables = self.source.variables
         sizes = self.source.sizes
         self.window = (window_length, window_height or sizes["y"], window_width or sizes["x"])

@@ -1,13 +1,14 @@
-"""NetCDF in and out: open with clear errors, find dimension roles, write atomically.
+"""NetCDF in and out: open with clear errors, find dimension roles and fields, write atomically.
 
-Dimensions are found by CF attributes first (``axis``, ``standard_name``) and common names
-second; whatever cannot be decided is a :class:`~stgan.errors.StganError` that says what to set.
+Dimensions are found by CF evidence (:mod:`stgan.io.axes`); the fields to train on are the
+numeric data variables on the space-time axes, bounds and grid mappings left out; whatever
+cannot be decided is a :class:`~stgan.errors.StganError` that says what to set.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,22 +16,7 @@ import xarray as xr
 
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
-
-# Roles a dimension can play, with the CF attributes and the common names that reveal each.
-_ROLES = {
-    "time": {"axis": "T", "standard_names": {"time"}, "names": {"time", "t"}},
-    "y": {
-        "axis": "Y",
-        "standard_names": {"latitude", "projection_y_coordinate", "grid_latitude"},
-        "names": {"y", "lat", "latitude", "rlat", "south_north"},
-    },
-    "x": {
-        "axis": "X",
-        "standard_names": {"longitude", "projection_x_coordinate", "grid_longitude"},
-        "names": {"x", "lon", "longitude", "rlon", "west_east"},
-    },
-}
-
+from stgan.io.axes import find_axes
 
 def open_dataset(path: str | os.PathLike) -> xr.Dataset:
     """Open one NetCDF file lazily, turning every failure into a message a user can act on."""
@@ -42,60 +28,85 @@ def open_dataset(path: str | os.PathLike) -> xr.Dataset:
     try:
         return xr.open_dataset(path, engine="netcdf4")
     except Exception as err:  # netCDF4 raises OSError, ValueError, RuntimeError... for bad files
+        detail = f"{type(err).__name__}: {err}"
+    try:  # readable, but are the dates the trouble?
+        raw = xr.open_dataset(path, engine="netcdf4", decode_times=False)
+    except Exception:
         raise StganError(
-            f"cannot read {str(path)!r} as NetCDF ({type(err).__name__}: {err}); "
-            "is it a complete NetCDF3/NetCDF4 file?"
+            f"cannot read {str(path)!r} as NetCDF ({detail}); is it a complete NetCDF3/NetCDF4 file?"
         ) from None
+    with raw:
+        times = {str(k): (v.attrs.get("units"), v.attrs.get("calendar", "standard"))
+                 for k, v in raw.variables.items() if "since" in str(v.attrs.get("units", ""))}
+    shown = ", ".join(f"{k} (units {u!r}, calendar {c!r})" for k, (u, c) in times.items())
+    raise StganError(
+        f"cannot decode the dates of {str(path)!r}: {shown or 'its time axis'} ({detail}); "
+        "fix the time coordinate's 'units' or 'calendar' attribute to one cftime knows (e.g. "
+        "ncatted -a calendar,time,o,c,standard FILE), calendars: standard, gregorian, "
+        "proleptic_gregorian, noleap, 365_day, all_leap, 366_day, 360_day, julian"
+    ) from None
 
 
-def _role_of(name: str, var: xr.DataArray | None) -> str | None:
-    attrs = var.attrs if var is not None else {}
-    for role, rule in _ROLES.items():
-        if str(attrs.get("axis", "")).upper() == rule["axis"]:
-            return role
-        if attrs.get("standard_name") in rule["standard_names"]:
-            return role
-    for role, rule in _ROLES.items():
-        if name.lower() in rule["names"]:
-            return role
-    return None
-
-
-def dimension_roles(ds: xr.Dataset, da: xr.DataArray) -> dict[str, str]:
+def dimension_roles(ds: xr.Dataset, da: xr.DataArray, dims: Mapping[str, str] | None = None
+                    ) -> dict[str, str]:
     """Map the roles ``time``, ``y``, ``x`` to the dimension names of ``da``.
+
+    See :func:`stgan.io.axes.find_axes` (CF evidence through cf-xarray; ``dims`` always wins).
 
     Raises
     ------
     StganError
         If a role is missing, claimed by two dimensions, or ``da`` has extra dimensions.
     """
-    found: dict[str, list[str]] = {role: [] for role in _ROLES}
-    extra = []
-    for dim in da.dims:
-        role = _role_of(str(dim), ds.coords.get(dim) if dim in ds.coords else None)
-        (found[role] if role else extra).append(str(dim))
-    for role, dims in found.items():
-        if len(dims) > 1:
-            raise StganError(
-                f"variable {da.name!r}: dimensions {dims} could all be {role!r}; "
-                "give the coordinate an 'axis' attribute (T, Y or X) to say which"
-            )
-        if not dims:
-            raise StganError(
-                f"variable {da.name!r} with dimensions {list(da.dims)} has no {role!r} dimension; "
-                f"name it one of {sorted(_ROLES[role]['names'])} or set the CF attribute "
-                f"axis={_ROLES[role]['axis']!r} on its coordinate"
-            )
-    if extra:
-        raise StganError(
-            f"variable {da.name!r} has extra dimensions {extra} beyond (time, y, x); "
-            "select a single value of each before training"
-        )
-    return {role: dims[0] for role, dims in found.items()}
+    return find_axes(ds, da, dims)
 
 
-def select_variables(ds: xr.Dataset, variables: Sequence[str] | None) -> list[str]:
-    """The data variables to train on: the requested ones, or every variable with a time dim."""
+def _referenced(ds: xr.Dataset, attr: str) -> dict[str, str]:
+    """Variables named by another variable's ``attr`` (``bounds``, ``grid_mapping``, ...)."""
+    out = {}
+    for name, var in ds.variables.items():
+        for ref in str(var.attrs.get(attr, var.encoding.get(attr, ""))).split():
+            out[ref.rstrip(":")] = str(name)
+    return out
+
+
+def skipped_variables(ds: xr.Dataset, dims: Mapping[str, str] | None = None,
+                      select: Mapping[str, object] | None = None) -> dict[str, str]:
+    """Data variables that are not fields to train on, each with the reason.
+
+    Skipped: bounds (named by a ``bounds`` or ``climatology`` attribute, or ending in
+    ``_bnds``/``_bounds``), grid mappings, non-numeric variables, and variables without the
+    three space-time axes (or with extra dimensions that ``select`` does not fix).
+    """
+    bounds = {**_referenced(ds, "bounds"), **_referenced(ds, "climatology")}
+    mappings = _referenced(ds, "grid_mapping")
+    fixed = set(select or {})
+    reasons: dict[str, str] = {}
+    for name in map(str, ds.data_vars):
+        var = ds[name]
+        if name in bounds:
+            reasons[name] = f"cell bounds of {bounds[name]!r}"
+        elif name.lower().endswith(("_bnds", "_bounds", "_bnd")):
+            reasons[name] = "cell bounds (by its name)"
+        elif name in mappings:
+            reasons[name] = f"grid mapping of {mappings[name]!r}"
+        elif not np.issubdtype(var.dtype, np.number):
+            reasons[name] = f"not numeric (dtype {var.dtype})"
+        else:
+            try:
+                find_axes(ds, var.isel({d: 0 for d in var.dims if d in fixed}), dims)
+            except StganError:
+                reasons[name] = f"lacks the space-time axes (dims {tuple(map(str, var.dims))})"
+    return reasons
+
+
+def select_variables(ds: xr.Dataset, variables: Sequence[str] | None,
+                     dims: Mapping[str, str] | None = None,
+                     select: Mapping[str, object] | None = None) -> list[str]:
+    """The data variables to train on: the requested ones, or every space-time field.
+
+    Without ``variables``, what :func:`skipped_variables` lists is left out.
+    """
     present = [str(v) for v in ds.data_vars]
     if variables:
         missing = [v for v in variables if v not in ds.data_vars]
@@ -105,17 +116,25 @@ def select_variables(ds: xr.Dataset, variables: Sequence[str] | None) -> list[st
                 f"present: {', '.join(present) or '(none)'}"
             )
         chosen = list(variables)
-    else:
-        chosen = [v for v in present if any(_role_of(str(d), ds.coords.get(d)) == "time"
-                                            for d in ds[v].dims)]
-        if not chosen:
-            raise StganError(
-                f"no data variable with a time dimension in the file (variables: {present}); "
-                "name the variables to use with --data.variables"
-            )
-    for name in chosen:
-        if not np.issubdtype(ds[name].dtype, np.number):
-            raise StganError(f"variable {name!r} has dtype {ds[name].dtype}, not a number")
+        for name in chosen:
+            if not np.issubdtype(ds[name].dtype, np.number):
+                raise StganError(f"variable {name!r} has dtype {ds[name].dtype}, not a number; "
+                                 "drop it from --data.variables")
+        return chosen
+    skipped = skipped_variables(ds, dims, select)
+    chosen = [v for v in present if v not in skipped]
+    if not chosen:
+        fields = [v for v in present if np.issubdtype(ds[v].dtype, np.number) and ds[v].ndim >= 3
+                  and v in skipped and skipped[v].startswith("lacks")]
+        if fields:  # the detailed reason of the likeliest field: its dims and the fix
+            var = ds[fields[0]]
+            find_axes(ds, var.isel({d: 0 for d in var.dims if d in (select or {})}), dims)
+        listed = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "none"
+        raise StganError(
+            f"no data variable with time, y and x dimensions in the file (variables: {listed}); "
+            "name the variables to use with --data.variables, and which dimension is which with "
+            "--data.dims '{time: T, y: LAT, x: LON}'"
+        )
     return chosen
 
 

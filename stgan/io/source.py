@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from cf_xarray.criteria import coordinate_criteria
 
 from stgan.errors import StganError
-from stgan.io.netcdf import dimension_roles, open_dataset, select_variables
+from stgan.io.axes import normalise_mapping
+from stgan.io.netcdf import dimension_roles, open_dataset, select_variables, skipped_variables
 
 _GLOB_CHARS = set("*?[")
 
@@ -71,6 +73,49 @@ def calendar_months(times: np.ndarray) -> np.ndarray | None:
         return None
 
 
+def _degrees(units: Any, role: str) -> bool:
+    """Whether ``units`` are CF's degrees north (y) or east (x), in any case."""
+    key = "latitude" if role == "y" else "longitude"
+    return str(units).lower() in {u.lower() for u in coordinate_criteria[key]["units"]}
+
+
+def _coordinate(ds: xr.Dataset, dim: str, role: str) -> xr.DataArray:
+    """The y or x coordinate, loaded, with the CF attributes its role is known by.
+
+    A dimension without a coordinate variable gets its index; a latitude or longitude known
+    by its units, standard name or name gets CF's ``standard_name`` and ``units``; every role
+    gets its ``axis``, so that a generated file says what its dimensions are.
+    """
+    if dim in ds.variables:
+        coord = ds[dim].load().copy()
+    else:
+        coord = xr.DataArray(np.arange(ds.sizes[dim], dtype=np.float64), dims=dim, name=dim,
+                             attrs={"long_name": f"{dim} index", "units": "1"})
+    attrs = coord.attrs
+    standard = "latitude" if role == "y" else "longitude"
+    canonical = "degrees_north" if role == "y" else "degrees_east"
+    units = attrs.get("units")
+    if attrs.get("standard_name") == standard or _degrees(units, role) or (
+            units is None and dim.lower() in (standard, standard[:3])):
+        attrs.setdefault("standard_name", standard)
+        if units is None or (_degrees(units, role) and units not in
+                             coordinate_criteria[standard]["units"]):
+            attrs["units"] = canonical  # CF spells it so; "Degrees_North" is not udunits
+    attrs.setdefault("axis", role.upper())
+    return coord
+
+
+def variable_attrs(ds: xr.Dataset, name: str) -> dict[str, Any]:
+    """A variable's attributes; ``units`` (and ``long_name``, ``standard_name``) missing there
+    are taken from the file's global attributes ``NAME_units``, else ``units``."""
+    attrs = dict(ds[name].attrs)
+    for key in ("units", "long_name", "standard_name"):
+        for candidate in (f"{name}_{key}", *(("units",) if key == "units" else ())):
+            if key not in attrs and candidate in ds.attrs:
+                attrs[key] = ds.attrs[candidate]
+    return attrs
+
+
 class GridSource:
     """Variables on one (time, y, x) grid, from one or more NetCDF files.
 
@@ -82,6 +127,9 @@ class GridSource:
         Variables to use, one channel each; default: every variable with a time dimension.
     select : dict | None
         One value per extra dimension, e.g. ``{"level": 500}``.
+    dims : dict | None
+        Which dimension is which, ``{time: TIME, y: LAT, x: LON}``; found from CF evidence
+        where not given (:func:`stgan.io.axes.find_axes`).
     """
 
     def __init__(
@@ -89,17 +137,20 @@ class GridSource:
         path: str | Sequence[str],
         variables: Sequence[str] | None = None,
         select: dict[str, Any] | None = None,
+        dims: dict[str, str] | None = None,
     ) -> None:
         self.paths = expand_paths(path)
         self.select = dict(select or {})
+        self.mapping = normalise_mapping(dims)
         datasets = [open_dataset(p) for p in self.paths]
         first = datasets[0]
-        self.variables = select_variables(first, variables)
+        self.skipped = {} if variables else skipped_variables(first, self.mapping, self.select)
+        self.variables = select_variables(first, variables, self.mapping, self.select)
         arrays = [self._array(ds, self.variables[0], p) for ds, p in zip(datasets, self.paths)]
-        self.dims = dimension_roles(first, arrays[0])
+        self.dims = dimension_roles(first, arrays[0], self.mapping)
         for name in self.variables[1:]:
             da = self._array(first, name, self.paths[0])
-            if dimension_roles(first, da) != self.dims or da.shape != arrays[0].shape:
+            if dimension_roles(first, da, self.mapping) != self.dims or da.shape != arrays[0].shape:
                 raise StganError(
                     f"variables {self.variables[0]!r} and {name!r} are on different grids "
                     f"({dict(arrays[0].sizes)} vs {dict(da.sizes)}); train them separately"
@@ -125,8 +176,8 @@ class GridSource:
         self.time = np.concatenate([ds[tdim].values for ds in datasets])
         self._check_time()
         self.months = calendar_months(self.time)
-        self.coords = {role: first[self.dims[role]].load() for role in ("y", "x")}
-        self.var_attrs = {v: dict(first[v].attrs) for v in self.variables}
+        self.coords = {role: _coordinate(first, self.dims[role], role) for role in ("y", "x")}
+        self.var_attrs = {v: variable_attrs(first, v) for v in self.variables}
         self.global_attrs = dict(first.attrs)
         for ds in datasets:
             ds.close()

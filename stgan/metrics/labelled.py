@@ -16,7 +16,7 @@ import xarray as xr
 
 from stgan.data.windows import complete_windows
 from stgan.errors import StganError
-from stgan.io.netcdf import _role_of
+from stgan.io.axes import array_axes
 from stgan.metrics import registry
 from stgan.metrics import spectral as _spectral
 from stgan.metrics import temporal as _temporal
@@ -25,21 +25,9 @@ from stgan.metrics.weights import area_weights, is_latitude
 
 def _roles(da: xr.DataArray) -> tuple[list[str], str, str, str]:
     """(batch dims, time, y, x) of ``da``."""
-    if not isinstance(da, xr.DataArray):
-        raise StganError(f"expected an xarray.DataArray, got {type(da).__name__}")
-    found: dict[str, str] = {}
-    batch = []
-    for dim in map(str, da.dims):
-        role = _role_of(dim, da.coords[dim] if dim in da.coords else None)
-        if role is None or role in found:
-            batch.append(dim)
-        else:
-            found[role] = dim
-    missing = [r for r in ("time", "y", "x") if r not in found]
-    if missing:
-        raise StganError(f"DataArray {da.name!r} with dims {list(da.dims)} has no {missing} "
-                         "dimension; name them time/lat/lon (or y/x) or set CF 'axis' attributes")
-    return batch, found["time"], found["y"], found["x"]
+    axes = array_axes(da)
+    batch = [str(d) for d in da.dims if d not in axes.values()]
+    return batch, axes["time"], axes["y"], axes["x"]
 
 
 def _weights(da: xr.DataArray, y: str, x: str, area_weighted: bool) -> np.ndarray | None:
