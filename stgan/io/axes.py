@@ -33,6 +33,8 @@ ALIASES = {
 _WHAT = {"time": "time", "y": "latitude or grid rows", "x": "longitude or grid columns"}
 # cf-xarray's coordinate keys that also tell a role.
 _COORDINATE_ROLE = {"time": "time", "latitude": "y", "longitude": "x"}
+# Names cf-xarray's patterns miss: WRF's staggered-grid dimensions.
+_MORE_NAMES = {"y": {"south_north"}, "x": {"west_east"}}
 _ATTRS = ("axis", "standard_name", "units", "_CoordinateAxisType", "positive", "long_name")
 
 
@@ -108,6 +110,8 @@ def _guesses(probe: xr.Dataset) -> dict[str, set[str]]:
         found[role] |= set(guessed.cf.axes.get(AXIS[role], []))
     for key, role in _COORDINATE_ROLE.items():
         found[role] |= set(guessed.cf.coordinates.get(key, []))
+    for role, names in _MORE_NAMES.items():
+        found[role] |= {d for d in probe.dims if str(d).lower() in names}
     return found
 
 
@@ -126,11 +130,15 @@ def describe_dims(ds: xr.Dataset, sizes: Mapping[str, int], dims: tuple[str, ...
     return "dimensions: " + "; ".join(lines)
 
 
-def _fix(assigned: dict[str, str], dims: tuple[str, ...]) -> str:
-    """The mapping flag that would settle the roles: what is known, the rest in dim order."""
-    free = [d for d in dims if d not in assigned.values()]
-    # The usual layout is (..., time, y, x): give the unassigned roles the last free dims in order.
+def _fix(assigned: dict[str, str], dims: tuple[str, ...], hints: dict[str, set[str]]) -> str:
+    """The mapping flag that would settle the roles: what is known, then each role's likeliest
+    dimension by the evidence (``hints``), then the rest in the usual (…, time, y, x) order."""
     guess = dict(assigned)
+    for role in ROLES:
+        options = [d for d in sorted(hints.get(role, ())) if d not in guess.values()]
+        if role not in guess and options:
+            guess[role] = options[0]
+    free = [d for d in dims if d not in guess.values()]
     for role in reversed(ROLES):
         if role not in guess and free:
             guess[role] = free.pop()
@@ -139,12 +147,12 @@ def _fix(assigned: dict[str, str], dims: tuple[str, ...]) -> str:
 
 
 def _ambiguous(ds: xr.Dataset, da: xr.DataArray, role: str, candidates: list[str],
-               assigned: dict[str, str]) -> None:
+               assigned: dict[str, str], hints: dict[str, set[str]]) -> None:
     names = tuple(str(d) for d in da.dims)
     known = {r: d for r, d in assigned.items() if d not in candidates}
     raise StganError(
         f"variable {da.name!r}: dimensions {candidates} could all be {role!r} ({_WHAT[role]}); "
-        f"{describe_dims(ds, da.sizes, names)}; say which one with {_fix(known, names)} "
+        f"{describe_dims(ds, da.sizes, names)}; say which one with {_fix(known, names, hints)} "
         f"(YAML: data: {{dims: ...}}), or give the coordinate an 'axis' attribute ({AXIS[role]})"
     )
 
@@ -186,25 +194,26 @@ def find_axes(ds: xr.Dataset, da: xr.DataArray, dims: Mapping[str, str] | None =
         if _is_dates(ds, dim):
             strong["time"].add(dim)
     weak = _guesses(probe)
+    hints = {role: strong[role] | weak[role] for role in ROLES}
     for rank in (strong, weak):  # attributes first, for every role; then names
         for role in ROLES:
             candidates = sorted(d for d in rank[role] if d not in assigned.values())
             if role in assigned or not candidates:
                 continue
             if len(candidates) > 1:
-                _ambiguous(ds, da, role, candidates, assigned)
+                _ambiguous(ds, da, role, candidates, assigned, hints)
             assigned[role] = candidates[0]
     for role in ROLES:  # a dimension left over whose name says it is a role already taken
         rivals = sorted(d for d in weak[role] if d not in assigned.values())
         if rivals and role in assigned and role not in explicit:
-            _ambiguous(ds, da, role, sorted([assigned[role], *rivals]), assigned)
+            _ambiguous(ds, da, role, sorted([assigned[role], *rivals]), assigned, hints)
     missing = [role for role in ROLES if role not in assigned]
     if missing:
         role = missing[0]
         raise StganError(
             f"variable {da.name!r} with dimensions {list(names)} has no {role!r} dimension "
             f"({_WHAT[role]}) that stgan can recognise; {describe_dims(ds, da.sizes, names)}; "
-            f"say which dimension is which with {_fix(assigned, names)} (YAML: data: {{dims: ...}}; "
+            f"say which dimension is which with {_fix(assigned, names, hints)} (YAML: data: {{dims: ...}}; "
             f"stgan inspect: --dims), or set the CF attribute axis={AXIS[role]!r} on its coordinate"
         )
     extra = [d for d in names if d not in assigned.values()]
