@@ -108,7 +108,7 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
         # A window smaller than the grid keeps the grid's spacing, starting at its first point.
         coords[c["name"]] = (c["name"], np.asarray(c["values"][:size]), c["attrs"])
     time_dim = info["dims"]["time"]
-    coords[time_dim] = (time_dim, *times)
+    coords[time_dim] = (time_dim, times[0], {**times[1], "axis": "T"})  # found again by evaluate
     dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
     data_vars = {
         v["name"]: (dims, samples[:, i], v["attrs"]) for i, v in enumerate(info["variables"])

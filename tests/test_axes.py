@@ -150,3 +150,29 @@ def test_undecodable_calendar_is_named(tmp_path, capsys):
     assert main(["inspect", path]) == 2
     msg = capsys.readouterr().err
     assert "cannot decode the dates" in msg and "calendar 'martian'" in msg and "noleap" in msg
+
+
+def test_fit_generate_evaluate_with_an_explicit_mapping(tmp_path):
+    """A file whose dimensions say nothing trains with --data.dims; the generated file then
+    names its axes, so evaluate finds them, and the real file's mapping goes to evaluate."""
+    import xarray as xr
+    from conftest import TINY_FIT, run_stgan
+
+    path = _write(tmp_path / "u.nc", [("a", 80), ("b", 8), ("c", 8)], fields=("h",),
+                  var_attrs={"units": "m"})
+    mapping = "{time: a, y: b, x: c}"
+    root = tmp_path / "run"
+    run_stgan("fit", "--data.path", path, "--data.dims", mapping, "--trainer.max_steps", "2",
+              "--trainer.default_root_dir", str(root), *TINY_FIT)
+    ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
+    out = tmp_path / "gen.nc"
+    run_stgan("generate", "--checkpoint", str(ckpt), "--num-samples", "4", "--output", str(out))
+    with xr.open_dataset(out) as ds:
+        assert ds["h"].dims == ("sample", "a", "b", "c") and ds["h"].attrs["units"] == "m"
+        assert ds["b"].attrs["axis"] == "Y" and ds["c"].attrs["axis"] == "X"
+    failed = run_stgan("evaluate", "--real", path, "--generated", str(out), "--output-dir",
+                       str(tmp_path / "ev"), check=False)
+    assert failed.returncode == 2 and "--data.dims" in failed.stderr
+    run_stgan("evaluate", "--real", path, "--generated", str(out), "--output-dir", str(tmp_path / "ev"),
+              "--dims", mapping)
+    assert (tmp_path / "ev" / "metrics.json").is_file()
