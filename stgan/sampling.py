@@ -16,7 +16,7 @@ import xarray as xr
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
-from stgan.io.netcdf import write_netcdf
+from stgan.io.netcdf import coordinate_encoding, field_attrs, write_netcdf
 from stgan.io.source import calendar_months
 from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
@@ -102,7 +102,9 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
                times: tuple[np.ndarray, dict[str, str]]) -> xr.Dataset:
     """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords."""
     _, _, t, h, w = samples.shape
-    coords: dict[str, Any] = {"sample": ("sample", np.arange(samples.shape[0]), {"long_name": "sample index"})}
+    # int32: CF-1.8 knows no 64-bit integers.
+    coords: dict[str, Any] = {"sample": ("sample", np.arange(samples.shape[0], dtype=np.int32),
+                                         {"long_name": "sample index"})}
     for role, size in (("y", h), ("x", w)):
         c = info["coords"][role]
         # A window smaller than the grid keeps the grid's spacing, starting at its first point.
@@ -111,7 +113,8 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
     coords[time_dim] = (time_dim, times[0], {**times[1], "axis": "T"})  # found again by evaluate
     dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
     data_vars = {
-        v["name"]: (dims, samples[:, i], v["attrs"]) for i, v in enumerate(info["variables"])
+        v["name"]: (dims, samples[:, i], field_attrs(v["name"], v["attrs"]))
+        for i, v in enumerate(info["variables"])
     }
     attrs = {
         "Conventions": "CF-1.8",
@@ -180,7 +183,7 @@ def write_streamed(
 
     names = list(layout.data_vars)
     with atomic_path(output) as tmp:
-        layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4")
+        layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4", encoding=coordinate_encoding(layout))
         with netCDF4.Dataset(tmp, "a") as nc:
             out = []
             for name in names:

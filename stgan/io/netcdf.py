@@ -138,8 +138,41 @@ def select_variables(ds: xr.Dataset, variables: Sequence[str] | None,
     return chosen
 
 
+def field_attrs(name: str, attrs: Mapping[str, object]) -> dict[str, object]:
+    """A data variable's attributes as CF wants them written.
+
+    ``long_name`` defaults to the name (CF asks for it or a ``standard_name``); units that
+    UDUNITS does not know but knows in lower case (Ferret's ``M/S``) are written in lower case,
+    the original kept as ``original_units``.
+    """
+    out = dict(attrs)
+    if "long_name" not in out and "standard_name" not in out:
+        out["long_name"] = name
+    units = out.get("units")
+    if isinstance(units, str) and units and not _udunits(units) and _udunits(units.lower()):
+        out["units"], out["original_units"] = units.lower(), units
+    return out
+
+
+def _udunits(units: str) -> bool:
+    """Whether UDUNITS (through cf-units) parses ``units``."""
+    import cf_units  # its UDUNITS library loads in a second or so: only when writing
+
+    try:
+        cf_units.Unit(units)
+    except ValueError:
+        return False
+    return True
+
+
+def coordinate_encoding(ds: xr.Dataset) -> dict[str, dict[str, object]]:
+    """Encoding that keeps coordinates CF-clean: no ``_FillValue`` on coordinate variables."""
+    return {str(name): {"_FillValue": None} for name in ds.coords
+            if np.issubdtype(ds[name].dtype, np.floating) or ds[name].dtype == object}
+
+
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to ``path`` atomically (see :func:`stgan.io.atomic.atomic_path`)."""
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="netcdf4")
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=coordinate_encoding(ds))
     return Path(path)
