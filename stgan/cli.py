@@ -28,12 +28,38 @@ Run 'stgan COMMAND --help' for a command's options and defaults.
 """
 
 
-def _parser() -> argparse.ArgumentParser:
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(prog="stgan", usage=USAGE, add_help=False)
-    sub = parser.add_subparsers(dest="command")
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Every default in the help, and examples printed as written."""
 
-    gen = sub.add_parser("generate", formatter_class=fmt, help="samples from a checkpoint")
+
+_EXAMPLES = {
+    "generate": """examples:
+  stgan generate --checkpoint run/logs/version_0/checkpoints/last.ckpt --num-samples 64 --output gen.nc
+  stgan generate --checkpoint best.ckpt --num-samples 8 --length 120 --output long.nc""",
+    "evaluate": """examples:
+  stgan evaluate --real heldout.nc --generated gen.nc --output-dir evaluation
+  stgan evaluate --real obs.nc --generated gen.nc --output-dir ev --metrics spectrum acf --dims '{time: T}'""",
+    "make-data": """examples:
+  stgan make-data grf --output grf.nc --time 512 --height 32 --width 32
+  stgan make-data waves --output waves.nc --modes 8""",
+    "inspect": """examples:
+  stgan inspect data.nc
+  stgan inspect 'archive/*.nc' --variables tas --select level=500 --window 8 32 32
+  stgan inspect station.nc --dims '{time: timestep, y: row, x: col}'""",
+    "demo": """examples:
+  stgan demo
+  stgan demo --output-dir /tmp/demo --max-steps 200""",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = _HelpFormatter
+    parser = argparse.ArgumentParser(prog="stgan", usage=USAGE, add_help=False)
+    # prog: each command's usage line starts "stgan COMMAND", not the top-level usage text.
+    sub = parser.add_subparsers(dest="command", prog="stgan")
+
+    gen = sub.add_parser("generate", formatter_class=fmt, help="samples from a checkpoint",
+                         epilog=_EXAMPLES["generate"])
     gen.add_argument("--checkpoint", required=True, help="a .ckpt written by stgan fit")
     gen.add_argument("--num-samples", type=int, default=16, help="windows to generate")
     gen.add_argument("--output", required=True, help="NetCDF file to write")
@@ -44,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--start-time", default=None,
                      help="date of the first step (YYYY-MM-DD); required for models of monthly anomalies")
 
-    ev = sub.add_parser("evaluate", formatter_class=fmt, help="metrics of generated vs real data")
+    ev = sub.add_parser("evaluate", formatter_class=fmt, help="metrics of generated vs real data",
+                        epilog=_EXAMPLES["evaluate"])
     ev.add_argument("--real", required=True, help="NetCDF of held-out real data (time, y, x)")
     ev.add_argument("--generated", required=True, help="NetCDF written by stgan generate")
     ev.add_argument("--output-dir", required=True, help="folder for metrics.json, report.md, plots")
@@ -60,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--wavenumbers", choices=["index", "physical"], default="index",
                     help="RAPSD rings on non-square grids: pysteps' index rings or true frequencies")
 
-    make = sub.add_parser("make-data", help="synthetic datasets with known statistics")
+    make = sub.add_parser("make-data", formatter_class=fmt, help="synthetic datasets with known statistics",
+                          epilog=_EXAMPLES["make-data"])
     kinds = make.add_subparsers(dest="dataset", required=True)
     grf = kinds.add_parser("grf", formatter_class=fmt,
                            help="Gaussian random field, k^-slope spectrum, AR(1) in time")
@@ -87,7 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     waves.add_argument("--noise", type=float, default=0.1, help="std of added white noise")
     waves.add_argument("--seed", type=int, default=0, help="random seed")
 
-    ins = sub.add_parser("inspect", formatter_class=fmt, help="what stgan sees in a dataset")
+    ins = sub.add_parser("inspect", formatter_class=fmt, help="what stgan sees in a dataset",
+                         epilog=_EXAMPLES["inspect"])
     ins.add_argument("path", nargs="+", help="NetCDF file(s) or glob pattern(s)")
     ins.add_argument("--variables", nargs="+", default=None, help="variables (default: all on the time grid)")
     ins.add_argument("--select", nargs="+", default=[], metavar="DIM=VALUE",
@@ -99,7 +128,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="window size (default: 8 steps, whole grid)")
     ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
 
-    demo = sub.add_parser("demo", formatter_class=fmt, help="the whole path on synthetic data")
+    demo = sub.add_parser("demo", formatter_class=fmt, help="the whole path on synthetic data",
+                          epilog=_EXAMPLES["demo"])
     demo.add_argument("--output-dir", default="stgan_demo", help="where every output goes")
     demo.add_argument("--max-steps", type=int, default=None,
                       help="optimiser steps (default: the demo config's)")
