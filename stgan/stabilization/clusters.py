@@ -23,10 +23,10 @@ A short record offers few distinct windows, and the windows drawn for the fit re
 window, whose silhouette is perfect, and so fake structure. :meth:`SpectralClusters.fit`
 therefore clusters each distinct spectrum once (windows the spectra cannot tell apart, such as
 one differing only by its mean or by a circular shift, are one), and fits only
-:func:`cluster_count` of its ``k`` clusters when there are fewer than two distinct windows per
-cluster. The checkpoint keeps the layout G and D were built with (``k`` centroids, a ``k``-way
-one-hot code and class embedding): the clusters left over keep a zero share, so G never draws
-them and :meth:`SpectralClusters.assign` never gives them.
+:func:`cluster_count` of its ``k`` clusters when there are fewer than :data:`CLUSTER_WINDOWS`
+distinct windows per cluster. The checkpoint keeps the layout G and D were built with (``k``
+centroids, a ``k``-way one-hot code and class embedding): the clusters left over keep a zero
+share, so G never draws them and :meth:`SpectralClusters.assign` never gives them.
 """
 
 from __future__ import annotations
@@ -48,9 +48,13 @@ KMEANS_RESTARTS = 10  # seedings tried; the lowest within-cluster sum of squares
 # ratio within 1e-4) are one window to the clustering; float32 round-off between the spectra of
 # two copies is ~1e-6 per bin.
 SAME_SPECTRUM = 1e-4
-# Fewest distinct windows per fitted cluster: a cluster of one window has silhouette 0 by
-# definition, so k clusters of k windows would read as no structure whatever the data.
-CLUSTER_WINDOWS = 2
+# Fewest distinct windows per fitted cluster. A cluster of one window has silhouette 0 by
+# definition, and a cluster of a few neighbouring starts (which share all but one step) is one
+# stretch of the record, whose silhouette fakes structure: a random field's 13 windows (T = 8,
+# 8x8 grid, seeds 0-2) scored 0.22-0.30 at one cluster per 2-4 windows. Eight keeps the waves
+# test's 8 modes of 14 windows each; a random field of 24-40 windows can still score 0.18-0.31
+# at eight (80: 0.15-0.21), which is why `stgan fit` warns below 32 windows per cluster.
+CLUSTER_WINDOWS = 8
 
 
 def window_spectra(x: torch.Tensor) -> torch.Tensor:
@@ -94,12 +98,14 @@ def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
         labels = distances.argmin(dim=1)
         counts = torch.bincount(labels, minlength=k).to(points.dtype)[:, None]
         empty = torch.nonzero(counts[:, 0] == 0).flatten()
-        if len(empty):
-            own = distances.gather(1, labels[:, None]).squeeze(1)
+        far = distances.gather(1, labels[:, None]).squeeze(1).topk(len(empty))
+        # An empty cluster takes the worst-served point, unless every point sits on a centroid.
+        if len(empty) and float(far.values.min()) > 0:
             centroids = centroids.clone()
-            centroids[empty] = points[own.topk(len(empty)).indices]
+            centroids[empty] = points[far.indices]
             continue
-        moved = torch.zeros_like(centroids).index_add_(0, labels, points) / counts
+        sums = torch.zeros_like(centroids).index_add_(0, labels, points)
+        moved = torch.where(counts > 0, sums / counts.clamp_min(1), centroids)
         if torch.equal(moved, centroids):
             break
         centroids = moved
