@@ -17,6 +17,16 @@ the label: G through a one-hot code in the first ``k`` numbers of its latent vec
 cluster drawn as often as it holds real windows, and D by projection (Miyato & Koyama 2018):
 ``D(x, c) = ψ(φ(x)) + e_c · φ(x)``. Data without cluster structure train unconditioned: G's
 latent is then all noise, and D is not told a class.
+
+A short record offers few distinct windows, and the windows drawn for the fit repeat them
+(the same start drawn twice). Duplicates would make k-means seed clusters of copies of one
+window, whose silhouette is perfect, and so fake structure. :meth:`SpectralClusters.fit`
+therefore clusters each distinct spectrum once (windows the spectra cannot tell apart, such as
+one differing only by its mean or by a circular shift, are one), and fits only
+:func:`cluster_count` of its ``k`` clusters when there are fewer than :data:`CLUSTER_WINDOWS`
+distinct windows per cluster. The checkpoint keeps the layout G and D were built with (``k``
+centroids, a ``k``-way one-hot code and class embedding): the clusters left over keep a zero
+share, so G never draws them and :meth:`SpectralClusters.assign` never gives them.
 """
 
 from __future__ import annotations
@@ -34,6 +44,17 @@ STRUCTURE = 0.25
 FIT_WINDOWS = 2048  # training windows clustered before training
 KMEANS_ITERATIONS = 50
 KMEANS_RESTARTS = 10  # seedings tried; the lowest within-cluster sum of squares is kept
+# Windows whose log bin powers differ by less than this (Euclidean, over all bins: every power
+# ratio within 1e-4) are one window to the clustering; float32 round-off between the spectra of
+# two copies is ~1e-6 per bin.
+SAME_SPECTRUM = 1e-4
+# Fewest distinct windows per fitted cluster. A cluster of one window has silhouette 0 by
+# definition, and a cluster of a few neighbouring starts (which share all but one step) is one
+# stretch of the record, whose silhouette fakes structure: a random field's 13 windows (T = 8,
+# 8x8 grid, seeds 0-2) scored 0.22-0.30 at one cluster per 2-4 windows. Eight keeps the waves
+# test's 8 modes of 14 windows each; a random field of 24-40 windows can still score 0.18-0.31
+# at eight (80: 0.15-0.21), which is why `stgan fit` warns below 32 windows per cluster.
+CLUSTER_WINDOWS = 8
 
 
 def window_spectra(x: torch.Tensor) -> torch.Tensor:
@@ -45,9 +66,27 @@ def window_spectra(x: torch.Tensor) -> torch.Tensor:
     return torch.log(power + floor).reshape(x.shape[0], -1)
 
 
+def distinct_rows(points: torch.Tensor, tolerance: float = 0.0) -> torch.Tensor:
+    """Indices, in order, of the (N, F) ``points`` farther than ``tolerance`` (Euclidean) from
+    every earlier point: the first of each group of (near-)duplicates."""
+    # Centred and in float64, the matrix-product distances resolve ~1e-6 even for large features.
+    centred = points.double() - points.double().mean(dim=0)
+    near = torch.cdist(centred, centred) <= tolerance  # (N, N)
+    return torch.nonzero(~near.tril(diagonal=-1).any(dim=1)).flatten()
+
+
+def cluster_count(k: int, distinct: int) -> int:
+    """Clusters fitted of ``k`` built, for ``distinct`` windows: at most one per
+    :data:`CLUSTER_WINDOWS` of them, and at least one."""
+    return max(1, min(k, distinct // CLUSTER_WINDOWS))
+
+
 def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
            iterations: int = KMEANS_ITERATIONS) -> torch.Tensor:
-    """(k, F) centroids of (N, F) ``points``: k-means++ seeding, then Lloyd's iterations."""
+    """(k, F) centroids of (N, F) ``points``: k-means++ seeding, then Lloyd's iterations.
+
+    A cluster left empty moves to the point farthest from its own centroid, so ``k`` distinct
+    points give ``k`` non-empty clusters once the iterations converge."""
     n = points.shape[0]
     centroids = points[torch.randint(n, (1,), generator=generator)]
     for _ in range(1, k):
@@ -55,9 +94,17 @@ def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
         weights = d2 if d2.sum() > 0 else torch.ones(n)
         centroids = torch.cat([centroids, points[torch.multinomial(weights, 1, generator=generator)]])
     for _ in range(iterations):
-        labels = torch.cdist(points, centroids).argmin(dim=1)
-        sums = torch.zeros_like(centroids).index_add_(0, labels, points)
+        distances = torch.cdist(points, centroids)  # (N, k)
+        labels = distances.argmin(dim=1)
         counts = torch.bincount(labels, minlength=k).to(points.dtype)[:, None]
+        empty = torch.nonzero(counts[:, 0] == 0).flatten()
+        far = distances.gather(1, labels[:, None]).squeeze(1).topk(len(empty))
+        # An empty cluster takes the worst-served point, unless every point sits on a centroid.
+        if len(empty) and float(far.values.min()) > 0:
+            centroids = centroids.clone()
+            centroids[empty] = points[far.indices]
+            continue
+        sums = torch.zeros_like(centroids).index_add_(0, labels, points)
         moved = torch.where(counts > 0, sums / counts.clamp_min(1), centroids)
         if torch.equal(moved, centroids):
             break
@@ -117,7 +164,9 @@ class SpectralClusters(nn.Module):
 
     Data without cluster structure (mean silhouette below :data:`STRUCTURE`, e.g. one
     stationary random field, whose windows differ only by sampling noise) get a single cluster
-    instead: conditioning on arbitrary cuts through one mode would only split the data.
+    instead: conditioning on arbitrary cuts through one mode would only split the data. With
+    few distinct windows only the first :attr:`used` clusters are fitted; the others keep a zero
+    share (see the module docstring).
     """
 
     def __init__(self, channels: int, window: tuple[int, int, int], k: int) -> None:
@@ -131,30 +180,41 @@ class SpectralClusters(nn.Module):
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
         self.register_buffer("structured", torch.zeros((), dtype=torch.bool))
         self.register_buffer("silhouette", torch.zeros(()))
+        self.distinct: int | None = None  # distinct windows of the last fit (not saved)
+        self.used: int | None = None  # clusters it fitted, of k
 
     def _standardise(self, spectra: torch.Tensor) -> torch.Tensor:
         return (spectra - self.mean) / self.scale
 
     @torch.no_grad()
     def fit(self, windows: torch.Tensor, seed: int = 0) -> None:
-        """Fit the centroids and cluster frequencies to (N, C, T, H, W) real windows."""
-        if windows.shape[0] < self.k:
-            raise StganError(f"model.clusters {self.k} needs at least {self.k} training windows, "
-                             f"got {windows.shape[0]}; lower model.clusters")
+        """Fit the centroids and cluster frequencies to (N, C, T, H, W) real windows.
+
+        k-means and the silhouette see each distinct spectrum once (:data:`SAME_SPECTRUM`);
+        the shares count every window, as drawn. Sets :attr:`distinct` and :attr:`used`.
+        """
+        if windows.shape[0] == 0:
+            raise StganError("model.clusters needs training windows to cluster, got none")
         spectra = window_spectra(windows)
-        self.mean.copy_(spectra.mean(dim=0))
+        unique = spectra[distinct_rows(spectra, SAME_SPECTRUM)]
+        self.distinct = unique.shape[0]
+        self.used = k = cluster_count(self.k, self.distinct)
+        self.mean.copy_(unique.mean(dim=0))
         # One scale for all features keeps a bin's share of the distance proportional to how
         # much it varies between windows; features that never vary then cost nothing.
-        self.scale.fill_(float(spectra.std(dim=0).square().mean().sqrt().clamp_min(1e-6)))
-        points = self._standardise(spectra).cpu()
+        spread = unique.std(dim=0) if self.distinct > 1 else torch.zeros_like(unique[0])
+        self.scale.fill_(float(spread.square().mean().sqrt().clamp_min(1e-6)))
+        points = self._standardise(unique).cpu()
         rng = torch.Generator().manual_seed(seed)
-        centroids = min((kmeans(points, self.k, generator=rng) for _ in range(KMEANS_RESTARTS)),
+        centroids = min((kmeans(points, k, generator=rng) for _ in range(KMEANS_RESTARTS)),
                         key=lambda c: float(torch.cdist(points, c).amin(dim=1).square().sum()))
-        self.centroids.copy_(centroids.to(self.centroids.device))
+        self.centroids.zero_()
+        self.centroids[:k] = centroids.to(self.centroids.device)
         labels = torch.cdist(points, centroids).argmin(dim=1)
-        self.silhouette.fill_(silhouette(points, labels))
+        self.silhouette.fill_(silhouette(points, labels) if k > 1 else 0.0)
         self.structured.fill_(float(self.silhouette) >= STRUCTURE)
         self.fitted.fill_(True)
+        labels = torch.cdist(self._standardise(spectra).cpu(), centroids).argmin(dim=1)
         if not bool(self.structured):  # one cluster, as assign() then gives
             labels = torch.zeros_like(labels)
         counts = torch.bincount(labels, minlength=self.k).float()
@@ -175,11 +235,13 @@ class SpectralClusters(nn.Module):
 
     @torch.no_grad()
     def assign(self, windows: torch.Tensor) -> torch.Tensor:
-        """(B,) the cluster of each window: its nearest centroid (0 for all without structure)."""
+        """(B,) the cluster of each window: its nearest centroid of a non-zero share (0 for all
+        without structure)."""
         if not bool(self.structured):
             return torch.zeros(windows.shape[0], dtype=torch.long, device=windows.device)
         points = self._standardise(window_spectra(windows))
-        return torch.cdist(points, self.centroids).argmin(dim=1)
+        distances = torch.cdist(points, self.centroids)  # (B, k)
+        return distances.masked_fill(self.frequencies == 0, float("inf")).argmin(dim=1)
 
     def draw(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """(n,) clusters drawn in proportion to the real windows each holds."""

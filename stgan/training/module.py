@@ -10,12 +10,19 @@ import torch
 from pytorch_lightning.utilities import rank_zero_info
 from torch import nn
 
+from stgan.data.short_records import short_record_warning
 from stgan.errors import StganError
 from stgan.metrics.directions import propagation_directions
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.stabilization.balance import discriminator_confidence
-from stgan.stabilization.clusters import FIT_WINDOWS, STRUCTURE, SpectralClusters, check_options
+from stgan.stabilization.clusters import (
+    CLUSTER_WINDOWS,
+    FIT_WINDOWS,
+    STRUCTURE,
+    SpectralClusters,
+    check_options,
+)
 from stgan.stabilization.diversity import mode_seeking_loss, pack
 from stgan.stabilization.ema import EMA
 from stgan.stabilization.labels import bce_discriminator_loss
@@ -88,8 +95,10 @@ class GANModule(pl.LightningModule):
         learn conditioned on the cluster, G through a one-hot code in its latent vector's first
         ``k`` numbers, each cluster drawn as often as it holds real windows, D by projection;
         data whose clusters show no structure (mean silhouette < 0.25) train unconditioned,
-        with an all-noise latent. Needs a generator with ``latent_vector`` (and no
-        ``latent_categories``) and discriminator conv3d. 0: off.
+        with an all-noise latent. Duplicate windows count once; with fewer than 8 distinct
+        windows per cluster only ``distinct // 8`` (at least 1) of the ``k`` are fitted, and
+        the rest are never drawn (the checkpoint keeps ``k``). Needs a generator with ``latent_vector`` (and
+        no ``latent_categories``) and discriminator conv3d. 0: off.
     ema_decay : float | None
         Generator EMA decay (with warm-up); the EMA copy is used for sampling and evaluation.
     lr_g, lr_d, betas_g, betas_d
@@ -411,6 +420,11 @@ class GANModule(pl.LightningModule):
             rank_zero_info("stgan: bf16 on CPU trains without oneDNN (its bf16 conv3d gradients "
                            "are wrong for some shapes); expect little speed-up over 32-true")
 
+        if datamodule is not None and hasattr(datamodule, "count_windows"):
+            warning = short_record_warning(datamodule.count_windows("train"), datamodule.batch_size,
+                                           self.clusters.k if self.clusters is not None else 0)
+            if warning:
+                rank_zero_info(warning)
         if self.clusters is not None and not bool(self.clusters.fitted):
             self._fit_clusters(datamodule)
 
@@ -422,6 +436,11 @@ class GANModule(pl.LightningModule):
         rank_zero_info(f"stgan: model.clusters {clusters.k}: clustering up to {FIT_WINDOWS} training "
                        f"windows by their space-time spectra before training")
         n = clusters.fit_batches(datamodule.train_dataloader(), self.device)
+        if clusters.used < clusters.k:  # rank zero's own fit: the one broadcast below
+            used = f"{clusters.used} cluster{'s' if clusters.used > 1 else ''}"
+            rank_zero_info(f"stgan: only {clusters.distinct} distinct windows: using {used} instead of "
+                           f"{clusters.k} ({CLUSTER_WINDOWS} distinct windows per cluster at least; "
+                           f"the other {clusters.k - clusters.used} are never drawn)")
         # Under DDP every process clusters its own shard; all must use one set of clusters
         # (the class embedding's gradients are averaged across them): rank zero's.
         state = self.trainer.strategy.broadcast({k: v.cpu() for k, v in clusters.state_dict().items()})
