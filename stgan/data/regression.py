@@ -21,6 +21,24 @@ def harmonics(year_fraction: np.ndarray, n: int = N_HARMONICS) -> np.ndarray:
     return np.concatenate([np.cos(angle), np.sin(angle)], axis=1)
 
 
+def seasonal_design(year_fraction: np.ndarray, n: int = N_HARMONICS) -> np.ndarray:
+    """(T, 1 + 2n) columns ``1`` and :func:`harmonics`: a smooth day-of-year climatology."""
+    return np.concatenate([np.ones((len(year_fraction), 1)), harmonics(year_fraction, n)], axis=1)
+
+
+def trend_design(t: np.ndarray, centre: float, half: float,
+                 year_fraction: np.ndarray | None = None) -> np.ndarray:
+    """(T, P) columns ``1``, ``(t − centre) / half`` and, given ``year_fraction``, annual harmonics.
+
+    Scaling t to about [−1, 1] keeps the normal equations well conditioned whatever the
+    time units; β₀ + β₁·(t − centre)/half is the line a + b·t with b = β₁/half.
+    """
+    cols = [np.ones((len(t), 1)), ((np.asarray(t, np.float64) - centre) / half)[:, None]]
+    if year_fraction is not None:
+        cols.append(harmonics(year_fraction))
+    return np.concatenate(cols, axis=1)
+
+
 class GridLeastSquares:
     """Normal equations of one least-squares fit per grid point, summed over time chunks.
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stgan.data.regression import N_HARMONICS, GridLeastSquares, harmonics
+from stgan.data.regression import N_HARMONICS, GridLeastSquares, seasonal_design, trend_design
 from stgan.data.time_features import TimeFeatures
 from stgan.errors import StganError
 
@@ -37,6 +37,8 @@ STEPS = {
     "anomaly": "subtract the per-gridpoint climatology: by calendar month for steps over 20 days, "
                "else a smooth day-of-year cycle (mean + 3 annual harmonics)",
 }
+# The order the steps are applied in, whatever order a configuration lists them in.
+ORDER = ("log1p", "detrend", "anomaly", "monthly_anomaly")
 _ANOMALY_STEPS = ("anomaly", "monthly_anomaly")
 # Steps longer than this are treated as monthly (or longer): climatology by calendar month.
 MONTHLY_STEP_DAYS = 20.0
@@ -99,8 +101,7 @@ class ChannelTransform:
         if self.seasonal is not None:
             fraction = _dates(time, "day-of-year anomalies").year_fraction
             coef = self.seasonal.double().numpy()
-            design = np.concatenate([np.ones((len(fraction), 1)), harmonics(fraction, len(coef) // 2)], 1)
-            total = total + np.einsum("tp,phw->thw", design, coef)
+            total = total + np.einsum("tp,phw->thw", seasonal_design(fraction, len(coef) // 2), coef)
         return total
 
     def _offset_like(self, time: TimeFeatures | None, like: np.ndarray | torch.Tensor):
@@ -159,15 +160,6 @@ class FitResult:
     log: list[str] = field(default_factory=list)
 
 
-def _trend_design(t: np.ndarray, time: TimeFeatures, centre: float, half: float,
-                  seasonal: bool) -> np.ndarray:
-    """(T, P) columns 1, scaled t and (when ``seasonal``) annual harmonics of the steps."""
-    cols = [np.ones((len(t), 1)), ((t - centre) / half)[:, None]]
-    if seasonal:
-        cols.append(harmonics(time.year_fraction))
-    return np.concatenate(cols, axis=1)
-
-
 def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: int = 128) -> FitResult:
     """Fit every variable's transform on ``train`` and measure missing data over the record.
 
@@ -212,7 +204,7 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
         if half <= 0:
             raise StganError("detrend needs a training split of at least two distinct times")
         seasonal = time.dated and t_train[-1] - t_train[0] >= SEASONAL_TREND_DAYS
-        n_terms = _trend_design(t_train[:1], time[train][:1], centre, half, seasonal).shape[1]
+        n_terms = 2 + (2 * N_HARMONICS if seasonal else 0)
         trend_fit = {c: GridLeastSquares(n_terms, (h, w)) for c in range(len(names)) if use_trend[c]}
 
     def g(c: int, x: np.ndarray) -> np.ndarray:
@@ -234,7 +226,7 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
         finite_count += np.isfinite(part).sum(axis=1)
         if any(use_trend):
             k = slice(lo - train.start, hi - train.start)
-            design = _trend_design(t_train[k], time[lo:hi], centre, half, seasonal)
+            design = trend_design(t_train[k], centre, half, time[lo:hi].year_fraction if seasonal else None)
         for c in range(len(names)):
             raw[c].add(part[c])
             if use_trend[c]:
@@ -277,8 +269,7 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
                     month_sum[c][m - 1] += np.where(ok[sel], r[sel], 0).sum(axis=0)
                     month_n[c][m - 1] += ok[sel].sum(axis=0)
             for c, fit in day_fit.items():
-                design = np.concatenate([np.ones((hi - lo, 1)), harmonics(tt.year_fraction)], axis=1)
-                fit.add(design, g(c, x[c]) - transforms[c].offset(tt))
+                fit.add(seasonal_design(tt.year_fraction), g(c, x[c]) - transforms[c].offset(tt))
         for c in month_sum:
             with np.errstate(invalid="ignore", divide="ignore"):
                 clim = np.nan_to_num(month_sum[c] / month_n[c])
