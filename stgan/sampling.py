@@ -89,7 +89,10 @@ def generate_array(
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
             z = module.sample(module.sample_latent(n, window=window, generator=rng), window)
-            chunks.append(inverse_all(transforms, z.float().cpu(), time, channel_dim=1).numpy())
+            # A window smaller than the grid sits at its origin (as the mask below).
+            crop = {"h": window[1], "w": window[2]}
+            x = inverse_all(transforms, z.float().cpu(), time, channel_dim=1, crop=crop)
+            chunks.append(x.numpy())
     finally:
         module.train(was_training)
     samples = np.concatenate(chunks)
@@ -157,7 +160,7 @@ def stream_array(
                 if len(frames) == chunk or t == length:
                     z = torch.stack(frames, dim=2).float().cpu()  # (n, C, t, H, W)
                     part = None if time is None else time[t0:t]
-                    x = inverse_all(transforms, z, part, channel_dim=1).numpy()
+                    x = inverse_all(transforms, z, part, channel_dim=1, crop={"h": h, "w": w}).numpy()
                     x[..., mask] = np.nan
                     yield slice(s0, s0 + n), slice(t0, t), x
                     frames, t0 = [], t

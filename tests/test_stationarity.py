@@ -215,3 +215,19 @@ def test_trend_travels_in_the_checkpoint_and_is_restored(tmp_path):
     # trend's a + b·t differs.
     np.testing.assert_allclose(diff, np.broadcast_to(b * 3652, diff.shape), atol=2e-4)
     assert diff.mean() == pytest.approx(np.mean(slope) * 3652, rel=0.05)
+
+
+def test_windows_of_part_of_the_grid_are_transformed_with_their_cells(tmp_path):
+    """Streamed patches (also wrapping around a global longitude) use their cells' trend and climatology."""
+    from stgan.data.datamodule import SpaceTimeDataModule
+
+    ds, _, _ = field(2 * 365, seed=9)
+    ds = ds.assign_coords(lon=("lon", np.arange(0, 360, 360 / W), {"units": "degrees_east"}))  # periodic
+    write_netcdf(ds, tmp_path / "tas.nc")
+    dm = SpaceTimeDataModule(str(tmp_path / "tas.nc"), transforms={"tas": ["detrend", "anomaly"]},
+                             window_length=4, window_height=2, window_width=3, batch_size=2, in_memory=False)
+    dm.setup("fit")
+    assert dm.source.periodic_x
+    whole = dm._standardised(100, 104)  # (C, T, H, W) over the whole grid
+    part = dm._standardised(100, 104, y0=1, h=2, x0=3, w=3)  # columns 3, 4, 0
+    np.testing.assert_allclose(part, whole[:, :, 1:3][..., [3, 4, 0]], rtol=1e-6)

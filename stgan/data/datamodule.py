@@ -231,7 +231,8 @@ class SpaceTimeDataModule(pl.LightningDataModule):
             )
 
     def _standardised(self, t0: int, t1: int, **crop: int) -> np.ndarray:
-        z = forward_all(self.fitted.transforms, self.source.read(t0, t1, **crop), self.time_features[t0:t1])
+        z = forward_all(self.fitted.transforms, self.source.read(t0, t1, **crop), self.time_features[t0:t1],
+                        crop)
         return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
     def train_dataloader(self) -> ResumableLoader:

@@ -72,6 +72,18 @@ def _dates(time: TimeFeatures | None, what: str) -> TimeFeatures:
     return time
 
 
+def _cropped(grid: torch.Tensor, crop: dict[str, int] | None) -> np.ndarray:
+    """(…, H, W) float64 values of a fitted field, limited to ``crop`` of the grid."""
+    values = grid.double().numpy()
+    if not crop:
+        return values
+    height, width = values.shape[-2:]
+    y0, x0 = crop.get("y0", 0), crop.get("x0", 0)
+    rows = slice(y0, y0 + (crop.get("h") or height - y0))
+    cols = np.arange(x0, x0 + (crop.get("w") or width - x0)) % width  # wraps on a periodic x
+    return values[..., rows, :][..., cols]
+
+
 @dataclass
 class ChannelTransform:
     """The fitted transform of one variable (see the module docstring for the order)."""
@@ -85,43 +97,48 @@ class ChannelTransform:
     time_calendar: str | None = None  # the calendar of time_units
     seasonal: torch.Tensor | None = None  # (1 + 2K, H, W): mean, cos and sin of K annual harmonics
 
-    def offset(self, time: TimeFeatures | None) -> np.ndarray | float:
-        """(T, H, W) float64: what detrend and anomaly removed after g (0.0 when neither)."""
+    def offset(self, time: TimeFeatures | None, crop: dict[str, int] | None = None) -> np.ndarray | float:
+        """(T, H, W) float64: what detrend and anomaly removed after g (0.0 when neither).
+
+        ``crop`` (``y0``, ``h``, ``x0``, ``w``, as :meth:`GridSource.read` takes them) limits it
+        to a window of the grid; columns past the last one wrap around (periodic longitude).
+        """
         total: np.ndarray | float = 0.0
         if self.trend is not None:
             if time is None:
                 raise StganError("this model removed a linear trend in time: give the times of the steps "
                                  "(stgan generate --start-time YYYY-MM-DD)")
             t = time.numeric(self.time_units, self.time_calendar)
-            a, b = self.trend.double().numpy()
+            a, b = _cropped(self.trend, crop)
             total = total + a + b * t[:, None, None]
         if self.climatology is not None:
             month = _dates(time, "monthly anomalies").month
-            total = total + self.climatology.double().numpy()[month - 1]
+            total = total + _cropped(self.climatology, crop)[month - 1]
         if self.seasonal is not None:
             fraction = _dates(time, "day-of-year anomalies").year_fraction
-            coef = self.seasonal.double().numpy()
+            coef = _cropped(self.seasonal, crop)
             total = total + np.einsum("tp,phw->thw", seasonal_design(fraction, len(coef) // 2), coef)
         return total
 
-    def _offset_like(self, time: TimeFeatures | None, like: np.ndarray | torch.Tensor):
-        total = self.offset(time)
+    def _offset_like(self, time: TimeFeatures | None, like: np.ndarray | torch.Tensor,
+                     crop: dict[str, int] | None):
+        total = self.offset(time, crop)
         if isinstance(total, float):
             return total
         if isinstance(like, torch.Tensor):
             return torch.as_tensor(total, dtype=like.dtype, device=like.device)
         return total.astype(like.dtype)
 
-    def forward(self, x, time: TimeFeatures | None = None):
-        """(T, H, W) physical values → standardised values."""
+    def forward(self, x, time: TimeFeatures | None = None, crop: dict[str, int] | None = None):
+        """(T, H, W) physical values → standardised values (``crop``: see :meth:`offset`)."""
         if self.log1p:
             x = torch.log1p(x) if isinstance(x, torch.Tensor) else np.log1p(x)
-        return (x - self._offset_like(time, x) - self.mean) / self.std
+        return (x - self._offset_like(time, x, crop) - self.mean) / self.std
 
-    def inverse(self, z, time: TimeFeatures | None = None):
-        """(…, T, H, W) standardised values → physical values."""
+    def inverse(self, z, time: TimeFeatures | None = None, crop: dict[str, int] | None = None):
+        """(…, T, H, W) standardised values → physical values (``crop``: see :meth:`offset`)."""
         x = z * self.std + self.mean
-        x = x + self._offset_like(time, x)
+        x = x + self._offset_like(time, x, crop)
         if self.log1p:
             x = torch.expm1(x) if isinstance(x, torch.Tensor) else np.expm1(x)
         return x
@@ -297,15 +314,21 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
     return FitResult(transforms=transforms, mask=mask, missing_fraction=missing_fraction)
 
 
-def forward_all(transforms: list[ChannelTransform], x: np.ndarray, time: TimeFeatures | None) -> np.ndarray:
-    """(C, T, H, W) physical → standardised, channel by channel; ``time`` describes the T steps."""
-    return np.stack([t.forward(x[c], time) for c, t in enumerate(transforms)]).astype(np.float32)
+def forward_all(transforms: list[ChannelTransform], x: np.ndarray, time: TimeFeatures | None,
+                crop: dict[str, int] | None = None) -> np.ndarray:
+    """(C, T, H, W) physical → standardised, channel by channel.
+
+    ``time`` describes the T steps; ``crop`` the window of the grid x covers (default: all of
+    it; see :meth:`ChannelTransform.offset`).
+    """
+    return np.stack([t.forward(x[c], time, crop) for c, t in enumerate(transforms)]).astype(np.float32)
 
 
-def inverse_all(transforms: list[ChannelTransform], z, time: TimeFeatures | None, *, channel_dim: int):
-    """Standardised → physical along ``channel_dim`` (numpy or torch); ``time`` describes the steps."""
+def inverse_all(transforms: list[ChannelTransform], z, time: TimeFeatures | None, *, channel_dim: int,
+                crop: dict[str, int] | None = None):
+    """Standardised → physical along ``channel_dim`` (numpy or torch); as :func:`forward_all`."""
     if isinstance(z, torch.Tensor):
-        parts = [t.inverse(z.select(channel_dim, c), time) for c, t in enumerate(transforms)]
+        parts = [t.inverse(z.select(channel_dim, c), time, crop) for c, t in enumerate(transforms)]
         return torch.stack(parts, channel_dim)
-    parts = [t.inverse(np.take(z, c, axis=channel_dim), time) for c, t in enumerate(transforms)]
+    parts = [t.inverse(np.take(z, c, axis=channel_dim), time, crop) for c, t in enumerate(transforms)]
     return np.stack(parts, axis=channel_dim)
