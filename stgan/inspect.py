@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.data.stationarity import THRESHOLD, Stationarity, measure_stationarity
+from stgan.data.transforms import ORDER
 
 
 def _spacing(values: np.ndarray) -> str:
@@ -24,6 +26,28 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _stationarity_line(s: Stationarity) -> str:
+    cycle = "n/a (needs dates and every calendar month)" if s.seasonal is None else f"{s.seasonal:.2f} σ"
+    return (f"    trend over the training split {s.trend:.2f} σ, seasonal cycle (range of monthly "
+            f"means) {cycle}; σ: std in time, mean over grid points")
+
+
+def _stationarity_warning(s: Stationarity, steps: list[str]) -> str | None:
+    """A warning naming the transform(s) that remove what is large and not yet removed."""
+    found, fix = [], []
+    if s.large_trend and "detrend" not in steps:
+        found.append(f"its linear trend changes it by {s.trend:.2f} σ over the training split")
+        fix.append("detrend")
+    if s.large_seasonal and not {"anomaly", "monthly_anomaly"} & set(steps):
+        found.append(f"its seasonal cycle spans {s.seasonal:.2f} σ")
+        fix.append("anomaly")
+    if not found:
+        return None
+    wanted = ", ".join(x for x in ORDER if x in steps or x in fix)
+    return (f"{s.name} is not stationary: {' and '.join(found)} (σ: its std in time; large: "
+            f"≥ {THRESHOLD} σ); remove it with --data.transforms '{{{s.name}: [{wanted}]}}'")
+
+
 def inspect_data(dm: SpaceTimeDataModule) -> str:
     """A readable summary of ``dm``'s data, splits and windows, with warnings."""
     src = dm.source
@@ -33,11 +57,16 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
     files = src.paths
     lines.append(f"files: {len(files)} ({', '.join(str(p) for p in files[:3])}{' …' if len(files) > 3 else ''})")
     lines.append("variables (channels):")
-    for name, tf in zip(dm.variables, dm.fitted.transforms):
+    stationarity = measure_stationarity(src, dm.splits["train"])
+    for name, tf, st in zip(dm.variables, dm.fitted.transforms, stationarity):
         attrs = src.var_attrs[name]
-        steps = dm.steps[name] + ["standardize"]
+        steps = [x for x in ORDER if x in dm.steps[name]] + ["standardize"]  # as applied
         lines.append(f"  {name}: units {attrs.get('units', '?')!s}, {attrs.get('long_name', '')!s}".rstrip(", "))
         lines.append(f"    transforms {' → '.join(steps)}; training mean {tf.mean:.4g}, std {tf.std:.4g}")
+        lines.append(_stationarity_line(st))
+        warning = _stationarity_warning(st, dm.steps[name])
+        if warning:
+            warnings.append(warning)
     for name, reason in src.skipped.items():
         lines.append(f"  skipped {name}: {reason}")
     lines.append("dimensions:")

@@ -13,11 +13,11 @@ import numpy as np
 import torch
 import xarray as xr
 
+from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.netcdf import coordinate_encoding, field_attrs, write_netcdf
-from stgan.io.source import calendar_months
 from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
 
@@ -71,12 +71,13 @@ def _times(info: dict[str, Any], length: int, start_time: str | None) -> tuple[n
 @torch.no_grad()
 def generate_array(
     module: GANModule, num_samples: int, *, seed: int = 0, batch_size: int = 32,
-    months: np.ndarray | None = None, window: tuple[int, int, int] | None = None,
+    time: TimeFeatures | None = None, window: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
     """``num_samples`` windows in physical units, float32 (N, C, T, H, W), NaN on the mask.
 
     ``window`` defaults to the training window; a longer T asks the generator for a longer
-    sequence (see :func:`check_length`).
+    sequence (see :func:`check_length`). ``time`` describes the T steps of every window; a
+    model with a date-dependent transform (detrend, anomaly) needs it.
     """
     rng = torch.Generator().manual_seed(seed)
     transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
@@ -88,7 +89,10 @@ def generate_array(
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
             z = module.sample(module.sample_latent(n, window=window, generator=rng), window)
-            chunks.append(inverse_all(transforms, z.float().cpu(), months, channel_dim=1).numpy())
+            # A window smaller than the grid sits at its origin (as the mask below).
+            crop = {"h": window[1], "w": window[2]}
+            x = inverse_all(transforms, z.float().cpu(), time, channel_dim=1, crop=crop)
+            chunks.append(x.numpy())
     finally:
         module.train(was_training)
     samples = np.concatenate(chunks)
@@ -132,7 +136,7 @@ STREAM_CHUNK = 64
 @torch.no_grad()
 def stream_array(
     module: GANModule, num_samples: int, length: int, *, seed: int = 0, batch_size: int = 32,
-    months: np.ndarray | None = None, chunk: int = STREAM_CHUNK,
+    time: TimeFeatures | None = None, chunk: int = STREAM_CHUNK,
 ) -> Iterator[tuple[slice, slice, np.ndarray]]:
     """Generate with the generator's ``stream()``, ``chunk`` steps at a time, in physical units.
 
@@ -141,7 +145,7 @@ def stream_array(
     recurrent state and one chunk are held, so memory does not grow with ``length``. Latent
     frames are drawn batch by batch, step by step, from one ``torch.Generator`` seeded with
     ``seed`` (stacked along time they are the latent :meth:`GANModule.sample` would turn into
-    the same frames).
+    the same frames). ``time`` describes the ``length`` steps (see :func:`generate_array`).
     """
     g = module.sampling_generator
     rng = torch.Generator().manual_seed(seed)
@@ -158,8 +162,8 @@ def stream_array(
                 frames.append(frame)  # (n, C, H, W)
                 if len(frames) == chunk or t == length:
                     z = torch.stack(frames, dim=2).float().cpu()  # (n, C, t, H, W)
-                    part = None if months is None else months[t0:t]
-                    x = inverse_all(transforms, z, part, channel_dim=1).numpy()
+                    part = None if time is None else time[t0:t]
+                    x = inverse_all(transforms, z, part, channel_dim=1, crop={"h": h, "w": w}).numpy()
                     x[..., mask] = np.nan
                     yield slice(s0, s0 + n), slice(t0, t), x
                     frames, t0 = [], t
@@ -221,8 +225,9 @@ def generate(
 ) -> xr.Dataset:
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
-    ``start_time`` dates the windows; it is required when the model learned monthly anomalies
-    (the climatology of each step's month is added back). A generator with a ``stream()``
+    ``start_time`` dates the windows; a model with a date-dependent transform (detrend,
+    anomaly, monthly_anomaly) needs dates: its trend and climatology are added back from the
+    dates of the output's time coordinate. A generator with a ``stream()``
     method (``convgru``) is streamed and the file written chunk by chunk
     (:func:`stream_array`, :func:`write_streamed`), so memory does not grow with ``length``;
     the returned dataset is then opened lazily from ``output``.
@@ -238,19 +243,20 @@ def generate(
             print(f"note: {note}")
         t = length
     times = _times(module.data_info, t, start_time)
-    months = calendar_months(times[0]) if start_time else None
+    # Only an absolute time coordinate (standard_name time) dates the steps; offsets from the
+    # window's start do not, and a date-dependent transform then says what to give.
+    time = TimeFeatures.from_times(times[0]) if times[1].get("standard_name") == "time" else None
     if hasattr(module.sampling_generator, "stream"):
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.
-        chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size,
-                              months=months)
+        chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size, time=time)
         channels = len(module.data_info["variables"])
         placeholder = np.broadcast_to(np.float32(np.nan), (num_samples, channels, t, h, w))  # no memory
         layout = to_dataset(placeholder, module.data_info, seed=seed, checkpoint=str(checkpoint),
                             times=times)
         write_streamed(chunks, layout, output)
         return xr.open_dataset(output)  # lazily: the samples may not fit in memory
-    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, months=months,
+    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, time=time,
                              window=(t, h, w))
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
     write_netcdf(ds, output)

@@ -12,6 +12,7 @@ from pytorch_lightning.utilities import rank_zero_info
 
 from stgan.data.sampler import ResumableLoader, WindowSampler
 from stgan.data.splits import time_splits
+from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import fit_transforms, forward_all, parse_steps
 from stgan.data.windows import WindowDataset, valid_starts
 from stgan.errors import StganError
@@ -74,7 +75,8 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         ``y`` or ``lat``, ``x`` or ``lon``); default: found from CF attributes and names.
     transforms : dict | None
         Per-variable steps before standardisation, e.g. ``{precip: [log1p]}`` or
-        ``{sst: [monthly_anomaly]}``.
+        ``{tas: [detrend, anomaly]}`` (:mod:`stgan.data.transforms`: log1p, detrend, anomaly,
+        monthly_anomaly; applied in that order whatever order they are listed in).
     window_length : int
         Time steps per window (T).
     window_height, window_width : int | None
@@ -115,6 +117,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         self.save_hyperparameters()
         self.source = GridSource(path, variables, select, dims)
         self.variables = self.source.variables
+        self.time_features = TimeFeatures.from_times(self.source.time)  # for date-dependent transforms
         sizes = self.source.sizes
         self.window = (window_length, window_height or sizes["y"], window_width or sizes["x"])
         for role, want in zip(("time", "y", "x"), self.window):
@@ -232,8 +235,8 @@ class SpaceTimeDataModule(pl.LightningDataModule):
             )
 
     def _standardised(self, t0: int, t1: int, **crop: int) -> np.ndarray:
-        months = None if self.source.months is None else self.source.months[t0:t1]
-        z = forward_all(self.fitted.transforms, self.source.read(t0, t1, **crop), months)
+        z = forward_all(self.fitted.transforms, self.source.read(t0, t1, **crop), self.time_features[t0:t1],
+                        crop)
         return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
     def train_dataloader(self) -> ResumableLoader:

@@ -70,6 +70,10 @@ class DomainMetrics(Callback):
             rank_zero_info("stgan: no validation windows (val_fraction 0?): domain metrics are off")
             return
         self.real = real.astype(np.float64)  # (N, C, T, H, W)
+        # Generated windows take the dates of the first validation window: a date-dependent
+        # transform (detrend, anomaly) adds its trend and climatology back from them.
+        t0 = int(dm.starts("val")[0])
+        self.time = dm.time_features[t0 : t0 + dm.window[0]]
         self.names = list(dm.variables)
         self.real_std = [float(np.nanstd(self.real[:, c])) for c in range(len(self.names))]
 
@@ -80,7 +84,8 @@ class DomainMetrics(Callback):
         self._last_step = step
         from stgan.sampling import generate_array  # sampling imports the module: import late
 
-        generated = generate_array(pl_module, self.num_samples, seed=0).astype(np.float64)
+        generated = generate_array(pl_module, self.num_samples, seed=0, time=self.time)
+        generated = generated.astype(np.float64)
         logs, scores = {}, []
         for c, name in enumerate(self.names):
             m = compare(self.real[:, c], generated[:, c], metrics=("spectrum", "acf", "distribution"),
