@@ -138,8 +138,8 @@ def _pads(net: torch.nn.Module) -> list:
 
 
 def test_module_periodic_x_sets_both_networks_unless_their_options_do():
-    small = dict(generator_options={"latent_channels": 2, "width": 2, "spatial_upsamples": 1},
-                 discriminator_options={"width": 2, "depth": 1}, window=(4, 8, 16))
+    small = {"generator_options": {"latent_channels": 2, "width": 2, "spatial_upsamples": 1},
+             "discriminator_options": {"width": 2, "depth": 1}, "window": (4, 8, 16)}
     on = GANModule(periodic_x=True, **small)
     assert on.hparams.periodic_x is True
     assert all(p is not None for p in _pads(on.generator) + _pads(on.discriminator))

@@ -165,7 +165,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         """The default (H, W): the whole grid, or a patch when that costs too much per step."""
         sizes = self.source.sizes
         grid = (sizes["y"], sizes["x"])
-        opts = dict(channels=len(self.variables), batch_size=max(int(batch_size), 1))
+        opts = {"channels": len(self.variables), "batch_size": max(int(batch_size), 1)}
         patch = choose_patch(grid, window_length, **opts)
         if patch != grid:
             whole = step_cost((window_length, *grid), **opts).describe()
