@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="time steps per sample (default: the training window's)")
     gen.add_argument("--start-time", default=None,
                      help="date of the first step (YYYY-MM-DD); required for models of monthly anomalies")
+    gen.add_argument("--full-grid", action="store_true",
+                     help="a model trained on patches: samples of the whole grid, from overlapping "
+                          "patches blended together")
+    gen.add_argument("--overlap", type=int, default=None,
+                     help="with --full-grid: cells neighbouring patches share (default: a quarter "
+                          "of the patch)")
 
     ev = sub.add_parser("evaluate", formatter_class=fmt, help="metrics of generated vs real data",
                         epilog=_EXAMPLES["evaluate"])
@@ -229,7 +235,8 @@ def _run(argv: list[str]):
         from stgan.sampling import generate
 
         generate(args.checkpoint, args.output, num_samples=args.num_samples, seed=args.seed,
-                 batch_size=args.batch_size, start_time=args.start_time, length=args.length)
+                 batch_size=args.batch_size, start_time=args.start_time, length=args.length,
+                 full_grid=args.full_grid, overlap=args.overlap)
         return Path(args.output)
     if args.command == "evaluate":
         from stgan.evaluation import evaluate

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.data.patching import step_cost
 from stgan.data.stationarity import THRESHOLD, Stationarity, measure_stationarity
 from stgan.data.transforms import ORDER
 
@@ -88,7 +89,12 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
     lines.append(f"  steps with missing cells beyond the mask: {int((frac > 0).sum())}; "
                  f"dropped (> {dm.max_missing_fraction:.0%} missing): {int(dm.bad_steps.sum())}")
     t, h, w = dm.window
-    lines.append(f"window (T, H, W): ({t}, {h}, {w})")
+    lines.append(f"window (T, H, W): ({t}, {h}, {w})" + (" (a patch)" if dm.patch_note else ""))
+    cost = step_cost(dm.window, channels=dm.num_channels, batch_size=dm.batch_size)
+    lines.append(f"  cost of a training step (demo-preset networks, batch {dm.batch_size}): "
+                 f"{cost.describe()}")
+    if dm.patch_note:
+        lines.append(f"  {dm.patch_note}")
     lines.append("splits (time steps, valid window starts, distinct windows):")
     for name, s in dm.splits.items():
         n_steps = s.stop - s.start

@@ -18,6 +18,7 @@ from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.netcdf import coordinate_encoding, field_attrs, write_netcdf
+from stgan.tiling import full_grid_array, trained_on_patches
 from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
 
@@ -222,6 +223,7 @@ def check_length(module: GANModule, length: int) -> str | None:
 def generate(
     checkpoint: str | os.PathLike, output: str | os.PathLike, *, num_samples: int, seed: int = 0,
     batch_size: int = 32, start_time: str | None = None, length: int | None = None,
+    full_grid: bool = False, overlap: int | None = None,
 ) -> xr.Dataset:
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
@@ -231,11 +233,21 @@ def generate(
     method (``convgru``) is streamed and the file written chunk by chunk
     (:func:`stream_array`, :func:`write_streamed`), so memory does not grow with ``length``;
     the returned dataset is then opened lazily from ``output``.
+
+    ``full_grid``: a model trained on patches smaller than the grid makes samples of the
+    whole grid, from patches overlapping by ``overlap`` cells (default: a quarter of the
+    patch) blended together (:func:`stgan.tiling.full_grid_array`); a model trained on the
+    whole grid makes them anyway.
     """
     if num_samples < 1:
         raise StganError(f"--num-samples must be at least 1, got {num_samples}")
+    if overlap is not None and not full_grid:
+        raise StganError("--overlap sets how full-grid samples are tiled: add --full-grid")
     ckpt = load_checkpoint(checkpoint)
     module = load_module(ckpt)
+    tiled = full_grid and trained_on_patches(module)
+    if full_grid and not tiled:
+        print("note: this model was trained on whole-grid windows; its samples are full-grid already")
     t, h, w = module.window
     if length is not None:
         note = check_length(module, length)
@@ -246,7 +258,7 @@ def generate(
     # Only an absolute time coordinate (standard_name time) dates the steps; offsets from the
     # window's start do not, and a date-dependent transform then says what to give.
     time = TimeFeatures.from_times(times[0]) if times[1].get("standard_name") == "time" else None
-    if hasattr(module.sampling_generator, "stream"):
+    if hasattr(module.sampling_generator, "stream") and not tiled:
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.
         chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size, time=time)
@@ -256,8 +268,12 @@ def generate(
                             times=times)
         write_streamed(chunks, layout, output)
         return xr.open_dataset(output)  # lazily: the samples may not fit in memory
-    samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, time=time,
-                             window=(t, h, w))
+    if tiled:
+        samples = full_grid_array(module, num_samples, length=t, seed=seed, batch_size=batch_size,
+                                  time=time, overlap=overlap)
+    else:
+        samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, time=time,
+                                 window=(t, h, w))
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
     write_netcdf(ds, output)
     return ds

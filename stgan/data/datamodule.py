@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_info
 
+from stgan.data.patching import BUDGET_CELLS, choose_patch, step_cost
 from stgan.data.sampler import ResumableLoader, WindowSampler
 from stgan.data.splits import time_splits
 from stgan.data.time_features import TimeFeatures
@@ -80,7 +81,10 @@ class SpaceTimeDataModule(pl.LightningDataModule):
     window_length : int
         Time steps per window (T).
     window_height, window_width : int | None
-        Grid rows (H) and columns (W) per window; default: the whole grid.
+        Grid rows (H) and columns (W) per window. Default (both None): the whole grid, or,
+        when one step on it would cost more than on a 64×64 window, the largest affordable
+        patch (:func:`stgan.data.patching.choose_patch`), announced once when training starts.
+        Giving either one keeps the other at the whole grid's size.
     batch_size : int
         Windows per batch.
     samples_per_epoch : int
@@ -120,6 +124,10 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         self.time_features = TimeFeatures.from_times(self.source.time)  # for date-dependent transforms
         sizes = self.source.sizes
         self.window = (window_length, window_height or sizes["y"], window_width or sizes["x"])
+        self.patch_note: str | None = None  # why the window is a patch, when it is one
+        self._patch_note_said = False
+        if window_height is None and window_width is None and window_length >= 1:
+            self.window = (window_length, *self._patch(window_length, batch_size))
         for role, want in zip(("time", "y", "x"), self.window):
             if want < 1 or want > sizes[role]:
                 raise StganError(
@@ -149,6 +157,34 @@ class SpaceTimeDataModule(pl.LightningDataModule):
     @property
     def num_channels(self) -> int:
         return len(self.variables)
+
+    @property
+    def periodic_x(self) -> bool:
+        """Windows are periodic in x: a global longitude, and windows as wide as the grid.
+
+        ``stgan fit`` passes this to the networks (wrap padding in x). A patch narrower than
+        the grid may wrap around the date line when it is cut, but its own east and west
+        edges are not neighbours, so it is not periodic.
+        """
+        return bool(self.source.periodic_x and self.window[2] == self.source.sizes["x"])
+
+    def _patch(self, window_length: int, batch_size: int) -> tuple[int, int]:
+        """The default (H, W): the whole grid, or a patch when that costs too much per step."""
+        sizes = self.source.sizes
+        grid = (sizes["y"], sizes["x"])
+        opts = {"channels": len(self.variables), "batch_size": max(int(batch_size), 1)}
+        patch = choose_patch(grid, window_length, **opts)
+        if patch != grid:
+            whole = step_cost((window_length, *grid), **opts).describe()
+            part = step_cost((window_length, *patch), **opts).describe()
+            side = int(BUDGET_CELLS**0.5)
+            self.patch_note = (
+                f"a training step on the whole {grid[0]}×{grid[1]} grid at {window_length} steps "
+                f"costs {whole}, more than on a {side}×{side} window; training on "
+                f"{patch[0]}×{patch[1]} patches instead, {part}; set --data.window_height "
+                f"{grid[0]} --data.window_width {grid[1]} for whole-grid windows"
+            )
+        return patch
 
     def _describe(self) -> dict[str, Any]:
         """What generation needs to write data like the input: names, attrs, coords, dims."""
@@ -226,6 +262,9 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return len(self.starts(split)) * (sizes["y"] - h + 1) * nx
 
     def setup(self, stage: str | None = None) -> None:
+        if self.patch_note is not None and not self._patch_note_said:
+            rank_zero_info(f"stgan: {self.patch_note}")
+            self._patch_note_said = True  # once, not again at every stage
         self.fit_statistics()
         n_windows = self.count_windows("train")
         if n_windows < self.batch_size:

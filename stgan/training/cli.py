@@ -28,6 +28,8 @@ class StganCLI(LightningCLI):
         # disagree with it; both are stored in the model's hyper-parameters and checkpoint.
         parser.link_arguments("data.num_channels", "model.channels", apply_on="instantiate")
         parser.link_arguments("data.window", "model.window", apply_on="instantiate")
+        # A global longitude with whole-width windows: the networks wrap in x (pad periodically).
+        parser.link_arguments("data.periodic_x", "model.periodic_x", apply_on="instantiate")
         parser.add_lightning_class_args(DomainMetrics, "metrics")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         # last.ckpt every resume.every_n_train_steps steps, for --ckpt_path last.

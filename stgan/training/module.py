@@ -107,6 +107,10 @@ class GANModule(pl.LightningModule):
         ``{max_rollbacks: 3, lr_factor: 0.5, snapshot_every: 10, enabled: true}`` (the
         defaults): a non-finite loss or gradient skips the update and restores the last good
         weights and optimiser states (:mod:`stgan.training.guard`).
+    periodic_x : bool
+        The data's windows are periodic in x (a global longitude, windows as wide as the grid;
+        linked from the data by ``stgan fit``): G and D pad by wrapping in x, unless their
+        options set ``periodic_x`` themselves. Recorded with the other hyper-parameters.
     """
 
     def __init__(
@@ -139,6 +143,7 @@ class GANModule(pl.LightningModule):
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
         divergence_guard: dict[str, Any] | None = None,
+        periodic_x: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -155,6 +160,12 @@ class GANModule(pl.LightningModule):
             mode_seeking=mode_seeking, info_weight=info_weight, spectral_matching=spectral_matching,
         )
         g_options = dict(generator_options or {})
+        d_options = dict(discriminator_options or {})
+        if periodic_x:  # a global longitude: no artificial east/west edge in either network
+            for cls, opts in ((GENERATORS.get(generator), g_options),
+                              (DISCRIMINATORS.get(discriminator), d_options)):
+                if "periodic_x" in inspect.signature(cls).parameters:
+                    opts.setdefault("periodic_x", True)
         if clusters:
             check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers,
                           augment, info_weight)
@@ -162,7 +173,7 @@ class GANModule(pl.LightningModule):
             g_options.setdefault("window", self.window)  # a generator tied to the window size
         self.generator = GENERATORS.build(generator, channels=channels, **g_options)
         self.discriminator = DISCRIMINATORS.build(
-            discriminator, channels=channels * pack, **(discriminator_options or {})
+            discriminator, channels=channels * pack, **d_options
         )
         self.info_head = self._info_head() if info_weight else None
         self.clusters = SpectralClusters(channels, self.window, clusters) if clusters else None
