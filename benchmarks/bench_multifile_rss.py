@@ -55,7 +55,7 @@ def write_files(folder: Path, total_gib: float, *, file_mib: int, grid: int) -> 
 def measure(pattern: str, batches: int) -> dict[str, float]:
     """Run the data module on ``pattern`` in a fresh process; its peak RSS and window rate."""
     proc = subprocess.run([sys.executable, str(CHILD), "--child", pattern, "--batches", str(batches)],
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"the child failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

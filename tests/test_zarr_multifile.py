@@ -10,15 +10,16 @@ import dask.array
 import numpy as np
 import pytest
 import xarray as xr
-
 from conftest import TINY_FIT, run_stgan
+from test_netcdf_inputs import climate
+
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.errors import StganError
 from stgan.evaluation import evaluate
 from stgan.io.netcdf import write_netcdf
 from stgan.io.source import GridSource
 from stgan.io.stores import write_zarr, write_zarr_chunks
-from test_netcdf_inputs import climate
+from stgan.sampling import write_streamed
 
 
 def _parts(tmp_path, whole: xr.Dataset, cuts=((40, 60), (0, 25), (25, 40)), suffix=".nc") -> str:
@@ -87,6 +88,12 @@ def test_multi_file_errors_name_the_file_and_the_fix(tmp_path):
         GridSource(str(tmp_path / "c*.nc"))
     with pytest.raises(StganError, match=r"'.*none.nc' does not exist"):
         GridSource([str(tmp_path / "c1.nc"), str(tmp_path / "none.nc")])
+    (tmp_path / "bad.zarr").mkdir()
+    (tmp_path / "bad.zarr" / ".zgroup").write_text("{not json")
+    with pytest.raises(StganError, match=r"cannot read '.*bad.zarr' as a Zarr store"):
+        GridSource(str(tmp_path / "bad.zarr"))
+    with pytest.raises(StganError, match="is a directory; give the path of a NetCDF file or a Zarr store"):
+        GridSource(str(tmp_path))
     write_zarr(whole, tmp_path / "d2.zarr")
     write_netcdf(whole, tmp_path / "d1.nc")
     with pytest.raises(StganError, match="mixes NetCDF files and Zarr stores"):
@@ -109,7 +116,8 @@ def test_a_zarr_store_gives_the_windows_of_its_netcdf_file(tmp_path, monkeypatch
     nc, zarr = out["a.nc"], out["a.zarr"]
     np.testing.assert_array_equal(zarr[0], ds["time"].values)  # noleap dates decoded alike
     assert zarr[1] == nc[1] and np.isfinite(nc[1])
-    assert nc[2].shape == (6, 1, 4, 9, 6)  # 3 strided starts in 15 validation steps × 2 x tiles and np.isnan(nc[2][:, 0, :, 0, 0]).all()
+    assert nc[2].shape == (6, 1, 4, 9, 6)  # 3 strided starts in 15 validation steps × 2 x tiles
+    assert np.isnan(nc[2][::2, 0, :, 0, 0]).all()  # the masked cell, in the first x tile
     np.testing.assert_array_equal(zarr[2], nc[2])
     assert nc[3].shape == (6, 1, 4, 9, 6)
     np.testing.assert_array_equal(zarr[3], nc[3])
@@ -168,16 +176,22 @@ def _layout(shape: tuple[int, ...]) -> xr.Dataset:
     dims = ("sample", "time", "y", "x")
     placeholder = np.broadcast_to(np.float32(np.nan), (n, t, h, w))
     return xr.Dataset({v: (dims, placeholder, {"units": u}) for v, u in (("a", "K"), ("b", "m"))},
-                      coords={"time": np.arange(t), "y": np.arange(h) * 2.0, "x": np.arange(w) * 3.0})
+                      coords={"sample": np.arange(n), "time": np.arange(t), "y": np.arange(h) * 2.0,
+                              "x": np.arange(w) * 3.0})
 
 
-def test_streamed_zarr_holds_every_piece_and_a_failed_write_leaves_nothing(tmp_path):
+def test_streamed_zarr_equals_streamed_netcdf_and_a_failed_write_leaves_nothing(tmp_path):
     values = np.random.default_rng(0).normal(size=(5, 2, 7, 3, 4)).astype(np.float32)
-    store = write_zarr_chunks(_pieces(values), _layout(values.shape), tmp_path / "s.zarr")
+    store = write_streamed(_pieces(values), _layout(values.shape), tmp_path / "s.zarr")
     ds = xr.open_zarr(store)
     assert ds["a"].encoding["chunks"] == (2, 3, 3, 4)  # the first piece's shape
     np.testing.assert_array_equal(ds.to_array("c").transpose("sample", "c", ...).values, values)
-    assert ds["b"].attrs["units"] == "m"
+    nc = xr.open_dataset(write_streamed(_pieces(values), _layout(values.shape), tmp_path / "s.nc"))
+    for name in ("a", "b", "sample", "time", "y", "x"):
+        np.testing.assert_array_equal(ds[name].values, nc[name].values)
+    assert ds["b"].attrs == nc["b"].attrs == {"units": "m"}
+    nc.close()
+    (tmp_path / "s.nc").unlink()
     # A generator failing mid-way leaves the old store as it was, and no temporary.
     with pytest.raises(RuntimeError, match="generator failed"):
         write_zarr_chunks(_pieces(-values, fail_after=3), _layout(values.shape), tmp_path / "s.zarr")
