@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                          epilog=_EXAMPLES["generate"])
     gen.add_argument("--checkpoint", required=True, help="a .ckpt written by stgan fit")
     gen.add_argument("--num-samples", type=int, default=16, help="windows to generate")
-    gen.add_argument("--output", required=True, help="NetCDF file to write")
+    gen.add_argument("--output", required=True, help="NetCDF file (.nc) or Zarr store (.zarr) to write")
     gen.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
     gen.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
     gen.add_argument("--length", type=int, default=None,
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", formatter_class=fmt, help="metrics of generated vs real data",
                         epilog=_EXAMPLES["evaluate"])
     ev.add_argument("--real", required=True, help="NetCDF of held-out real data (time, y, x)")
-    ev.add_argument("--generated", required=True, help="NetCDF written by stgan generate")
+    ev.add_argument("--generated", required=True, help="NetCDF file or Zarr store written by stgan generate")
     ev.add_argument("--output-dir", required=True, help="folder for metrics.json, report.md, plots")
     ev.add_argument("--variables", nargs="+", default=None, help="variables (default: all shared)")
     ev.add_argument("--dims", default=None, metavar="MAPPING",

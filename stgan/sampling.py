@@ -1,4 +1,4 @@
-"""Checkpoint → generated windows → physical units → CF NetCDF (sample, time, y, x)."""
+"""Checkpoint → generated windows → physical units → CF NetCDF or Zarr (sample, time, y, x)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
-from stgan.io.netcdf import coordinate_encoding, field_attrs, write_netcdf
+from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, write_netcdf
+from stgan.io.stores import is_zarr_output, write_zarr, write_zarr_chunks
 from stgan.tiling import full_grid_array, trained_on_patches
 from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
@@ -183,9 +184,12 @@ def write_streamed(
     created as float32 with NaN as ``_FillValue`` (as :func:`write_netcdf` would write it) and
     filled from ``chunks`` (see :func:`stream_array`; channel c is the c-th data variable).
     The file appears at ``output`` only when complete (:func:`stgan.io.atomic.atomic_path`).
+    An ``output`` ending in ``.zarr`` is a Zarr store (:func:`stgan.io.stores.write_zarr_chunks`).
     """
     import netCDF4
 
+    if is_zarr_output(output):
+        return write_zarr_chunks(chunks, layout, output)
     names = list(layout.data_vars)
     with atomic_path(output) as tmp:
         layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4", encoding=coordinate_encoding(layout))
@@ -227,6 +231,9 @@ def generate(
 ) -> xr.Dataset:
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
+    ``output`` is a NetCDF file, or a Zarr store when its name ends in ``.zarr``; either
+    appears only once complete.
+
     ``start_time`` dates the windows; a model with a date-dependent transform (detrend,
     anomaly, monthly_anomaly) needs dates: its trend and climatology are added back from the
     dates of the output's time coordinate. A generator with a ``stream()``
@@ -267,7 +274,7 @@ def generate(
         layout = to_dataset(placeholder, module.data_info, seed=seed, checkpoint=str(checkpoint),
                             times=times)
         write_streamed(chunks, layout, output)
-        return xr.open_dataset(output)  # lazily: the samples may not fit in memory
+        return open_dataset(output)  # lazily: the samples may not fit in memory
     if tiled:
         samples = full_grid_array(module, num_samples, length=t, seed=seed, batch_size=batch_size,
                                   time=time, overlap=overlap)
@@ -275,5 +282,5 @@ def generate(
         samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, time=time,
                                  window=(t, h, w))
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
-    write_netcdf(ds, output)
+    (write_zarr if is_zarr_output(output) else write_netcdf)(ds, output)
     return ds

@@ -17,14 +17,18 @@ import xarray as xr
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.axes import find_axes
+from stgan.io.stores import is_zarr_store, open_zarr
+
 
 def open_dataset(path: str | os.PathLike) -> xr.Dataset:
-    """Open one NetCDF file lazily, turning every failure into a message a user can act on."""
+    """Open one NetCDF file or Zarr store lazily, turning every failure into a message a user can act on."""
     path = Path(path)
     if not path.exists():
         raise StganError(f"data file {str(path)!r} does not exist; check the path")
+    if is_zarr_store(path):
+        return open_zarr(path)
     if path.is_dir():
-        raise StganError(f"{str(path)!r} is a directory; give the path of a NetCDF file")
+        raise StganError(f"{str(path)!r} is a directory; give the path of a NetCDF file or a Zarr store")
     try:
         return xr.open_dataset(path, engine="netcdf4")
     except Exception as err:  # netCDF4 raises OSError, ValueError, RuntimeError... for bad files

@@ -1,9 +1,11 @@
-"""GridSource: one or many NetCDF files as one lazy (time, y, x) grid of variables.
+"""GridSource: NetCDF files or Zarr stores as one lazy (time, y, x) grid of variables.
 
-Files are opened lazily (netCDF4 slicing through xarray, no dask) and concatenated along
-time in the order of their first time stamp; a read touches only the slab it asks for, so
-archives far larger than memory work. Each process re-opens its own handles, so the source
-is safe to use from DataLoader workers.
+Many files are joined along time by ``xarray.open_mfdataset`` (:mod:`stgan.io.multifile`),
+which checks them and orders them; the joined, dask-backed dataset is ``GridSource.dataset``.
+Reads go to each file directly (netCDF4/Zarr slicing through xarray, no dask): a read touches
+only the slab it asks for, where a dask chunk would read a whole file's chunk to return a
+window of it, so archives far larger than memory stream at the speed of one file. Each
+process re-opens its own handles, so the source is safe to use from DataLoader workers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from cf_xarray.criteria import coordinate_criteria
 
 from stgan.errors import StganError
 from stgan.io.axes import normalise_mapping
+from stgan.io.multifile import Part, check_increasing, open_files
 from stgan.io.netcdf import dimension_roles, open_dataset, select_variables, skipped_variables
 
 _GLOB_CHARS = set("*?[")
@@ -117,12 +120,12 @@ def variable_attrs(ds: xr.Dataset, name: str) -> dict[str, Any]:
 
 
 class GridSource:
-    """Variables on one (time, y, x) grid, from one or more NetCDF files.
+    """Variables on one (time, y, x) grid, from one or more NetCDF files or Zarr stores.
 
     Parameters
     ----------
     path : str or list of str
-        A file, a glob pattern (``"era5_*.nc"``), or a list of files/patterns.
+        A file or Zarr store, a glob pattern (``"era5_*.nc"``), or a list of files/patterns.
     variables : list[str] | None
         Variables to use, one channel each; default: every variable with a time dimension.
     select : dict | None
@@ -130,6 +133,15 @@ class GridSource:
     dims : dict | None
         Which dimension is which, ``{time: TIME, y: LAT, x: LON}``; found from CF evidence
         where not given (:func:`stgan.io.axes.find_axes`).
+
+    Attributes
+    ----------
+    dataset : xr.Dataset
+        The data as one lazy dataset (dask-backed for many files), for inspection.
+    paths : list of Path
+        The files in time order.
+    skipped : dict
+        Data variables not taken as fields (when ``variables`` is not given), with the reason.
     """
 
     def __init__(
@@ -142,62 +154,41 @@ class GridSource:
         self.paths = expand_paths(path)
         self.select = dict(select or {})
         self.mapping = normalise_mapping(dims)
-        datasets = [open_dataset(p) for p in self.paths]
-        first = datasets[0]
+        first = open_dataset(self.paths[0])
         self.skipped = {} if variables else skipped_variables(first, self.mapping, self.select)
         self.variables = select_variables(first, variables, self.mapping, self.select)
-        arrays = [self._array(ds, self.variables[0], p) for ds, p in zip(datasets, self.paths)]
-        self.dims = dimension_roles(first, arrays[0], self.mapping)
+        array = self._array(first, self.variables[0], self.paths[0])
+        self.dims = dimension_roles(first, array, self.mapping)
         for name in self.variables[1:]:
             da = self._array(first, name, self.paths[0])
-            if dimension_roles(first, da, self.mapping) != self.dims or da.shape != arrays[0].shape:
+            if dimension_roles(first, da, self.mapping) != self.dims or da.shape != array.shape:
                 raise StganError(
                     f"variables {self.variables[0]!r} and {name!r} are on different grids "
-                    f"({dict(arrays[0].sizes)} vs {dict(da.sizes)}); train them separately"
+                    f"({dict(array.sizes)} vs {dict(da.sizes)}); train them separately"
                 )
-        # Concatenate files along time, ordered by their first time stamp.
         tdim = self.dims["time"]
-        order = sorted(range(len(datasets)), key=lambda i: datasets[i][tdim].values[0])
-        self.paths = [self.paths[i] for i in order]
-        datasets = [datasets[i] for i in order]
-        for ds, p in zip(datasets[1:], self.paths[1:]):
-            missing = [v for v in self.variables if v not in ds.data_vars]
-            if missing:
-                raise StganError(f"{str(p)!r} lacks variable(s) {missing} that {str(self.paths[0])!r} has")
-            for role in ("y", "x"):
-                dim = self.dims[role]
-                if ds.sizes.get(dim) != first.sizes[dim] or not np.allclose(ds[dim].values, first[dim].values):
-                    raise StganError(
-                        f"{str(p)!r} has a different {role} grid from {str(self.paths[0])!r}; "
-                        "all files must share one grid"
-                    )
-        self._lengths = [ds.sizes[tdim] for ds in datasets]
-        self._offsets = np.concatenate([[0], np.cumsum(self._lengths)])
-        self.time = np.concatenate([ds[tdim].values for ds in datasets])
-        self._check_time()
-        self.months = calendar_months(self.time)
         self.coords = {role: _coordinate(first, self.dims[role], role) for role in ("y", "x")}
         self.var_attrs = {v: variable_attrs(first, v) for v in self.variables}
         self.global_attrs = dict(first.attrs)
-        for ds in datasets:
-            ds.close()
-        self._handles: list[xr.Dataset] | None = None
+        if len(self.paths) == 1:
+            self.dataset, parts = first, [Part(self.paths[0], first[tdim].values)]
+        else:
+            first.close()
+            self.dataset, parts = open_files(self.paths, self.variables, self.dims, self.coords)
+        # Closed, the dataset stays usable: xarray re-opens its files on access.
+        self.dataset.close()
+        self.paths = [part.path for part in parts]
+        self._offsets = np.concatenate([[0], np.cumsum([part.time.size for part in parts])])
+        self.time = self.dataset[tdim].values
+        check_increasing(self.time)
+        self.months = calendar_months(self.time)
+        self._handles: dict[int, xr.Dataset] = {}
         self._pid: int | None = None
 
     def _array(self, ds: xr.Dataset, name: str, path: Path) -> xr.DataArray:
         if name not in ds.data_vars:
             raise StganError(f"{str(path)!r} lacks variable {name!r}; present: {', '.join(map(str, ds.data_vars))}")
         return _select(ds, ds[name], self.select)
-
-    def _check_time(self) -> None:
-        t = self.time
-        later = t[1:] > t[:-1]  # elementwise for datetime64, cftime objects and numbers alike
-        if not later.all():
-            bad = int(np.argmin(later)) + 1
-            raise StganError(
-                f"the time axis is not strictly increasing (step {bad}: {t[bad - 1]} then {t[bad]}); "
-                "sort the data by time and remove duplicate time stamps or overlapping files"
-            )
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -216,11 +207,13 @@ class GridSource:
         step = np.diff(values)
         return bool(np.allclose(step, step[0], rtol=1e-4) and abs(abs(step[0]) * values.size - 360) < 1e-3 * 360)
 
-    def _open(self) -> list[xr.Dataset]:
-        if self._handles is None or self._pid != os.getpid():  # HDF5 handles do not survive fork
-            self._handles = [open_dataset(p) for p in self.paths]
-            self._pid = os.getpid()
-        return self._handles
+    def _open(self, k: int) -> xr.Dataset:
+        """The ``k``-th file, opened once per process: HDF5 handles do not survive fork."""
+        if self._pid != os.getpid():
+            self._handles, self._pid = {}, os.getpid()
+        if k not in self._handles:
+            self._handles[k] = open_dataset(self.paths[k])
+        return self._handles[k]
 
     def read(self, t0: int, t1: int, *, y0: int = 0, h: int | None = None,
              x0: int = 0, w: int | None = None) -> np.ndarray:
@@ -238,10 +231,11 @@ class GridSource:
         order = [self.dims["time"], self.dims["y"], self.dims["x"]]
         index = {self.dims["y"]: slice(y0, y0 + h), self.dims["x"]: slice(x0, x0 + w)}
         chunks = []
-        for k, ds in enumerate(self._open()):
+        for k in range(len(self.paths)):
             lo, hi = max(t0, self._offsets[k]), min(t1, self._offsets[k + 1])
             if lo >= hi:
                 continue
+            ds = self._open(k)
             index[self.dims["time"]] = slice(int(lo - self._offsets[k]), int(hi - self._offsets[k]))
             try:
                 chunks.append(np.stack([
@@ -256,6 +250,7 @@ class GridSource:
         return np.concatenate(chunks, axis=1) if len(chunks) > 1 else chunks[0]
 
     def close(self) -> None:
-        for ds in self._handles or []:
+        for ds in self._handles.values():
             ds.close()
-        self._handles = None
+        self._handles = {}
+        self.dataset.close()
