@@ -42,7 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--length", type=int, default=None,
                      help="time steps per sample (default: the training window's)")
     gen.add_argument("--start-time", default=None,
-                     help="date of the first step (YYYY-MM-DD); required for models of monthly anomalies")
+                     help="date of the first step (YYYY-MM-DD[THH:MM]), read in the training data's calendar "
+                          "(2030-02-30 is a 360_day date); monthly data start with the month holding it. "
+                          "Default: one step after the training record's last time stamp (models saved "
+                          "before stgan kept the time axis: offsets from the window start)")
 
     ev = sub.add_parser("evaluate", formatter_class=fmt, help="metrics of generated vs real data")
     ev.add_argument("--real", required=True, help="NetCDF of held-out real data (time, y, x)")

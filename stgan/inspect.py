@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.io.timeaxis import time_text
 
 
 def _spacing(values: np.ndarray) -> str:
@@ -16,11 +17,11 @@ def _spacing(values: np.ndarray) -> str:
 
 
 def _fmt(value) -> str:
-    """A time stamp or step as people write it (datetime64, cftime and timedelta alike)."""
-    if isinstance(value, (np.datetime64, np.timedelta64)):
+    """A time stamp as people write it (datetime64 and cftime alike)."""
+    if isinstance(value, np.datetime64):
         import pandas as pd
 
-        return str(pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value))
+        return str(pd.Timestamp(value))
     return str(value)
 
 
@@ -39,9 +40,8 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
         lines.append(f"  {name}: units {attrs.get('units', '?')!s}, {attrs.get('long_name', '')!s}".rstrip(", "))
         lines.append(f"    transforms {' → '.join(steps)}; training mean {tf.mean:.4g}, std {tf.std:.4g}")
     lines.append("dimensions:")
-    step = _fmt(src.time[1] - src.time[0]) if sizes["time"] > 1 else "-"
     lines.append(f"  time ← {src.dims['time']!r}: {sizes['time']} steps, {_fmt(src.time[0])} … "
-                 f"{_fmt(src.time[-1])}, step {step}")
+                 f"{_fmt(src.time[-1])}, step {time_text(dm.info['time'])}")
     for role in ("y", "x"):
         c = src.coords[role]
         order = "descending" if c.size > 1 and c.values[1] < c.values[0] else "ascending"

@@ -18,6 +18,7 @@ from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.netcdf import write_netcdf
 from stgan.io.source import calendar_months
+from stgan.io.timeaxis import OutputTime, output_times
 from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
 
@@ -51,8 +52,11 @@ def load_module(ckpt: dict[str, Any]) -> GANModule:
     return module.eval()
 
 
-def _times(info: dict[str, Any], length: int, start_time: str | None) -> tuple[np.ndarray, dict[str, str]]:
-    """Time coordinate of a generated window: offsets from its start, or dates from start_time."""
+def _legacy_times(info: dict[str, Any], length: int, start_time: str | None) -> OutputTime:
+    """Time of a window from a checkpoint written before stgan described its time axis.
+
+    Offsets from the window's start, or dates from ``start_time`` (months only then).
+    """
     step = info.get("time_step_seconds")
     if start_time is not None:
         if not step:
@@ -61,11 +65,24 @@ def _times(info: dict[str, Any], length: int, start_time: str | None) -> tuple[n
             start = np.datetime64(start_time, "s")
         except ValueError:
             raise StganError(f"--start-time {start_time!r} is not a date like 2001-07-01") from None
-        return start + np.arange(length) * np.timedelta64(int(round(step)), "s"), {"standard_name": "time"}
+        values = start + np.arange(length) * np.timedelta64(int(round(step)), "s")
+        return OutputTime(values, {"standard_name": "time"}, {}, months=calendar_months(values))
     if step:
-        return (np.arange(length) * np.timedelta64(int(round(step)), "s"),
-                {"long_name": "time since the start of the generated window"})
-    return np.arange(length), {"long_name": "time step within the window"}
+        return OutputTime(np.arange(length) * np.timedelta64(int(round(step)), "s"),
+                          {"long_name": "time since the start of the generated window"}, {})
+    return OutputTime(np.arange(length), {"long_name": "time step within the window"}, {})
+
+
+def window_times(info: dict[str, Any], length: int, start_time: str | None = None) -> OutputTime:
+    """The time coordinate of ``length`` generated steps (see :func:`stgan.io.timeaxis.output_times`).
+
+    Dates continue after the training record, in its calendar and units; a checkpoint written
+    before stgan described its time axis gets offsets from the window's start instead.
+    """
+    desc = info.get("time")
+    if desc is None:
+        return _legacy_times(info, length, start_time)
+    return output_times(desc, length, start_time, bounds_name=f"{info['dims']['time']}_bnds")
 
 
 @torch.no_grad()
@@ -99,8 +116,11 @@ def generate_array(
 
 
 def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoint: str,
-               times: tuple[np.ndarray, dict[str, str]]) -> xr.Dataset:
-    """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords."""
+               times: OutputTime) -> xr.Dataset:
+    """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords.
+
+    ``times`` (:func:`window_times`) is the time coordinate, with its bounds if it has them.
+    """
     _, _, t, h, w = samples.shape
     coords: dict[str, Any] = {"sample": ("sample", np.arange(samples.shape[0]), {"long_name": "sample index"})}
     for role, size in (("y", h), ("x", w)):
@@ -108,7 +128,10 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
         # A window smaller than the grid keeps the grid's spacing, starting at its first point.
         coords[c["name"]] = (c["name"], np.asarray(c["values"][:size]), c["attrs"])
     time_dim = info["dims"]["time"]
-    coords[time_dim] = (time_dim, *times)
+    coords[time_dim] = xr.Variable(time_dim, times.values, times.attrs, times.encoding)
+    if times.bounds is not None:
+        coords[times.attrs["bounds"]] = xr.Variable((time_dim, "bnds"), times.bounds, {},
+                                                    {"dtype": "float64", "_FillValue": None})
     dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
     data_vars = {
         v["name"]: (dims, samples[:, i], v["attrs"]) for i, v in enumerate(info["variables"])
@@ -218,8 +241,9 @@ def generate(
 ) -> xr.Dataset:
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
-    ``start_time`` dates the windows; it is required when the model learned monthly anomalies
-    (the climatology of each step's month is added back). A generator with a ``stream()``
+    The windows' dates continue one step after the training record's last time stamp, in its
+    calendar and units (:func:`window_times`), or start at ``start_time``; a model of monthly
+    anomalies adds back the climatology of each date's month. A generator with a ``stream()``
     method (``convgru``) is streamed and the file written chunk by chunk
     (:func:`stream_array`, :func:`write_streamed`), so memory does not grow with ``length``;
     the returned dataset is then opened lazily from ``output``.
@@ -234,8 +258,10 @@ def generate(
         if note:
             print(f"note: {note}")
         t = length
-    times = _times(module.data_info, t, start_time)
-    months = calendar_months(times[0]) if start_time else None
+    times = window_times(module.data_info, t, start_time)
+    if times.note:
+        print(f"note: {times.note}")
+    months = times.months
     if hasattr(module.sampling_generator, "stream"):
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.

@@ -15,6 +15,7 @@ import xarray as xr
 
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
+from stgan.io.timeaxis import check_file_times
 
 # Roles a dimension can play, with the CF attributes and the common names that reveal each.
 _ROLES = {
@@ -42,6 +43,8 @@ def open_dataset(path: str | os.PathLike) -> xr.Dataset:
     try:
         return xr.open_dataset(path, engine="netcdf4")
     except Exception as err:  # netCDF4 raises OSError, ValueError, RuntimeError... for bad files
+        if isinstance(err, ValueError):  # xarray's failure to decode dates: name the culprit
+            check_file_times(path)
         raise StganError(
             f"cannot read {str(path)!r} as NetCDF ({type(err).__name__}: {err}); "
             "is it a complete NetCDF3/NetCDF4 file?"

@@ -123,6 +123,9 @@ class GridSource:
         self._lengths = [ds.sizes[tdim] for ds in datasets]
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)])
         self.time = np.concatenate([ds[tdim].values for ds in datasets])
+        # The file's units and calendar, so that generated dates are written the same way.
+        self.time_encoding = {k: v for k, v in first[tdim].encoding.items() if k in ("units", "calendar")}
+        self.time_attrs = dict(first[tdim].attrs)
         self._check_time()
         self.months = calendar_months(self.time)
         self.coords = {role: first[self.dims[role]].load() for role in ("y", "x")}
