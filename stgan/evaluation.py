@@ -191,7 +191,9 @@ def evaluate(
         if missing:
             raise StganError(f"variable(s) {missing} not in the generated file; present: "
                              f"{', '.join(map(str, gen_ds.data_vars))}")
-    real = GridSource(real_path, variables or [str(v) for v in gen_ds.data_vars])
+    # A bounds variable (time_bnds of monthly data) describes a coordinate: it is not a sample.
+    bounds = {str(v.attrs["bounds"]) for v in gen_ds.variables.values() if "bounds" in v.attrs}
+    real = GridSource(real_path, variables or [str(v) for v in gen_ds.data_vars if v not in bounds])
     names = real.variables
     real_values = real.read(0, real.sizes["time"]).astype(np.float64)  # (C, T_all, H, W)
     # The training data, read once, only for the memorisation test.

@@ -10,12 +10,15 @@ import cftime
 import netCDF4
 import numpy as np
 import pytest
+import torch
 import xarray as xr
 
 from conftest import TINY_FIT, run_stgan
 from stgan.errors import StganError
+from stgan.evaluation import evaluate
 from stgan.io.source import GridSource
 from stgan.io.timeaxis import classify_step, describe_time, output_times, time_text
+from stgan.sampling import generate
 
 
 def write_file(path, times, units: str | None, calendar: str | None, *, ny: int = 4, nx: int = 5,
@@ -245,7 +248,19 @@ def test_inspect_shows_the_classified_step(tmp_path):
             in proc.stdout)
 
 
-def test_cli_generate_continues_a_noleap_monthly_record(tmp_path):
+# Tiny models of both generation paths: in memory (the default generator) and streamed chunk by
+# chunk (convgru, see stgan.sampling.write_streamed).
+GENERATORS = {
+    "in-memory": TINY_FIT[:-4],
+    "streamed": ["--config", "configs/convgru.yaml", "--model.generator_options",
+                 "{latent_channels: 4, hidden_channels: 8, width: 4, spatial_upsamples: 1}",
+                 "--model.discriminator_options", "{width: 4, depth: 2}", "--data.window_length", "4",
+                 "--data.batch_size", "4", "--data.samples_per_epoch", "16"],
+}
+
+
+@pytest.mark.parametrize("path", sorted(GENERATORS))
+def test_cli_generate_continues_a_noleap_monthly_record(tmp_path, path):
     """fit → generate as real processes: the output decodes to noleap dates after the record."""
     units = "days since 1850-01-01"
     dates = mid_months(range(2000, 2006), "noleap")  # 72 months
@@ -254,7 +269,8 @@ def test_cli_generate_continues_a_noleap_monthly_record(tmp_path):
     root = tmp_path / "run"
     run_stgan("fit", "--data.path", str(data), "--data.transforms", "{tas: [monthly_anomaly]}",
               "--trainer.max_steps", "2", "--trainer.default_root_dir", str(root),
-              "--metrics.every_n_steps", "0", *TINY_FIT[:-4], "--trainer.enable_progress_bar", "false")
+              "--metrics.every_n_steps", "0", "--trainer.enable_progress_bar", "false",
+              "--trainer.accelerator", "cpu", *GENERATORS[path])
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     out = tmp_path / "gen.nc"
     # A monthly-anomaly model needs no --start-time now: the months come from the dates.
@@ -274,3 +290,21 @@ def test_cli_generate_continues_a_noleap_monthly_record(tmp_path):
     with netCDF4.Dataset(out) as nc:
         np.testing.assert_allclose(nc["time"][:], values[-1] + np.array([31.0, 60.5, 90.0, 120.5]))
         assert nc["time"].calendar == "noleap" and nc["time"].standard_name == "time"
+    if path == "streamed":
+        return
+    # The output evaluates against its own input: time_bnds is not taken for a variable.
+    result = evaluate(data, out, tmp_path / "eval", metrics=["spectrum", "acf"])
+    assert list(result["metrics"]["variables"]) == ["tas"]
+    # A checkpoint from before stgan described its time axis behaves as it did: a model of
+    # monthly anomalies needs --start-time, and steps by the record's first step (29.5 days).
+    payload = torch.load(ckpt, weights_only=True)
+    del payload["stgan"]["data"]["time"]
+    torch.save(payload, tmp_path / "old.ckpt")
+    with pytest.raises(StganError, match="--start-time"):
+        generate(tmp_path / "old.ckpt", tmp_path / "old.nc", num_samples=2)
+    assert not (tmp_path / "old.nc").exists()
+    generate(tmp_path / "old.ckpt", tmp_path / "old.nc", num_samples=2, start_time="2010-01-01")
+    with xr.open_dataset(tmp_path / "old.nc") as ds:
+        t = ds["time"].values
+        assert t[0] == np.datetime64("2010-01-01") and "time_bnds" not in ds
+        assert (np.diff(t) == np.timedelta64(29 * 86400 + 43200, "s")).all()

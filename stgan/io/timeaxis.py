@@ -272,7 +272,8 @@ def time_text(desc: dict[str, Any]) -> str:
     if desc.get("gaps"):
         text += f", {desc['gaps']} gap{'' if desc['gaps'] == 1 else 's'}"
     if numeric:
-        return text + (f", numeric time in {desc['units']}" if desc["units"] else ", numeric time without units")
+        return text + (f", numeric time in {desc['units']}" if desc["units"]
+                       else ", numeric time without units")
     return text + f", calendar {desc['calendar']}, units {desc['units']}"
 
 
@@ -300,7 +301,7 @@ def _parse_iso(iso: str, calendar: str) -> cftime.datetime:
 
 def _parse_start(start_time: str, desc: dict[str, Any]) -> cftime.datetime:
     try:  # cftime parses and validates the date in the calendar (2030-02-30 is a 360_day date)
-        return cftime.num2date(0, f"days since {start_time}", desc["calendar"])
+        return _parse_iso(start_time, desc["calendar"])
     except Exception:
         raise StganError(f"--start-time {start_time!r} is not a date of the {desc['calendar']} calendar; "
                          "give one like 2001-07-01 or 2001-07-01T06:00") from None
@@ -326,7 +327,8 @@ def _monthly_dates(desc: dict[str, Any], length: int, start: cftime.datetime | N
             stamp = a + (b - a) / 2
         else:
             m = p + desc["month_offset"]
-            day = _days_in_month(m, cal) if desc["anchor"] == "end" else min(desc["day"], _days_in_month(m, cal))
+            last_day = _days_in_month(m, cal)
+            day = last_day if desc["anchor"] == "end" else min(desc["day"], last_day)
             stamp = _month_start(m, cal).replace(day=day) + datetime.timedelta(seconds=desc["seconds_of_day"])
         stamps.append(stamp)
         bounds.append([a, b])
