@@ -129,13 +129,13 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
         coords[c["name"]] = (c["name"], np.asarray(c["values"][:size]), c["attrs"])
     time_dim = info["dims"]["time"]
     coords[time_dim] = xr.Variable(time_dim, times.values, times.attrs, times.encoding)
-    if times.bounds is not None:
-        coords[times.attrs["bounds"]] = xr.Variable((time_dim, "bnds"), times.bounds, {},
-                                                    {"dtype": "float64", "_FillValue": None})
     dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
     data_vars = {
         v["name"]: (dims, samples[:, i], v["attrs"]) for i, v in enumerate(info["variables"])
     }
+    if times.bounds is not None:  # a variable of its own, as CF files (and xarray reading them) have it
+        data_vars[times.attrs["bounds"]] = xr.Variable((time_dim, "bnds"), times.bounds, {},
+                                                       {"dtype": "float64", "_FillValue": None})
     attrs = {
         "Conventions": "CF-1.8",
         "title": f"stgan samples of {info.get('source', 'training data')}",
@@ -196,12 +196,13 @@ def write_streamed(
     ``layout`` is the dataset to write with (possibly lazy, e.g. broadcast) placeholders as
     data: its coordinates and attributes are written by xarray, then each data variable is
     created as float32 with NaN as ``_FillValue`` (as :func:`write_netcdf` would write it) and
-    filled from ``chunks`` (see :func:`stream_array`; channel c is the c-th data variable).
+    filled from ``chunks`` (see :func:`stream_array`; channel c is the c-th data variable with a
+    sample dimension; others, such as time bounds, are written as they are).
     The file appears at ``output`` only when complete (:func:`stgan.io.atomic.atomic_path`).
     """
     import netCDF4
 
-    names = list(layout.data_vars)
+    names = [n for n in layout.data_vars if "sample" in layout[n].dims]  # not the time bounds
     with atomic_path(output) as tmp:
         layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4")
         with netCDF4.Dataset(tmp, "a") as nc:

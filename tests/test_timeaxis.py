@@ -66,10 +66,9 @@ def mid_months(years, calendar: str) -> list[cftime.datetime]:
 
 def write_and_reopen(tmp_path, out, name="out.nc") -> xr.Dataset:
     """Write ``out`` (an OutputTime) as a coordinate with xarray; open the file again."""
-    coords = {"time": xr.Variable("time", out.values, out.attrs, out.encoding)}
-    if out.bounds is not None:
-        coords["time_bnds"] = xr.Variable(("time", "bnds"), out.bounds, {}, {"dtype": "float64"})
-    xr.Dataset(coords=coords).to_netcdf(tmp_path / name)
+    data = {} if out.bounds is None else {"time_bnds": (("time", "bnds"), out.bounds)}
+    xr.Dataset(data, coords={"time": xr.Variable("time", out.values, out.attrs, out.encoding)}
+               ).to_netcdf(tmp_path / name)
     return xr.open_dataset(tmp_path / name)
 
 

@@ -161,7 +161,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
             ],
             "dims": dict(src.dims),
             "coords": coords,
-            "time_step_seconds": _time_step_seconds(src.time),  # read by checkpoints' older code paths
+            "time_step_seconds": _time_step_seconds(src.time),  # for code older than "time" below
             "time": describe_time(src.time, src.time_encoding, src.time_attrs),
             "periodic_x": src.periodic_x,
             "global_attrs": {k: _plain(v) for k, v in src.global_attrs.items()},
