@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
-
 from conftest import TINY_FIT, run_stgan
+
 from stgan.errors import StganError
 from stgan.evaluation import evaluate
 from stgan.io.source import GridSource
