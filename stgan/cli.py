@@ -68,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--length", type=int, default=None,
                      help="time steps per sample (default: the training window's)")
     gen.add_argument("--start-time", default=None,
-                     help="date of the first step (YYYY-MM-DD); required for models of monthly anomalies")
+                     help="date of the first step (YYYY-MM-DD[THH:MM]), read in the training data's calendar "
+                          "(2030-02-30 is a 360_day date); monthly data start with the month holding it. "
+                          "Default: one step after the training record's last time stamp (models saved "
+                          "before stgan kept the time axis: offsets from the window start)")
     gen.add_argument("--full-grid", action="store_true",
                      help="a model trained on patches: samples of the whole grid, from overlapping "
                           "patches blended together")

@@ -8,6 +8,7 @@ from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.data.patching import step_cost
 from stgan.data.stationarity import THRESHOLD, Stationarity, measure_stationarity
 from stgan.data.transforms import ORDER
+from stgan.io.timeaxis import time_text
 
 
 def _spacing(values: np.ndarray) -> str:
@@ -19,11 +20,11 @@ def _spacing(values: np.ndarray) -> str:
 
 
 def _fmt(value) -> str:
-    """A time stamp or step as people write it (datetime64, cftime and timedelta alike)."""
-    if isinstance(value, (np.datetime64, np.timedelta64)):
+    """A time stamp as people write it (datetime64 and cftime alike)."""
+    if isinstance(value, np.datetime64):
         import pandas as pd
 
-        return str(pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value))
+        return str(pd.Timestamp(value))
     return str(value)
 
 
@@ -71,9 +72,8 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
     for name, reason in src.skipped.items():
         lines.append(f"  skipped {name}: {reason}")
     lines.append("dimensions:")
-    step = _fmt(src.time[1] - src.time[0]) if sizes["time"] > 1 else "-"
     lines.append(f"  time ← {src.dims['time']!r}: {sizes['time']} steps, {_fmt(src.time[0])} … "
-                 f"{_fmt(src.time[-1])}, step {step}")
+                 f"{_fmt(src.time[-1])}, step {time_text(dm.info['time'])}")
     for role in ("y", "x"):
         c = src.coords[role]
         order = "descending" if c.size > 1 and c.values[1] < c.values[0] else "ascending"

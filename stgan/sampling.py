@@ -19,6 +19,7 @@ from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, write_netcdf
 from stgan.io.stores import is_zarr_output, write_zarr, write_zarr_chunks
+from stgan.io.timeaxis import OutputTime, output_times
 from stgan.tiling import full_grid_array, trained_on_patches
 from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
@@ -53,8 +54,11 @@ def load_module(ckpt: dict[str, Any]) -> GANModule:
     return module.eval()
 
 
-def _times(info: dict[str, Any], length: int, start_time: str | None) -> tuple[np.ndarray, dict[str, str]]:
-    """Time coordinate of a generated window: offsets from its start, or dates from start_time."""
+def _legacy_times(info: dict[str, Any], length: int, start_time: str | None) -> OutputTime:
+    """Time of a window from a checkpoint written before stgan described its time axis.
+
+    Offsets from the window's start, or dates from ``start_time`` (months only then).
+    """
     step = info.get("time_step_seconds")
     if start_time is not None:
         if not step:
@@ -63,11 +67,24 @@ def _times(info: dict[str, Any], length: int, start_time: str | None) -> tuple[n
             start = np.datetime64(start_time, "s")
         except ValueError:
             raise StganError(f"--start-time {start_time!r} is not a date like 2001-07-01") from None
-        return start + np.arange(length) * np.timedelta64(int(round(step)), "s"), {"standard_name": "time"}
+        values = start + np.arange(length) * np.timedelta64(int(round(step)), "s")
+        return OutputTime(values, {"standard_name": "time"}, {}, months=calendar_months(values))
     if step:
-        return (np.arange(length) * np.timedelta64(int(round(step)), "s"),
-                {"long_name": "time since the start of the generated window"})
-    return np.arange(length), {"long_name": "time step within the window"}
+        return OutputTime(np.arange(length) * np.timedelta64(int(round(step)), "s"),
+                          {"long_name": "time since the start of the generated window"}, {})
+    return OutputTime(np.arange(length), {"long_name": "time step within the window"}, {})
+
+
+def window_times(info: dict[str, Any], length: int, start_time: str | None = None) -> OutputTime:
+    """The time coordinate of ``length`` generated steps (see :func:`stgan.io.timeaxis.output_times`).
+
+    Dates continue after the training record, in its calendar and units; a checkpoint written
+    before stgan described its time axis gets offsets from the window's start instead.
+    """
+    desc = info.get("time")
+    if desc is None:
+        return _legacy_times(info, length, start_time)
+    return output_times(desc, length, start_time, bounds_name=f"{info['dims']['time']}_bnds")
 
 
 @torch.no_grad()
@@ -105,8 +122,11 @@ def generate_array(
 
 
 def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoint: str,
-               times: tuple[np.ndarray, dict[str, str]]) -> xr.Dataset:
-    """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords."""
+               times: OutputTime) -> xr.Dataset:
+    """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords.
+
+    ``times`` (:func:`window_times`) is the time coordinate, with its bounds if it has them.
+    """
     _, _, t, h, w = samples.shape
     # int32: CF-1.8 knows no 64-bit integers.
     coords: dict[str, Any] = {"sample": ("sample", np.arange(samples.shape[0], dtype=np.int32),
@@ -116,12 +136,16 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
         # A window smaller than the grid keeps the grid's spacing, starting at its first point.
         coords[c["name"]] = (c["name"], np.asarray(c["values"][:size]), c["attrs"])
     time_dim = info["dims"]["time"]
-    coords[time_dim] = (time_dim, times[0], {**times[1], "axis": "T"})  # found again by evaluate
+    # axis T: evaluate finds the time dimension again, whatever its name.
+    coords[time_dim] = xr.Variable(time_dim, times.values, {**times.attrs, "axis": "T"}, times.encoding)
     dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
     data_vars = {
         v["name"]: (dims, samples[:, i], field_attrs(v["name"], v["attrs"]))
         for i, v in enumerate(info["variables"])
     }
+    if times.bounds is not None:  # a variable of its own, as CF files (and xarray reading them) have it
+        data_vars[times.attrs["bounds"]] = xr.Variable((time_dim, "bnds"), times.bounds, {},
+                                                       {"dtype": "float64", "_FillValue": None})
     attrs = {
         "Conventions": "CF-1.8",
         "title": f"stgan samples of {info.get('source', 'training data')}",
@@ -182,7 +206,8 @@ def write_streamed(
     ``layout`` is the dataset to write with (possibly lazy, e.g. broadcast) placeholders as
     data: its coordinates and attributes are written by xarray, then each data variable is
     created as float32 with NaN as ``_FillValue`` (as :func:`write_netcdf` would write it) and
-    filled from ``chunks`` (see :func:`stream_array`; channel c is the c-th data variable).
+    filled from ``chunks`` (see :func:`stream_array`; channel c is the c-th data variable with a
+    sample dimension; others, such as time bounds, are written as they are).
     The file appears at ``output`` only when complete (:func:`stgan.io.atomic.atomic_path`).
     An ``output`` ending in ``.zarr`` is a Zarr store (:func:`stgan.io.stores.write_zarr_chunks`).
     """
@@ -190,7 +215,7 @@ def write_streamed(
 
     if is_zarr_output(output):
         return write_zarr_chunks(chunks, layout, output)
-    names = list(layout.data_vars)
+    names = [n for n in layout.data_vars if "sample" in layout[n].dims]  # not the time bounds
     with atomic_path(output) as tmp:
         layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4", encoding=coordinate_encoding(layout))
         with netCDF4.Dataset(tmp, "a") as nc:
@@ -234,9 +259,10 @@ def generate(
     ``output`` is a NetCDF file, or a Zarr store when its name ends in ``.zarr``; either
     appears only once complete.
 
-    ``start_time`` dates the windows; a model with a date-dependent transform (detrend,
-    anomaly, monthly_anomaly) needs dates: its trend and climatology are added back from the
-    dates of the output's time coordinate. A generator with a ``stream()``
+    The windows' dates continue one step after the training record's last time stamp, in its
+    calendar and units (:func:`window_times`), or start at ``start_time``; a model with a
+    date-dependent transform (detrend, anomaly, monthly_anomaly) adds its trend and
+    climatology back from these dates. A generator with a ``stream()``
     method (``convgru``) is streamed and the file written chunk by chunk
     (:func:`stream_array`, :func:`write_streamed`), so memory does not grow with ``length``;
     the returned dataset is then opened lazily from ``output``.
@@ -261,10 +287,12 @@ def generate(
         if note:
             print(f"note: {note}")
         t = length
-    times = _times(module.data_info, t, start_time)
+    times = window_times(module.data_info, t, start_time)
+    if times.note:
+        print(f"note: {times.note}")
     # Only an absolute time coordinate (standard_name time) dates the steps; offsets from the
     # window's start do not, and a date-dependent transform then says what to give.
-    time = TimeFeatures.from_times(times[0]) if times[1].get("standard_name") == "time" else None
+    time = TimeFeatures.from_times(times.values) if times.attrs.get("standard_name") == "time" else None
     if hasattr(module.sampling_generator, "stream") and not tiled:
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.

@@ -163,7 +163,7 @@ def test_eval_windows_are_strided_deterministic_and_masked(tmp_path):
     assert dm.eval_windows("val", max_windows=3).shape[0] == 3
 
 
-def test_masked_anomaly_model_generates_dated_physical_values(tmp_path, capsys):
+def test_masked_anomaly_model_generates_dated_physical_values(tmp_path):
     from stgan.cli import main
 
     ds = climate(n_time=800, lat=np.linspace(40, 30, 6), lon=np.arange(0, 40, 5.0))
@@ -179,17 +179,15 @@ def test_masked_anomaly_model_generates_dated_physical_values(tmp_path, capsys):
                  "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path / "run"),
                  *tiny]) == 0
     ckpt = str(tmp_path / "run" / "logs" / "version_0" / "checkpoints" / "last.ckpt")
-    capsys.readouterr()
-    assert main(["generate", "--checkpoint", ckpt, "--num-samples", "3",
-                 "--output", str(tmp_path / "g.nc")]) == 2
-    assert "--start-time" in capsys.readouterr().err  # anomalies need a date to add back
-    for start, warm in (("2003-01-10", False), ("2003-07-10", True)):
+    # Without --start-time the dates continue the record (800 days from 2001-01-01: to 2003-03-11).
+    for start, first, warm in ((None, "2003-03-12", False), ("2003-01-10", "2003-01-10", False),
+                               ("2003-07-10", "2003-07-10", True)):
         out = tmp_path / f"g{start}.nc"
         assert main(["generate", "--checkpoint", ckpt, "--num-samples", "3", "--output", str(out),
-                     "--start-time", start]) == 0
+                     *(["--start-time", start] if start else [])]) == 0
         with xr.open_dataset(out) as g:
             values = g["tas"].values  # (sample, time, lat, lon)
-            assert str(g["time"].values[0])[:10] == start
+            assert str(g["time"].values[0])[:10] == first
         assert np.isnan(values[..., 1:3, 2:4]).all()  # the mask is written back as NaN
         open_cells = values[..., 0, :]
         assert np.isfinite(open_cells).all()

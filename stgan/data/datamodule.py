@@ -18,6 +18,7 @@ from stgan.data.transforms import fit_transforms, forward_all, parse_steps
 from stgan.data.windows import WindowDataset, valid_starts
 from stgan.errors import StganError
 from stgan.io.source import GridSource
+from stgan.io.timeaxis import describe_time
 
 # Training splits up to this size are read once into memory; larger ones stream from disk.
 IN_MEMORY_BYTES = 2 * 1024**3
@@ -203,7 +204,8 @@ class SpaceTimeDataModule(pl.LightningDataModule):
             ],
             "dims": dict(src.dims),
             "coords": coords,
-            "time_step_seconds": _time_step_seconds(src.time),
+            "time_step_seconds": _time_step_seconds(src.time),  # for code older than "time" below
+            "time": describe_time(src.time, src.time_encoding, src.time_attrs),
             "periodic_x": src.periodic_x,
             "global_attrs": {k: _plain(v) for k, v in src.global_attrs.items()},
             "window": list(self.window),

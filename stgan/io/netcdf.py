@@ -18,6 +18,7 @@ from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.axes import find_axes
 from stgan.io.stores import is_zarr_store, open_zarr
+from stgan.io.timeaxis import check_file_times
 
 
 def open_dataset(path: str | os.PathLike) -> xr.Dataset:
@@ -32,23 +33,12 @@ def open_dataset(path: str | os.PathLike) -> xr.Dataset:
     try:
         return xr.open_dataset(path, engine="netcdf4")
     except Exception as err:  # netCDF4 raises OSError, ValueError, RuntimeError... for bad files
-        detail = f"{type(err).__name__}: {err}"
-    try:  # readable, but are the dates the trouble?
-        raw = xr.open_dataset(path, engine="netcdf4", decode_times=False)
-    except Exception:
+        if isinstance(err, ValueError):  # xarray's failure to decode dates: name the culprit
+            check_file_times(path)
         raise StganError(
-            f"cannot read {str(path)!r} as NetCDF ({detail}); is it a complete NetCDF3/NetCDF4 file?"
+            f"cannot read {str(path)!r} as NetCDF ({type(err).__name__}: {err}); "
+            "is it a complete NetCDF3/NetCDF4 file?"
         ) from None
-    with raw:
-        times = {str(k): (v.attrs.get("units"), v.attrs.get("calendar", "standard"))
-                 for k, v in raw.variables.items() if "since" in str(v.attrs.get("units", ""))}
-    shown = ", ".join(f"{k} (units {u!r}, calendar {c!r})" for k, (u, c) in times.items())
-    raise StganError(
-        f"cannot decode the dates of {str(path)!r}: {shown or 'its time axis'} ({detail}); "
-        "fix the time coordinate's 'units' or 'calendar' attribute to one cftime knows (e.g. "
-        "ncatted -a calendar,time,o,c,standard FILE), calendars: standard, gregorian, "
-        "proleptic_gregorian, noleap, 365_day, all_leap, 366_day, 360_day, julian"
-    ) from None
 
 
 def dimension_roles(ds: xr.Dataset, da: xr.DataArray, dims: Mapping[str, str] | None = None

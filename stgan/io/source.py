@@ -169,6 +169,9 @@ class GridSource:
         tdim = self.dims["time"]
         self.coords = {role: _coordinate(first, self.dims[role], role) for role in ("y", "x")}
         self.var_attrs = {v: variable_attrs(first, v) for v in self.variables}
+        # The file's units and calendar, so that generated dates are written the same way.
+        self.time_encoding = {k: v for k, v in first[tdim].encoding.items() if k in ("units", "calendar")}
+        self.time_attrs = dict(first[tdim].attrs)
         self.global_attrs = dict(first.attrs)
         if len(self.paths) == 1:
             self.dataset, parts = first, [Part(self.paths[0], first[tdim].values)]

@@ -89,7 +89,7 @@ def write_zarr_chunks(
     _require_zarr()
     path = Path(path)
     _check_target(path)
-    names = list(layout.data_vars)
+    names = [n for n in layout.data_vars if "sample" in layout[n].dims]  # not the time bounds
     first_samples, first_steps, first_values = next(chunks)
     sample_dim, time_dim = layout[names[0]].dims[:2]
     shape = layout[names[0]].shape
