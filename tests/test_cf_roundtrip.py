@@ -25,6 +25,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cf_units
 import cftime
 import netCDF4
 import numpy as np
@@ -260,6 +261,7 @@ def check_names_units_and_attrs(rt: RoundTrip) -> None:
                 # M/S → m/s) is the same units, provided the file's own spelling is kept beside it
                 assert (written, out[var].attrs.get("original_units")) == (units.lower(), units), (
                     f"{var}: units {written!r}, input {units!r}")
+                assert not udunits_parses(units) and udunits_parses(written)
             assert out[var].attrs.get("long_name") == exp.long_names[var]
             if "standard_name" in src[var].attrs:
                 assert out[var].attrs.get("standard_name") == src[var].attrs["standard_name"]
@@ -273,6 +275,14 @@ def check_names_units_and_attrs(rt: RoundTrip) -> None:
         for dim in exp.dims:
             kept = {k: v for k, v in src[dim].attrs.items() if k in COORD_ATTRS}
             assert {k: out[dim].attrs.get(k) for k in kept} == kept, f"{dim}: attrs not kept"
+
+
+def udunits_parses(units: str) -> bool:
+    try:
+        cf_units.Unit(units)
+    except ValueError:
+        return False
+    return True
 
 
 def _seconds(delta) -> float:
