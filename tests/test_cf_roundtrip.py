@@ -139,11 +139,9 @@ class RoundTrip:
                 pytest.fail(f"{self.name}: `stgan {step}` exited {run.returncode}:\n{run.stderr[-2500:]}")
 
 
-def run_round_trip(name: str, root: Path) -> RoundTrip:
-    """fit, generate, evaluate on fixture ``name`` in ``root`` as processes, each step if it can run."""
-    root.mkdir(parents=True)
-    rt = RoundTrip(name, FIXTURES[name](root / f"{name}.nc"), root)
-    rt.runs["fit"] = stgan(*fit_args(rt.source, root / "run"))
+def run_round_trip(rt: RoundTrip) -> RoundTrip:
+    """fit, generate, evaluate on ``rt.source`` in ``rt.root`` as processes, each step if it can run."""
+    rt.runs["fit"] = stgan(*fit_args(rt.source, rt.root / "run"))
     if rt.runs["fit"].returncode == 0 and rt.checkpoint.is_file():
         rt.runs["generate"] = stgan("generate", "--checkpoint", str(rt.checkpoint), "--num-samples",
                                     str(NUM_SAMPLES), "--output", str(rt.output), "--seed", "0")
@@ -156,11 +154,15 @@ def run_round_trip(name: str, root: Path) -> RoundTrip:
 @pytest.fixture(scope="module")
 def round_trips(tmp_path_factory) -> dict[str, RoundTrip]:
     root = tmp_path_factory.mktemp("cf_round_trip")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        trips = {rt.name: rt for rt in pool.map(lambda n: run_round_trip(n, root / n), FIXTURES)}
-    for rt in trips.values():  # in this process, one after the other: stdout is redirected
+    trips = []
+    for name, write in FIXTURES.items():  # here, one by one: netCDF4 (HDF5) is not thread-safe
+        (root / name).mkdir()
+        trips.append(RoundTrip(name, write(root / name / f"{name}.nc"), root / name))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # threads that only wait for processes
+        done = {rt.name: rt for rt in pool.map(run_round_trip, trips)}
+    for rt in done.values():  # in this process, one after the other: stdout is redirected
         rt.runs["inspect"] = stgan_inspect(str(rt.source))
-    return trips
+    return done
 
 
 # --- the CF checker helper can fail ------------------------------------------------------------
