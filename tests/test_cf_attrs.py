@@ -29,3 +29,10 @@ def test_coordinates_are_written_without_fill_values(tmp_path):
     with netCDF4.Dataset(tmp_path / "a.nc") as nc:
         assert "_FillValue" not in nc["lat"].ncattrs() and "_FillValue" not in nc["t"].ncattrs()
         assert "_FillValue" in nc["v"].ncattrs()  # data keep NaN as the fill value
+
+
+def test_attributes_false_of_samples_are_not_carried():
+    attrs = {"units": "K", "long_name": "air", "actual_range": [250.0, 310.0], "valid_min": 0,
+             "scale_factor": 0.01, "add_offset": 273.15, "_FillValue": -32767,
+             "grid_mapping": "rotated_pole", "coordinates": "lat lon", "cell_methods": "time: mean"}
+    assert field_attrs("tas", attrs) == {"units": "K", "long_name": "air", "cell_methods": "time: mean"}

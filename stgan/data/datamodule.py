@@ -198,8 +198,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return {
             "source": ", ".join(p.name for p in src.paths[:3]) + (" ..." if len(src.paths) > 3 else ""),
             "variables": [
-                {"name": v, "attrs": {k: _plain(a) for k, a in src.var_attrs[v].items()
-                                      if k not in ("_FillValue", "missing_value")}}
+                {"name": v, "attrs": {k: _plain(a) for k, a in src.var_attrs[v].items()}}
                 for v in self.variables
             ],
             "dims": dict(src.dims),

@@ -132,14 +132,21 @@ def select_variables(ds: xr.Dataset, variables: Sequence[str] | None,
     return chosen
 
 
+# Input attributes that would be false of generated data or name what is not written with it:
+# packing and fill values (written anew), ranges of the input's values, the 2-D coordinates,
+# grid mapping and cell measures of the input file.
+_NOT_CARRIED = {"_FillValue", "missing_value", "scale_factor", "add_offset", "actual_range",
+                "valid_range", "valid_min", "valid_max", "coordinates", "grid_mapping", "cell_measures"}
+
+
 def field_attrs(name: str, attrs: Mapping[str, object]) -> dict[str, object]:
     """A data variable's attributes as CF wants them written.
 
-    ``long_name`` defaults to the name (CF asks for it or a ``standard_name``); units that
+    What would be false of the samples is left out (:data:`_NOT_CARRIED`); ``long_name`` defaults to the name (CF asks for it or a ``standard_name``); units that
     UDUNITS does not know but knows in lower case (Ferret's ``M/S``) are written in lower case,
     the original kept as ``original_units``.
     """
-    out = dict(attrs)
+    out = {k: v for k, v in attrs.items() if k not in _NOT_CARRIED}
     if "long_name" not in out and "standard_name" not in out:
         out["long_name"] = name
     units = out.get("units")

@@ -86,8 +86,8 @@ def _coordinate(ds: xr.Dataset, dim: str, role: str) -> xr.DataArray:
     """The y or x coordinate, loaded, with the CF attributes its role is known by.
 
     A dimension without a coordinate variable gets its index; a latitude or longitude known
-    by its units, standard name or name gets CF's ``standard_name`` and ``units``; every role
-    gets its ``axis``, so that a generated file says what its dimensions are.
+    by its units, standard name or name gets CF's ``standard_name`` and ``units``; a coordinate
+    with units gets its ``axis``, so that a generated file says what its dimensions are.
     """
     if dim in ds.variables:
         coord = ds[dim].load().copy()
@@ -104,16 +104,20 @@ def _coordinate(ds: xr.Dataset, dim: str, role: str) -> xr.DataArray:
         if units is None or (_degrees(units, role) and units not in
                              coordinate_criteria[standard]["units"]):
             attrs["units"] = canonical  # CF spells it so; "Degrees_North" is not udunits
-    attrs.setdefault("axis", role.upper())
+    if "units" in attrs:  # CF wants units on a coordinate with an axis; without them, the name tells
+        attrs.setdefault("axis", role.upper())
     return coord
 
 
 def variable_attrs(ds: xr.Dataset, name: str) -> dict[str, Any]:
-    """A variable's attributes; ``units`` (and ``long_name``, ``standard_name``) missing there
-    are taken from the file's global attributes ``NAME_units``, else ``units``."""
+    """A variable's attributes; ``units``, ``long_name`` and ``standard_name`` missing there are
+    taken from the file's global attributes: ``NAME_units`` (and so on), else ``units`` (and,
+    in a file of one field, ``long_name`` and ``standard_name``)."""
     attrs = dict(ds[name].attrs)
+    fields = [v for v in ds.data_vars if ds[v].ndim >= 3 and np.issubdtype(ds[v].dtype, np.number)]
     for key in ("units", "long_name", "standard_name"):
-        for candidate in (f"{name}_{key}", *(("units",) if key == "units" else ())):
+        plain = (key,) if key == "units" or len(fields) == 1 else ()
+        for candidate in (f"{name}_{key}", *plain):
             if key not in attrs and candidate in ds.attrs:
                 attrs[key] = ds.attrs[candidate]
     return attrs
