@@ -18,6 +18,7 @@ from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, write_netcdf
+from stgan.io.source import calendar_months
 from stgan.io.stores import is_zarr_output, write_zarr, write_zarr_chunks
 from stgan.io.timeaxis import OutputTime, output_times
 from stgan.tiling import full_grid_array, trained_on_patches

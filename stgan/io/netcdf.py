@@ -167,9 +167,16 @@ def _udunits(units: str) -> bool:
 
 
 def coordinate_encoding(ds: xr.Dataset) -> dict[str, dict[str, object]]:
-    """Encoding that keeps coordinates CF-clean: no ``_FillValue`` on coordinate variables."""
-    return {str(name): {"_FillValue": None} for name in ds.coords
-            if np.issubdtype(ds[name].dtype, np.floating) or ds[name].dtype == object}
+    """Encoding that keeps coordinates and cell bounds CF-clean: no ``_FillValue``.
+
+    The variables' own time encoding (units, calendar, dtype) is kept: an ``encoding``
+    argument replaces a variable's ``.encoding`` rather than adding to it.
+    """
+    bounds = {str(v.attrs["bounds"]) for v in ds.variables.values() if "bounds" in v.attrs}
+    names = [str(n) for n in ds.variables if n in ds.coords or n in bounds]
+    return {name: {**{k: v for k, v in ds[name].encoding.items() if k in ("units", "calendar", "dtype")},
+                   "_FillValue": None}
+            for name in names if ds[name].dtype.kind in "fcMmO"}
 
 
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
