@@ -80,14 +80,14 @@ UNITS = {**UNITS, "modes_covered_real": "count", "modes_covered_generated": "cou
          "cross_channel_correlation_error": "1"}
 
 
-def _generated_array(ds: xr.Dataset, name: str) -> np.ndarray:
+def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = None) -> np.ndarray:
     da = ds[name]
     if "sample" not in da.dims:
         raise StganError(
             f"generated variable {name!r} has no 'sample' dimension (dims {list(da.dims)}); "
             "pass a file written by stgan generate"
         )
-    roles = dimension_roles(ds, da.isel(sample=0))
+    roles = dimension_roles(ds, da.isel(sample=0), dims)
     return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
 
 
@@ -179,7 +179,8 @@ def evaluate(
 
     ``metrics`` picks registry entries (default: all); ``train_path`` (the training data)
     enables the memorisation test; ``wavenumbers`` is the RAPSD ring convention; ``dims`` says
-    which dimension of the real (and training) data is which, where CF evidence does not.
+    which dimension is which (in the real, training and generated data alike, which share
+    their dimension names), where CF evidence does not.
     """
     from stgan.metrics.registry import METRICS
 
@@ -211,7 +212,7 @@ def evaluate(
     }
     figures, all_real, all_gen = {}, [], []
     for c, name in enumerate(names):
-        gen = _generated_array(gen_ds, name)
+        gen = _generated_array(gen_ds, name, dims)
         window = gen.shape[1:]
         if gen.shape[1] < 2:
             raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")

@@ -137,8 +137,7 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
         # A window smaller than the grid keeps the grid's spacing, starting at its first point.
         coords[c["name"]] = (c["name"], np.asarray(c["values"][:size]), c["attrs"])
     time_dim = info["dims"]["time"]
-    # axis T: evaluate finds the time dimension again, whatever its name.
-    coords[time_dim] = xr.Variable(time_dim, times.values, {**times.attrs, "axis": "T"}, times.encoding)
+    coords[time_dim] = xr.Variable(time_dim, times.values, times.attrs, times.encoding)
     dims = ("sample", time_dim, info["coords"]["y"]["name"], info["coords"]["x"]["name"])
     data_vars = {
         v["name"]: (dims, samples[:, i], field_attrs(v["name"], v["attrs"]))

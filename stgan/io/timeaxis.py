@@ -373,10 +373,9 @@ def output_times(desc: dict[str, Any], length: int, start_time: str | None = Non
             note = "the training record has a single time stamp; generated steps are numbered from 0"
         else:
             values = desc["last"] + desc["step"] * np.arange(1, length + 1)
-        if units:
-            attrs["units"] = units
-        return OutputTime(values, {**attrs, "axis": "T"}, {"dtype": "float64", "_FillValue": None},
-                          note=note)
+        if units:  # CF asks a time axis for units: without them the name has to tell
+            attrs.update(units=units, axis="T")
+        return OutputTime(values, attrs, {"dtype": "float64", "_FillValue": None}, note=note)
     start = None if start_time is None else _parse_start(start_time, desc)
     bounds = None
     if kind in ("monthly", "yearly"):
