@@ -149,11 +149,11 @@ def _parser() -> argparse.ArgumentParser:
 def _make_data(args: argparse.Namespace) -> Path:
     from stgan.data.synthetic import make_grf
     from stgan.data.waves import make_waves
-    from stgan.io.netcdf import write_netcdf
+    from stgan.io.netcdf import write_dataset
 
     options = {k: v for k, v in vars(args).items() if k not in ("command", "dataset", "output")}
     make = {"grf": make_grf, "waves": make_waves}[args.dataset]
-    return write_netcdf(make(**options), args.output)
+    return write_dataset(make(**options), args.output)
 
 
 def _parse_select(items: list[str]) -> dict[str, float | str]:

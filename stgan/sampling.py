@@ -17,9 +17,9 @@ from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
-from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, write_netcdf
+from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, write_dataset
 from stgan.io.source import calendar_months
-from stgan.io.stores import is_zarr_output, write_zarr, write_zarr_chunks
+from stgan.io.stores import is_zarr_output, write_zarr_chunks
 from stgan.io.timeaxis import OutputTime, output_times
 from stgan.tiling import full_grid_array, trained_on_patches
 from stgan.training.checkpointing import unpickling_detail
@@ -205,7 +205,7 @@ def write_streamed(
 
     ``layout`` is the dataset to write with (possibly lazy, e.g. broadcast) placeholders as
     data: its coordinates and attributes are written by xarray, then each data variable is
-    created as float32 with NaN as ``_FillValue`` (as :func:`write_netcdf` would write it) and
+    created as float32 with NaN as ``_FillValue`` (as :func:`stgan.io.netcdf.write_netcdf` would write it) and
     filled from ``chunks`` (see :func:`stream_array`; channel c is the c-th data variable with a
     sample dimension; others, such as time bounds, are written as they are).
     The file appears at ``output`` only when complete (:func:`stgan.io.atomic.atomic_path`).
@@ -310,5 +310,5 @@ def generate(
         samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, time=time,
                                  window=(t, h, w))
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
-    (write_zarr if is_zarr_output(output) else write_netcdf)(ds, output)
+    write_dataset(ds, output)
     return ds

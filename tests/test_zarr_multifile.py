@@ -221,3 +221,14 @@ def test_stale_temporary_stores_of_dead_writers_are_removed(tmp_path):
     (stale / "a" / "0.0").write_bytes(b"partial chunk")
     write_zarr(xr.Dataset({"a": ("t", np.arange(3.0))}), tmp_path / "out.zarr")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]
+
+
+def test_make_data_writes_zarr_when_asked(tmp_path):
+    from stgan.cli import main
+
+    store = tmp_path / "grf.zarr"
+    assert main(["make-data", "grf", "--output", str(store), "--time", "20", "--height", "8",
+                 "--width", "8"]) == 0
+    assert (store / ".zmetadata").is_file() or (store / "zarr.json").is_file()
+    with xr.open_zarr(store) as ds:
+        assert ds["field"].shape == (20, 8, 8) and ds["field"].attrs["units"] == "K"

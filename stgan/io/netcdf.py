@@ -17,7 +17,7 @@ import xarray as xr
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.axes import find_axes
-from stgan.io.stores import is_zarr_store, open_zarr
+from stgan.io.stores import is_zarr_output, is_zarr_store, open_zarr, write_zarr
 from stgan.io.timeaxis import check_file_times
 
 
@@ -184,3 +184,8 @@ def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", encoding=coordinate_encoding(ds))
     return Path(path)
+
+
+def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write ``ds`` atomically: a Zarr store when ``path`` ends in ``.zarr``, else NetCDF."""
+    return write_zarr(ds, path) if is_zarr_output(path) else write_netcdf(ds, path)
