@@ -60,6 +60,7 @@ from stgan.errors import StganError
 from stgan.io.atomic import write_text
 from stgan.io.netcdf import dimension_roles, open_dataset
 from stgan.io.source import GridSource
+from stgan.io.stores import sample_fields
 from stgan.metrics import cross_channel_correlation_error
 from stgan.metrics.registry import UNITS, compare
 from stgan.metrics.weights import area_weights, is_latitude
@@ -194,9 +195,7 @@ def evaluate(
         if missing:
             raise StganError(f"variable(s) {missing} not in the generated file; present: "
                              f"{', '.join(map(str, gen_ds.data_vars))}")
-    # The generated fields: the variables over samples (not time_bnds and other coordinates' kin).
-    fields = [str(v) for v in gen_ds.data_vars if "sample" in gen_ds[v].dims]
-    real = GridSource(real_path, variables or fields, dims=dims)
+    real = GridSource(real_path, variables or sample_fields(gen_ds), dims=dims)
     names = real.variables
     real_values = real.read(0, real.sizes["time"]).astype(np.float64)  # (C, T_all, H, W)
     # The training data, read once, only for the memorisation test.

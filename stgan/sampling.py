@@ -19,7 +19,7 @@ from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, write_dataset
 from stgan.io.source import calendar_months
-from stgan.io.stores import is_zarr_output, write_zarr_chunks
+from stgan.io.stores import is_zarr_output, sample_fields, write_zarr_chunks
 from stgan.io.timeaxis import OutputTime, output_times
 from stgan.tiling import full_grid_array, trained_on_patches
 from stgan.training.checkpointing import unpickling_detail
@@ -215,7 +215,7 @@ def write_streamed(
 
     if is_zarr_output(output):
         return write_zarr_chunks(chunks, layout, output)
-    names = [n for n in layout.data_vars if "sample" in layout[n].dims]  # not the time bounds
+    names = sample_fields(layout)
     with atomic_path(output) as tmp:
         layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4", encoding=coordinate_encoding(layout))
         with netCDF4.Dataset(tmp, "a") as nc:

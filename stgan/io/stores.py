@@ -22,6 +22,12 @@ _ZARR_MARKERS = ("zarr.json", ".zgroup", ".zmetadata")
 _WRITE_OPTIONS = {"zarr_format": 2, "consolidated": True}
 
 
+def sample_fields(ds: xr.Dataset) -> list[str]:
+    """The generated fields of a samples dataset: its data variables over ``sample`` (not the
+    time bounds or other variables that describe a coordinate)."""
+    return [str(n) for n in ds.data_vars if "sample" in ds[n].dims]
+
+
 def is_zarr_store(path: str | os.PathLike) -> bool:
     """True for a folder that holds a Zarr group (format 2 or 3)."""
     path = Path(path)
@@ -89,7 +95,7 @@ def write_zarr_chunks(
     _require_zarr()
     path = Path(path)
     _check_target(path)
-    names = [n for n in layout.data_vars if "sample" in layout[n].dims]  # not the time bounds
+    names = sample_fields(layout)
     first_samples, first_steps, first_values = next(chunks)
     sample_dim, time_dim = layout[names[0]].dims[:2]
     shape = layout[names[0]].shape
