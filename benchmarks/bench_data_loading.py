@@ -29,8 +29,13 @@ from stgan.data.datamodule import SpaceTimeDataModule
 def loading_rate(path: Path, in_memory: bool, batches: int) -> tuple[float, float]:
     """(windows/s over ``batches`` batches after the first, seconds to fit the transforms)."""
     start = time.perf_counter()
-    dm = SpaceTimeDataModule(str(path), window_length=8, batch_size=16,
-                             samples_per_epoch=16 * (batches + 1), in_memory=in_memory)
+    dm = SpaceTimeDataModule(
+        str(path),
+        window_length=8,
+        batch_size=16,
+        samples_per_epoch=16 * (batches + 1),
+        in_memory=in_memory,
+    )
     dm.setup("fit")
     fit_s = time.perf_counter() - start
     loader = iter(dm.train_dataloader())  # in memory: reads the split here, untimed
@@ -53,13 +58,17 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         path = demo_file(folder)
         size_mib = path.stat().st_size / 2**20
-        rows = [("in memory (default)", *loading_rate(path, True, args.batches)),
-                ("from disk (in_memory=False)", *loading_rate(path, False, args.batches))]
+        rows = [
+            ("in memory (default)", *loading_rate(path, True, args.batches)),
+            ("from disk (in_memory=False)", *loading_rate(path, False, args.batches)),
+        ]
         plain = {"default": (PlainGAN(*PAIRS[0][1:]), torch.get_num_threads())}
         train = 16 * round_robin(plain, demo_batches(path, args.train_steps + 3), 3)["default"]
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; grf (512, 32, 32) "
-          f"file of {size_mib:.1f} MiB; windows (8, 32, 32), batch 16\n")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; grf (512, 32, 32) "
+        f"file of {size_mib:.1f} MiB; windows (8, 32, 32), batch 16\n"
+    )
     print(f"training consumes {train:.1f} windows/s (plain loop, default preset)\n")
     print("| loader | fit transforms (s) | windows/s | ÷ training consumption |")
     print("|---|---:|---:|---:|")

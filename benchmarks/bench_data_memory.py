@@ -24,8 +24,15 @@ def _child(path: str, batches: int) -> None:
     from stgan.data.datamodule import SpaceTimeDataModule
 
     start = time.perf_counter()
-    dm = SpaceTimeDataModule(path, window_length=8, window_height=64, window_width=64,
-                             batch_size=16, samples_per_epoch=16 * batches, in_memory=False)
+    dm = SpaceTimeDataModule(
+        path,
+        window_length=8,
+        window_height=64,
+        window_width=64,
+        batch_size=16,
+        samples_per_epoch=16 * batches,
+        in_memory=False,
+    )
     dm.setup("fit")
     fitted = time.perf_counter()
     n = 0
@@ -37,8 +44,16 @@ def _child(path: str, batches: int) -> None:
     # Linux carries it across fork+exec, so it would include the parent's peak.
     status = Path("/proc/self/status").read_text().splitlines()
     peak_mib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
-    print(json.dumps({"peak_rss_mib": peak_mib, "fit_s": fitted - start,
-                      "windows": n, "windows_per_s": n / (done - fitted)}))
+    print(
+        json.dumps(
+            {
+                "peak_rss_mib": peak_mib,
+                "fit_s": fitted - start,
+                "windows": n,
+                "windows_per_s": n / (done - fitted),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -64,15 +79,25 @@ def main() -> None:
         if not path.exists():
             write_netcdf(make_grf(time=steps, height=args.grid, width=args.grid), path)
             gc.collect()
-        proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--batches",
-                               str(args.batches)], capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", str(path), "--batches", str(args.batches)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         rows.append((path.stat().st_size / 1024**2, steps, result))
-    print(f"grid {args.grid}x{args.grid}, windows 8x64x64, batch 16, {args.batches} batches, in_memory=False")
-    print(f"{'file MiB':>9} {'steps':>6} {'peak RSS MiB':>13} {'RSS/file':>9} {'fit s':>7} {'windows/s':>10}")
+    print(
+        f"grid {args.grid}x{args.grid}, windows 8x64x64, batch 16, {args.batches} batches, in_memory=False"
+    )
+    print(
+        f"{'file MiB':>9} {'steps':>6} {'peak RSS MiB':>13} {'RSS/file':>9} {'fit s':>7} {'windows/s':>10}"
+    )
     for size, steps, r in rows:
-        print(f"{size:9.0f} {steps:6d} {r['peak_rss_mib']:13.0f} {r['peak_rss_mib'] / size:9.2f} "
-              f"{r['fit_s']:7.1f} {r['windows_per_s']:10.0f}")
+        print(
+            f"{size:9.0f} {steps:6d} {r['peak_rss_mib']:13.0f} {r['peak_rss_mib'] / size:9.2f} "
+            f"{r['fit_s']:7.1f} {r['windows_per_s']:10.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -44,9 +44,23 @@ def train_one_step(data: Path, root: Path, overlay: str | None) -> Path:
     configs = ["--config", str(CONFIGS / "demo.yaml")]
     if overlay:
         configs += ["--config", str(CONFIGS / f"{overlay}.yaml")]
-    run_fit([*configs, "--data.path", str(data), "--trainer.max_steps", "1",
-             "--metrics.every_n_steps", "0", "--trainer.enable_progress_bar", "false",
-             "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(root)])
+    run_fit(
+        [
+            *configs,
+            "--data.path",
+            str(data),
+            "--trainer.max_steps",
+            "1",
+            "--metrics.every_n_steps",
+            "0",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.enable_model_summary",
+            "false",
+            "--trainer.default_root_dir",
+            str(root),
+        ]
+    )
     return next(root.rglob("last.ckpt"))
 
 
@@ -64,14 +78,19 @@ def rollout(ckpt: Path, steps: int, batch: int) -> dict:
     module = load_module(load_checkpoint(ckpt))
     g = module.generator.eval()
     rss, start = {}, time.perf_counter()
-    stream = g.stream(batch, steps, (steps, *module.window[1:]),
-                      generator=torch.Generator().manual_seed(0))
-    for step, frame in enumerate(stream, start=1):
+    stream = g.stream(
+        batch, steps, (steps, *module.window[1:]), generator=torch.Generator().manual_seed(0)
+    )
+    for step, frame in enumerate(stream, start=1):  # noqa: B007 (the last frame is kept)
         if step == 1 or step % 1000 == 0:
             rss[step] = _rss_mib()
     seconds = time.perf_counter() - start
-    return {"rss": rss, "seconds": seconds, "frames_per_s": steps * batch / seconds,
-            "frame": tuple(frame.shape)}
+    return {
+        "rss": rss,
+        "seconds": seconds,
+        "frames_per_s": steps * batch / seconds,
+        "frame": tuple(frame.shape),
+    }
 
 
 def main() -> None:
@@ -86,34 +105,46 @@ def main() -> None:
         tmp = Path(tmp)
         data = tmp / "grf.nc"
         write_netcdf(make_grf(time=512, height=32, width=32, seed=0), data)
-        ckpts = {key: train_one_step(data, tmp / key, overlay)
-                 for key, overlay in (("conv3d", None), ("convgru", "convgru"))}
+        ckpts = {
+            key: train_one_step(data, tmp / key, overlay)
+            for key, overlay in (("conv3d", None), ("convgru", "convgru"))
+        }
         rows = []
         for key, ckpt in ckpts.items():
             module = load_module(load_checkpoint(ckpt))
-            in_memory = best_rate(lambda m=module: generate_array(m, args.samples), args.samples,
-                                  args.repeats)
-            to_file = best_rate(lambda c=ckpt: generate(c, tmp / "gen.nc", num_samples=args.samples).close(),
-                                args.samples, args.repeats)
+            in_memory = best_rate(
+                lambda m=module: generate_array(m, args.samples), args.samples, args.repeats
+            )
+            to_file = best_rate(
+                lambda c=ckpt: generate(c, tmp / "gen.nc", num_samples=args.samples).close(),
+                args.samples,
+                args.repeats,
+            )
             rows.append((key, in_memory, to_file))
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # thousands of small steps: hand-offs between threads cost more
         roll = rollout(ckpts["convgru"], args.rollout, args.rollout_batch)
         torch.set_num_threads(threads)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; windows (8, 32, 32), "
-          f"{args.samples} per call, best of {args.repeats}\n")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; windows (8, 32, 32), "
+        f"{args.samples} per call, best of {args.repeats}\n"
+    )
     print("| generator | generate_array (windows/s) | stgan generate → NetCDF (windows/s) |")
     print("|---|---:|---:|")
     for key, in_memory, to_file in rows:
         print(f"| {key} | {in_memory:.1f} | {to_file:.1f} |")
     rss = roll["rss"]
     steps = sorted(rss)
-    print(f"\nConvGRU stream(), 1 thread: {args.rollout:,} steps × {args.rollout_batch} samples, frames "
-          f"{roll['frame']}, {roll['seconds']:.1f} s, {roll['frames_per_s']:.0f} frames/s")
+    print(
+        f"\nConvGRU stream(), 1 thread: {args.rollout:,} steps × {args.rollout_batch} samples, frames "
+        f"{roll['frame']}, {roll['seconds']:.1f} s, {roll['frames_per_s']:.0f} frames/s"
+    )
     print("RSS MiB at step " + ", ".join(f"{s:,}: {rss[s]:.1f}" for s in steps))
-    print(f"growth from step 1,000 to {steps[-1]:,}: {rss[steps[-1]] - rss[min(1000, steps[-1])]:+.1f} MiB; "
-          f"from step 1: {rss[steps[-1]] - rss[1]:+.1f} MiB")
+    print(
+        f"growth from step 1,000 to {steps[-1]:,}: {rss[steps[-1]] - rss[min(1000, steps[-1])]:+.1f} MiB; "
+        f"from step 1: {rss[steps[-1]] - rss[1]:+.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -102,7 +102,9 @@ def main() -> None:
     parser.add_argument("--grid", type=int, default=32, help="grid side for the ACF")
     parser.add_argument("--nlags", type=int, default=20)
     parser.add_argument(
-        "--acf-points", type=int, default=None,
+        "--acf-points",
+        type=int,
+        default=None,
         help="time the statsmodels loop on this many random points and scale (default: all)",
     )
     parser.add_argument("--repeats", type=int, default=15, help="timed stgan calls (best kept)")

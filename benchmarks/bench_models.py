@@ -37,8 +37,12 @@ CASES: list[tuple[str, str, dict, str]] = [
     ("G", "convgru", {}, "defaults"),
     ("D", "conv3d", DEMO_D, "demo"),
     ("D", "conv3d", {**DEMO_D, "factorized": True}, "demo + factorized"),
-    ("D", "conv3d", {**DEMO_D, "spectral_norm": True, "minibatch_std": True},
-     "demo + spectral_norm + minibatch_std"),
+    (
+        "D",
+        "conv3d",
+        {**DEMO_D, "spectral_norm": True, "minibatch_std": True},
+        "demo + spectral_norm + minibatch_std",
+    ),
     ("D", "convgru", {}, "defaults"),
     ("D", "spatiotemporal", {}, "defaults"),
 ]
@@ -85,16 +89,20 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")
     args = parser.parse_args()
 
-    print(f"window {WINDOW}, 1 channel, batch {BATCH}; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} CPU threads; median of {args.repeats} after "
-          f"{args.warmup} warm-up calls\n")
+    print(
+        f"window {WINDOW}, 1 channel, batch {BATCH}; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} CPU threads; median of {args.repeats} after "
+        f"{args.warmup} warm-up calls\n"
+    )
     print("| model | key | options | parameters | forward (ms) | forward+backward (ms) |")
     print("|---|---|---|---:|---:|---:|")
     for family, key, options, label in CASES:
         r = bench(family, key, options, args.warmup, args.repeats)
         name = "generator" if family == "G" else "discriminator"
-        print(f"| {name} | {key} | {label} | {r['params']:,} | {r['fwd']:.1f} | "
-              f"{r['fwd_bwd']:.1f} |", flush=True)
+        print(
+            f"| {name} | {key} | {label} | {r['params']:,} | {r['fwd']:.1f} | {r['fwd_bwd']:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

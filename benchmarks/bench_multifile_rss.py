@@ -29,7 +29,9 @@ CHILD = Path(__file__).with_name("bench_data_memory.py")  # builds the data modu
 
 def ram_gib() -> float:
     """This machine's memory (MemTotal of /proc/meminfo) in GiB."""
-    line = next(li for li in Path("/proc/meminfo").read_text().splitlines() if li.startswith("MemTotal"))
+    line = next(
+        li for li in Path("/proc/meminfo").read_text().splitlines() if li.startswith("MemTotal")
+    )
     return int(line.split()[1]) / 1024**2
 
 
@@ -40,22 +42,29 @@ def write_files(folder: Path, total_gib: float, *, file_mib: int, grid: int) -> 
     steps = max(1, file_mib * 1024**2 // (4 * grid * grid))
     n_files = max(1, round(total_gib * 1024 / file_mib))
     block = np.random.default_rng(0).standard_normal((steps, grid, grid), dtype=np.float32)
-    coords = {"y": ("y", np.arange(grid) * 10.0, {"units": "km"}),
-              "x": ("x", np.arange(grid) * 10.0, {"units": "km"})}
+    coords = {
+        "y": ("y", np.arange(grid) * 10.0, {"units": "km"}),
+        "x": ("x", np.arange(grid) * 10.0, {"units": "km"}),
+    }
     start = np.datetime64("2000-01-01", "h")
     for k in range(n_files):
         time_k = start + np.arange(k * steps, (k + 1) * steps) * np.timedelta64(6, "h")
         # The same block, shifted a little per file, so no two files hold identical windows.
         field = xr.Variable(("time", "y", "x"), block + np.float32(0.01 * k), {"units": "K"})
         xr.Dataset({"field": field}, coords={"time": time_k, **coords}).to_netcdf(
-            folder / f"part{k:05d}.nc", engine="netcdf4")
+            folder / f"part{k:05d}.nc", engine="netcdf4"
+        )
     return n_files, n_files * steps
 
 
 def measure(pattern: str, batches: int) -> dict[str, float]:
     """Run the data module on ``pattern`` in a fresh process; its peak RSS and window rate."""
-    proc = subprocess.run([sys.executable, str(CHILD), "--child", pattern, "--batches", str(batches)],
-                          check=False, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(CHILD), "--child", pattern, "--batches", str(batches)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"the child failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -63,8 +72,13 @@ def measure(pattern: str, batches: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes-gb", type=float, nargs="+", default=None,
-                        help="dataset sizes in GiB (default: 0.5 and 1.25 x this machine's RAM)")
+    parser.add_argument(
+        "--sizes-gb",
+        type=float,
+        nargs="+",
+        default=None,
+        help="dataset sizes in GiB (default: 0.5 and 1.25 x this machine's RAM)",
+    )
     parser.add_argument("--file-mb", type=int, default=256, help="size of each file in MiB")
     parser.add_argument("--grid", type=int, default=256, help="grid side (H = W)")
     parser.add_argument("--batches", type=int, default=50, help="training batches of 16 windows")
@@ -76,24 +90,34 @@ def main() -> None:
     for gib in sizes:
         free = shutil.disk_usage(args.dir).free / 1024**3
         if gib > 0.95 * free:
-            raise SystemExit(f"{gib:g} GiB does not fit the {free:.0f} GiB free in {args.dir}; pass --dir")
+            raise SystemExit(
+                f"{gib:g} GiB does not fit the {free:.0f} GiB free in {args.dir}; pass --dir"
+            )
         folder = Path(tempfile.mkdtemp(prefix="stgan_multifile_", dir=args.dir))
         try:
             t0 = time.perf_counter()
             n_files, steps = write_files(folder, gib, file_mib=args.file_mb, grid=args.grid)
             written = time.perf_counter() - t0
             size = sum(p.stat().st_size for p in folder.iterdir()) / 1024**3
-            rows.append((size, n_files, steps, written, measure(str(folder / "*.nc"), args.batches)))
+            rows.append(
+                (size, n_files, steps, written, measure(str(folder / "*.nc"), args.batches))
+            )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    print(f"RAM {ram_gib():.1f} GiB; files of {args.file_mb} MiB, grid {args.grid}x{args.grid}, "
-          f"windows 8x64x64, batch 16, {args.batches} batches, in_memory=False, data.path 'dir/*.nc'")
-    print(f"{'data GiB':>9} {'x RAM':>6} {'files':>6} {'steps':>8} {'write s':>8} {'peak RSS MiB':>13} "
-          f"{'fit s':>7} {'windows/s':>10}")
+    print(
+        f"RAM {ram_gib():.1f} GiB; files of {args.file_mb} MiB, grid {args.grid}x{args.grid}, "
+        f"windows 8x64x64, batch 16, {args.batches} batches, in_memory=False, data.path 'dir/*.nc'"
+    )
+    print(
+        f"{'data GiB':>9} {'x RAM':>6} {'files':>6} {'steps':>8} {'write s':>8} {'peak RSS MiB':>13} "
+        f"{'fit s':>7} {'windows/s':>10}"
+    )
     for size, n_files, steps, written, r in rows:
-        print(f"{size:9.2f} {size / ram_gib():6.2f} {n_files:6d} {steps:8d} {written:8.1f} "
-              f"{r['peak_rss_mib']:13.0f} {r['fit_s']:7.1f} {r['windows_per_s']:10.0f}")
+        print(
+            f"{size:9.2f} {size / ram_gib():6.2f} {n_files:6d} {steps:8d} {written:8.1f} "
+            f"{r['peak_rss_mib']:13.0f} {r['fit_s']:7.1f} {r['windows_per_s']:10.0f}"
+        )
 
 
 if __name__ == "__main__":

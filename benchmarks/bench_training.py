@@ -56,8 +56,13 @@ DEMO_DATA = {"time": 512, "height": 32, "width": 32, "seed": 0}  # `stgan demo`'
 # (label, generator key, its options, discriminator key, its options); the conv3d models take
 # the demo options, the others their defaults (sized to cost about as much).
 PAIRS = [
-    ("conv3d × conv3d (default)", "conv3d", DEMO["generator_options"], "conv3d",
-     DEMO["discriminator_options"]),
+    (
+        "conv3d × conv3d (default)",
+        "conv3d",
+        DEMO["generator_options"],
+        "conv3d",
+        DEMO["discriminator_options"],
+    ),
     ("conv3d × convgru", "conv3d", DEMO["generator_options"], "convgru", {}),
     ("conv3d × spatiotemporal", "conv3d", DEMO["generator_options"], "spatiotemporal", {}),
     ("convgru × conv3d", "convgru", {}, "conv3d", DEMO["discriminator_options"]),
@@ -88,8 +93,17 @@ class PlainGAN:
     under CPU autocast to bfloat16; ``fused`` uses Adam's fused kernel.
     """
 
-    def __init__(self, g_key: str, g_opts: dict, d_key: str, d_opts: dict, *,
-                 channels_last: bool = False, bf16: bool = False, fused: bool = False) -> None:
+    def __init__(
+        self,
+        g_key: str,
+        g_opts: dict,
+        d_key: str,
+        d_opts: dict,
+        *,
+        channels_last: bool = False,
+        bf16: bool = False,
+        fused: bool = False,
+    ) -> None:
         torch.manual_seed(0)
         self.g = GENERATORS.build(g_key, channels=1, **g_opts).train()
         self.d = DISCRIMINATORS.build(d_key, channels=1, **d_opts).train()
@@ -99,8 +113,12 @@ class PlainGAN:
             self.d.to(memory_format=self.memory_format)
         self.loss = LOSSES.get(DEMO["loss"])
         adam = {"fused": True} if fused else {}
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=DEMO["lr_g"], betas=DEMO["betas_g"], **adam)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=DEMO["lr_d"], betas=DEMO["betas_d"], **adam)
+        self.opt_g = torch.optim.Adam(
+            self.g.parameters(), lr=DEMO["lr_g"], betas=DEMO["betas_g"], **adam
+        )
+        self.opt_d = torch.optim.Adam(
+            self.d.parameters(), lr=DEMO["lr_d"], betas=DEMO["betas_d"], **adam
+        )
         self.bf16 = bf16
         self.window = (8, 32, 32)
 
@@ -119,8 +137,9 @@ class PlainGAN:
         with self._autocast():
             with torch.no_grad():
                 fake = self._fake(real.shape[0])
-            loss_d = self.loss.discriminator(self.d(real * valid, mask=valid),
-                                             self.d(fake * valid, mask=valid))
+            loss_d = self.loss.discriminator(
+                self.d(real * valid, mask=valid), self.d(fake * valid, mask=valid)
+            )
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.float().backward()
         self.opt_d.step()
@@ -146,7 +165,9 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def round_robin(variants: dict[str, tuple[PlainGAN, int]], batches, warmup: int) -> dict[str, float]:
+def round_robin(
+    variants: dict[str, tuple[PlainGAN, int]], batches, warmup: int
+) -> dict[str, float]:
     """Iterations/s of each ``name: (gan, threads)``, stepped in turn on every batch.
 
     Interleaving step by step gives every variant the same share of whatever else runs on
@@ -200,7 +221,9 @@ class BatchClock(Callback):
         self._mark = time.perf_counter()
 
 
-def lightning_vs_plain(path: Path, batches, warmup: int, root: Path, *extra: str) -> tuple[float, float]:
+def lightning_vs_plain(
+    path: Path, batches, warmup: int, root: Path, *extra: str
+) -> tuple[float, float]:
     """Iterations/s of ``stgan fit`` (demo config, then ``extra``) and of the plain loop
     (default pair, fp32) stepped between its batches, over the batches after ``warmup``."""
     from stgan.training import cli as training_cli
@@ -214,11 +237,28 @@ def lightning_vs_plain(path: Path, batches, warmup: int, root: Path, *extra: str
             return super().instantiate_trainer(**kwargs)
 
     n = len(batches)
-    args = ["fit", "--config", str(CONFIG), "--data.path", str(path), "--trainer.max_steps", str(n),
-            "--data.samples_per_epoch", str(16 * (n + 1)), "--metrics.every_n_steps", "0",
-            "--trainer.logger", "false", "--trainer.enable_progress_bar", "false",
-            "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(root),
-            *extra]
+    args = [
+        "fit",
+        "--config",
+        str(CONFIG),
+        "--data.path",
+        str(path),
+        "--trainer.max_steps",
+        str(n),
+        "--data.samples_per_epoch",
+        str(16 * (n + 1)),
+        "--metrics.every_n_steps",
+        "0",
+        "--trainer.logger",
+        "false",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.enable_model_summary",
+        "false",
+        "--trainer.default_root_dir",
+        str(root),
+        *extra,
+    ]
     # run_fit's own warning filters and CLI options, with the clock added to the callbacks.
     original = training_cli.StganCLI
     training_cli.StganCLI = ClockedCLI
@@ -233,9 +273,13 @@ def lightning_vs_plain(path: Path, batches, warmup: int, root: Path, *extra: str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=10, help="timed iterations (default 10)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed iterations first (default 3)")
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="untimed iterations first (default 3)"
+    )
     parser.add_argument("--repeats", type=int, default=2, help="stgan fit runs in (a)")
-    parser.add_argument("--dir", default=None, help="folder for the data file (default: a temporary one)")
+    parser.add_argument(
+        "--dir", default=None, help="folder for the data file (default: a temporary one)"
+    )
     parser.add_argument("--skip-pairs", action="store_true", help="only the default pair in (b)")
     args = parser.parse_args()
 
@@ -245,22 +289,31 @@ def main() -> None:
         path = demo_file(folder)
         batches = demo_batches(path, args.steps + args.warmup)
         threads = torch.get_num_threads()
-        print(f"torch {torch.__version__}, {threads} CPU threads; demo size: window (8, 32, 32), "
-              f"batch 16; {args.steps} timed iterations after {args.warmup}\n")
+        print(
+            f"torch {torch.__version__}, {threads} CPU threads; demo size: window (8, 32, 32), "
+            f"batch 16; {args.steps} timed iterations after {args.warmup}\n"
+        )
 
         # (a) stgan fit vs the plain loop, interleaved batch by batch.
-        runs = [lightning_vs_plain(path, batches, args.warmup, folder / f"fit{r}")
-                for r in range(args.repeats)]
-        bf16 = lightning_vs_plain(path, batches, args.warmup, folder / "fit_bf16",
-                                  "--trainer.precision", "bf16-mixed")
-        print("(a) training throughput, default preset, samples/s = 16 × iterations/s "
-              "(stgan fit and the plain loop interleaved batch by batch)")
+        runs = [
+            lightning_vs_plain(path, batches, args.warmup, folder / f"fit{r}")
+            for r in range(args.repeats)
+        ]
+        bf16 = lightning_vs_plain(
+            path, batches, args.warmup, folder / "fit_bf16", "--trainer.precision", "bf16-mixed"
+        )
+        print(
+            "(a) training throughput, default preset, samples/s = 16 × iterations/s "
+            "(stgan fit and the plain loop interleaved batch by batch)"
+        )
         print("| run | stgan fit | plain loop | stgan fit ÷ plain |")
         print("|---|---:|---:|---:|")
         for r, (lt, pl) in enumerate(runs, start=1):
             print(f"| {r} | {16 * lt:.1f} | {16 * pl:.1f} | {lt / pl:.3f} |")
-        print(f"| bf16-mixed fit vs fp32 loop | {16 * bf16[0]:.1f} | {16 * bf16[1]:.1f} | "
-              f"{bf16[0] / bf16[1]:.3f} |\n")
+        print(
+            f"| bf16-mixed fit vs fp32 loop | {16 * bf16[0]:.1f} | {16 * bf16[1]:.1f} | "
+            f"{bf16[0] / bf16[1]:.3f} |\n"
+        )
 
         # (b) MFU: every variant stepped in turn on every batch.
         default = tuple(PAIRS[0][1:])
@@ -276,26 +329,42 @@ def main() -> None:
             ("fp32, 1 thread", {}, 1),
         ):
             variants[f"{label} | {variant}"] = (PlainGAN(*default, **options), n_threads)
-        flops = {name: model_flops(PlainGAN(*next(p[1:] for p in PAIRS if p[0] == name.split(" | ")[0])),
-                                   batches[0]) for name in variants}
+        flops = {
+            name: model_flops(
+                PlainGAN(*next(p[1:] for p in PAIRS if p[0] == name.split(" | ")[0])), batches[0]
+            )
+            for name in variants
+        }
         rates = round_robin(variants, batches, args.warmup)
         peak = rates.pop("peak")
         # stgan fit ran at another time than the round robin, under another load: its rate
         # here is the plain fp32 loop's rate in the round robin times its ratio from (a).
         plain_fp32 = rates[f"{label} | fp32"]
         ratio = statistics.median(lt / pl for lt, pl in runs)
-        rows = [(f"{label} | stgan fit, fp32 (plain × {ratio:.3f} from (a))",
-                 flops[f"{label} | fp32"], plain_fp32 * ratio),
-                (f"{label} | stgan fit, bf16-mixed (plain × {bf16[0] / bf16[1]:.3f} from (a))",
-                 flops[f"{label} | fp32"], plain_fp32 * bf16[0] / bf16[1])]
+        rows = [
+            (
+                f"{label} | stgan fit, fp32 (plain × {ratio:.3f} from (a))",
+                flops[f"{label} | fp32"],
+                plain_fp32 * ratio,
+            ),
+            (
+                f"{label} | stgan fit, bf16-mixed (plain × {bf16[0] / bf16[1]:.3f} from (a))",
+                flops[f"{label} | fp32"],
+                plain_fp32 * bf16[0] / bf16[1],
+            ),
+        ]
         rows += [(name, flops[name], rate) for name, rate in rates.items()]
-        print(f"(b) model FLOP utilisation; fp32 matmul peak {peak / 1e9:.1f} GFLOP/s (best 2048² "
-              f"a @ b on {threads} threads, timed between the variants' steps)")
+        print(
+            f"(b) model FLOP utilisation; fp32 matmul peak {peak / 1e9:.1f} GFLOP/s (best 2048² "
+            f"a @ b on {threads} threads, timed between the variants' steps)"
+        )
         print("| G × D | variant | GFLOP / iteration | iterations/s | GFLOP/s | MFU |")
         print("|---|---|---:|---:|---:|---:|")
         for name, f, rate in rows:
-            print(f"| {name} | {f / 1e9:.2f} | {rate:.2f} | {f * rate / 1e9:.1f} | "
-                  f"{100 * f * rate / peak:.1f}% |")
+            print(
+                f"| {name} | {f / 1e9:.2f} | {rate:.2f} | {f * rate / 1e9:.1f} | "
+                f"{100 * f * rate / peak:.1f}% |"
+            )
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ and the high-quality fraction of generated windows; on `grf` the log-spectral di
 the ACF RMSE; on both the direction ratio (effective number of propagation directions of the
 generated windows ÷ the real ones'); the generator updates made and the wall time of
 ``stgan fit``; and the health monitor's alarms (names from the run's ``health.json``, "—"
-when it raised none or wrote none). ``CKPT`` is, on `grf`, the checkpoint with the best in-training domain score
-(``last.ckpt`` if there is none) and, on `waves`, ``last.ckpt`` (:data:`CHECKPOINT`). Seeds
-are fixed (data, ``seed_everything`` unless ``--seed``, generation).
+when it raised none or wrote none). ``CKPT`` is, on `grf`, the checkpoint with the best
+in-training domain score (``last.ckpt`` if there is none) and, on `waves`, ``last.ckpt``
+(:data:`CHECKPOINT`). Seeds are fixed (data, ``seed_everything`` unless ``--seed``, generation).
 
 Default mode: the demo's models and `grf` data (32 × 32), `waves` on a 16 × 16 grid (two
 wavelengths) with a latent-vector generator (:data:`DATASET_FIT`), ``--steps`` generator
@@ -57,11 +57,21 @@ LAB: list[tuple[str, str, str]] = [
     ("hinge-sn-r1", "hinge-sn-r1", "hinge + spectral norm + R1 + EMA"),
     ("ns-instance-noise", "ns-instance-noise", "non-saturating + instance noise + label smoothing"),
     ("unrolled", "unrolled", "non-saturating, D unrolled 5 steps"),
-    ("latent-vector", "hinge-sn-r1+latent-vector", "hinge-sn-r1, G drawing from a latent vector of 128"),
-    ("spectral-matching", "hinge-sn-r1+latent-vector+spectral-matching",
-     "hinge-sn-r1, latent vector, + spectral matching (weight 1)"),
-    ("recommended", "recommended",
-     "hinge-sn-r1, latent vector, self-conditioning on 16 spectral clusters, spectral matching"),
+    (
+        "latent-vector",
+        "hinge-sn-r1+latent-vector",
+        "hinge-sn-r1, G drawing from a latent vector of 128",
+    ),
+    (
+        "spectral-matching",
+        "hinge-sn-r1+latent-vector+spectral-matching",
+        "hinge-sn-r1, latent vector, + spectral matching (weight 1)",
+    ),
+    (
+        "recommended",
+        "recommended",
+        "hinge-sn-r1, latent vector, self-conditioning on 16 spectral clusters, spectral matching",
+    ),
 ]
 RECOMMENDED = "recommended"
 # On waves every row's G already draws from a latent vector (DATASET_FIT), so this row would
@@ -71,15 +81,21 @@ GRF_ONLY = {"latent-vector"}
 # make-data options per dataset: (training file, held-out file), full size and quick.
 DATA = {
     "full": {
-        "waves": (["--time", "1024", "--height", "16", "--width", "16"],
-                  ["--time", "512", "--height", "16", "--width", "16", "--seed", "1"]),
+        "waves": (
+            ["--time", "1024", "--height", "16", "--width", "16"],
+            ["--time", "512", "--height", "16", "--width", "16", "--seed", "1"],
+        ),
         "grf": (["--time", "512"], ["--time", "256", "--seed", "1"]),
     },
     "quick": {
-        "waves": (["--time", "256", "--height", "16", "--width", "16"],
-                  ["--time", "128", "--height", "16", "--width", "16", "--seed", "1"]),
-        "grf": (["--time", "128", "--height", "16", "--width", "16"],
-                ["--time", "64", "--height", "16", "--width", "16", "--seed", "1"]),
+        "waves": (
+            ["--time", "256", "--height", "16", "--width", "16"],
+            ["--time", "128", "--height", "16", "--width", "16", "--seed", "1"],
+        ),
+        "grf": (
+            ["--time", "128", "--height", "16", "--width", "16"],
+            ["--time", "64", "--height", "16", "--width", "16", "--seed", "1"],
+        ),
     },
 }
 # Extra `stgan fit` options per dataset. A wave of one direction and phase across the whole
@@ -95,8 +111,16 @@ DATASET_FIT = {
 # the final one, because that score (radially averaged spectrum, ACF, W1) cannot see a wave's
 # direction or coherence and prefers the blurred generators of early training.
 CHECKPOINT = {"waves": "last", "grf": "best"}
-QUICK_FIT = ["--data.window_length", "4", "--data.batch_size", "4", "--metrics.num_samples", "8",
-             "--metrics.every_n_steps", "2"]
+QUICK_FIT = [
+    "--data.window_length",
+    "4",
+    "--data.batch_size",
+    "4",
+    "--metrics.num_samples",
+    "8",
+    "--metrics.every_n_steps",
+    "2",
+]
 
 
 def stgan(*args: str, log: Path, threads: int | None = None) -> float:
@@ -109,8 +133,14 @@ def stgan(*args: str, log: Path, threads: int | None = None) -> float:
     with open(log, "a") as out:
         out.write(f"$ stgan {' '.join(args)}\n")
         out.flush()
-        proc = subprocess.run([sys.executable, "-m", "stgan.cli", *args], check=False, stdout=out,
-                              stderr=subprocess.STDOUT, cwd=REPO, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-m", "stgan.cli", *args],
+            check=False,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+        )
     if proc.returncode:
         raise SystemExit(f"stgan {args[0]} failed (exit {proc.returncode}); see {log}")
     return time.perf_counter() - start
@@ -137,8 +167,10 @@ def alarms(run: Path) -> list[str]:
     if not found:
         return []
     record = json.loads(found[-1].read_text())
-    return [a["name"] + ("" if a.get("active_at_end", True) else " (cleared)")
-            for a in record.get("alarms", [])]
+    return [
+        a["name"] + ("" if a.get("active_at_end", True) else " (cleared)")
+        for a in record.get("alarms", [])
+    ]
 
 
 def checkpoint_facts(ckpt: Path) -> dict:
@@ -150,18 +182,35 @@ def checkpoint_facts(ckpt: Path) -> dict:
     return {"steps": int(state["global_step"]), "train_s": timer.get("train")}
 
 
-def run_one(name: str, overlay: str, dataset: str, files: tuple[Path, Path], out: Path,
-            args: argparse.Namespace) -> dict:
+def run_one(
+    name: str,
+    overlay: str,
+    dataset: str,
+    files: tuple[Path, Path],
+    out: Path,
+    args: argparse.Namespace,
+) -> dict:
     run = out / dataset / name
     shutil.rmtree(run, ignore_errors=True)  # a fresh run: no checkpoints of an earlier one
     run.mkdir(parents=True)
     log = run / "commands.log"
     log.write_text("")
     presets = ["demo", *overlay.split("+")]
-    fit = ["fit", *(arg for p in presets for arg in ("--config", str(CONFIGS / f"{p}.yaml"))),
-           "--data.path", str(files[0]), "--trainer.default_root_dir", str(run),
-           "--trainer.max_steps", str(args.steps), "--trainer.enable_progress_bar", "false",
-           "--seed_everything", str(args.seed), *DATASET_FIT[dataset]]
+    fit = [
+        "fit",
+        *(arg for p in presets for arg in ("--config", str(CONFIGS / f"{p}.yaml"))),
+        "--data.path",
+        str(files[0]),
+        "--trainer.default_root_dir",
+        str(run),
+        "--trainer.max_steps",
+        str(args.steps),
+        "--trainer.enable_progress_bar",
+        "false",
+        "--seed_everything",
+        str(args.seed),
+        *DATASET_FIT[dataset],
+    ]
     if args.quick:
         fit += QUICK_FIT
     if args.minutes:
@@ -172,23 +221,63 @@ def run_one(name: str, overlay: str, dataset: str, files: tuple[Path, Path], out
     best = [c for c in ckpts if c.name.startswith("best-")]
     ckpt = best[-1] if best and CHECKPOINT[dataset] == "best" else last
     generated = run / "generated.nc"
-    stgan("generate", "--checkpoint", str(ckpt), "--num-samples", str(args.num_samples),
-          "--output", str(generated), "--seed", "0", log=log, threads=args.threads)
-    stgan("evaluate", "--real", str(files[1]), "--generated", str(generated),
-          "--output-dir", str(run / "evaluation"), log=log, threads=args.threads)
-    return {"config": name, "dataset": dataset, "fit_s": fit_s, "checkpoint": str(ckpt.relative_to(out)),
-            **checkpoint_facts(last), **summary(run)}
+    stgan(
+        "generate",
+        "--checkpoint",
+        str(ckpt),
+        "--num-samples",
+        str(args.num_samples),
+        "--output",
+        str(generated),
+        "--seed",
+        "0",
+        log=log,
+        threads=args.threads,
+    )
+    stgan(
+        "evaluate",
+        "--real",
+        str(files[1]),
+        "--generated",
+        str(generated),
+        "--output-dir",
+        str(run / "evaluation"),
+        log=log,
+        threads=args.threads,
+    )
+    return {
+        "config": name,
+        "dataset": dataset,
+        "fit_s": fit_s,
+        "checkpoint": str(ckpt.relative_to(out)),
+        **checkpoint_facts(last),
+        **summary(run),
+    }
 
 
 def summary(run: Path) -> dict:
     """The table's figures from a finished run's files: metrics.json and health.json."""
     metrics = json.loads((run / "evaluation" / "metrics.json").read_text())
     m = next(iter(metrics["variables"].values()))
-    return {"alarms": alarms(run),
-            **{k: m.get(k) for k in ("rapsd_lsd_db", "acf_rmse", "w1", "diversity_ratio", "direction_ratio",
-                                     "modes_covered_generated", "high_quality_fraction_generated",
-                                     "mode_counts_generated", "modes_covered_real",
-                                     "high_quality_fraction_real", "mode_counts_real")}}
+    return {
+        "alarms": alarms(run),
+        **{
+            k: m.get(k)
+            for k in (
+                "rapsd_lsd_db",
+                "acf_rmse",
+                "w1",
+                "diversity_ratio",
+                "direction_ratio",
+                "modes_covered_generated",
+                "high_quality_fraction_generated",
+                "mode_counts_generated",
+                "modes_covered_real",
+                "high_quality_fraction_real",
+                "mode_counts_real",
+            )
+        },
+    }
 
 
 def _fmt(value, spec: str, unit: str = "") -> str:
@@ -202,16 +291,20 @@ def _counts(counts: list[int] | None) -> str:
 def table(results: list[dict]) -> str:
     by = {(r["config"], r["dataset"]): r for r in results}
     names = [n for n, _, _ in LAB if any(k[0] == n for k in by)]
-    header = ("| configuration | waves: modes covered (of 8) | waves: high-quality | "
-              "waves: high-quality windows per mode | grf: LSD (dB) | grf: ACF RMSE | "
-              "direction ratio (waves / grf) | "
-              "G updates (waves / grf) | fit wall time (waves / grf) | alarms (waves; grf) |")
+    header = (
+        "| configuration | waves: modes covered (of 8) | waves: high-quality | "
+        "waves: high-quality windows per mode | grf: LSD (dB) | grf: ACF RMSE | "
+        "direction ratio (waves / grf) | "
+        "G updates (waves / grf) | fit wall time (waves / grf) | alarms (waves; grf) |"
+    )
     lines = [header, "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
     real = next((r for r in results if r["dataset"] == "waves"), None)
     if real is not None:
-        lines.append(f"| real held-out data | {real['modes_covered_real']} | "
-                     f"{_fmt(real['high_quality_fraction_real'], '.0%')} | "
-                     f"{_counts(real.get('mode_counts_real'))} | 0 | 0 | 1 / 1 | | | |")
+        lines.append(
+            f"| real held-out data | {real['modes_covered_real']} | "
+            f"{_fmt(real['high_quality_fraction_real'], '.0%')} | "
+            f"{_counts(real.get('mode_counts_real'))} | 0 | 0 | 1 / 1 | | | |"
+        )
     for name in names:
         w, g = by.get((name, "waves"), {}), by.get((name, "grf"), {})
         lines.append(
@@ -222,7 +315,8 @@ def table(results: list[dict]) -> str:
             f"{_fmt(w.get('direction_ratio'), '.2f')} / {_fmt(g.get('direction_ratio'), '.2f')} | "
             f"{_fmt(w.get('steps'), 'd')} / {_fmt(g.get('steps'), 'd')} | "
             f"{_fmt(w.get('fit_s'), '.0f', ' s')} / {_fmt(g.get('fit_s'), '.0f', ' s')} | "
-            f"{', '.join(w.get('alarms') or []) or '—'}; {', '.join(g.get('alarms') or []) or '—'} |")
+            f"{', '.join(w.get('alarms') or []) or '—'}; {', '.join(g.get('alarms') or []) or '—'} |"
+        )
     return "\n".join(lines)
 
 
@@ -233,56 +327,94 @@ def verdicts(results: list[dict]) -> list[str]:
     w, g = by.get((RECOMMENDED, "waves")), by.get((RECOMMENDED, "grf"))
     if w:
         ok = w["modes_covered_generated"] == 8 and w["high_quality_fraction_generated"] >= 0.8
-        out.append(f"{RECOMMENDED} on waves: {w['modes_covered_generated']} modes, "
-                   f"{w['high_quality_fraction_generated']:.0%} high quality "
-                   f"(target 8 and >= 80%): {'met' if ok else 'NOT met'}")
+        out.append(
+            f"{RECOMMENDED} on waves: {w['modes_covered_generated']} modes, "
+            f"{w['high_quality_fraction_generated']:.0%} high quality "
+            f"(target 8 and >= 80%): {'met' if ok else 'NOT met'}"
+        )
     if g:
         # Training time: Lightning's timer when --minutes set one (it stops at the first step
         # end past the limit, so allow one second), else the wall time of `stgan fit`.
         train_s = g.get("train_s") or g["fit_s"]
         ok = g["rapsd_lsd_db"] <= 1.0 and g["acf_rmse"] <= 0.05 and train_s <= 601
-        out.append(f"{RECOMMENDED} on grf: {g['rapsd_lsd_db']:.2f} dB, ACF RMSE {g['acf_rmse']:.3f} "
-                   f"after {train_s:.0f} s of training (target <= 1 dB, <= 0.05, 10 minutes): "
-                   f"{'met' if ok else 'NOT met'}")
+        out.append(
+            f"{RECOMMENDED} on grf: {g['rapsd_lsd_db']:.2f} dB, ACF RMSE {g['acf_rmse']:.3f} "
+            f"after {train_s:.0f} s of training (target <= 1 dB, <= 0.05, 10 minutes): "
+            f"{'met' if ok else 'NOT met'}"
+        )
     v = by.get(("vanilla", "waves"))
     if v:
         # Collapse means fewer modes than the data *and* the monitor's mode_collapse alarm;
         # failing some other way (diverging, vanishing gradients) does not count.
         named = any(a.startswith("mode_collapse") for a in v["alarms"])
         collapsed = v["modes_covered_generated"] < 8 and named
-        out.append(f"vanilla on waves: {v['modes_covered_generated']} modes, "
-                   f"{v['high_quality_fraction_generated']:.0%} high quality, diversity ratio "
-                   f"{v['diversity_ratio']:.2f}, alarms: {', '.join(v['alarms']) or 'none'} "
-                   f"(target: collapse, named mode_collapse by the monitor): "
-                   f"{'met' if collapsed else 'NOT met'}")
+        out.append(
+            f"vanilla on waves: {v['modes_covered_generated']} modes, "
+            f"{v['high_quality_fraction_generated']:.0%} high quality, diversity ratio "
+            f"{v['diversity_ratio']:.2f}, alarms: {', '.join(v['alarms']) or 'none'} "
+            f"(target: collapse, named mode_collapse by the monitor): "
+            f"{'met' if collapsed else 'NOT met'}"
+        )
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny data, 4 steps: seconds per run")
-    parser.add_argument("--only", nargs="+", default=None, choices=[n for n, _, _ in LAB],
-                        metavar="NAME", help=f"configurations to run (default: all of {[n for n, _, _ in LAB]})")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        choices=[n for n, _, _ in LAB],
+        metavar="NAME",
+        help=f"configurations to run (default: all of {[n for n, _, _ in LAB]})",
+    )
     parser.add_argument("--datasets", nargs="+", default=["waves", "grf"], choices=["waves", "grf"])
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "failure_lab"),
-                        help="output folder (default: benchmarks/out/failure_lab)")
-    parser.add_argument("--steps", type=int, default=None,
-                        help="generator updates per run (default 600; --quick: 4)")
-    parser.add_argument("--minutes", type=int, default=None,
-                        help="also stop training after this many minutes (off by default: a "
-                             "time limit makes the steps reached depend on the machine's load)")
-    parser.add_argument("--num-samples", type=int, default=None,
-                        help="generated windows evaluated (default 128; --quick: 16)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="runs trained at once (default 1); each gets cores/jobs threads, so "
-                             "--minutes is then CPU minutes on that many cores")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="training seed (seed_everything; default 0); the data and the "
-                             "generation seed stay fixed, so --seed with its own --out measures "
-                             "the spread over training runs")
-    parser.add_argument("--retable", action="store_true",
-                        help="train nothing: re-read the metrics and alarms of the runs in --out "
-                             "and print the table")
+    parser.add_argument(
+        "--out",
+        default=str(REPO / "benchmarks" / "out" / "failure_lab"),
+        help="output folder (default: benchmarks/out/failure_lab)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="generator updates per run (default 600; --quick: 4)",
+    )
+    parser.add_argument(
+        "--minutes",
+        type=int,
+        default=None,
+        help="also stop training after this many minutes (off by default: a "
+        "time limit makes the steps reached depend on the machine's load)",
+    )
+    parser.add_argument(
+        "--num-samples",
+        type=int,
+        default=None,
+        help="generated windows evaluated (default 128; --quick: 16)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs trained at once (default 1); each gets cores/jobs threads, so "
+        "--minutes is then CPU minutes on that many cores",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="training seed (seed_everything; default 0); the data and the "
+        "generation seed stay fixed, so --seed with its own --out measures "
+        "the spread over training runs",
+    )
+    parser.add_argument(
+        "--retable",
+        action="store_true",
+        help="train nothing: re-read the metrics and alarms of the runs in --out "
+        "and print the table",
+    )
     args = parser.parse_args()
     args.steps = args.steps or (4 if args.quick else 600)
     args.num_samples = args.num_samples or (16 if args.quick else 128)
@@ -299,15 +431,23 @@ def main() -> None:
             r.update(summary(out / r["dataset"] / r["config"]))
     else:
         files = make_data(out, "quick" if args.quick else "full")
-    todo = [(name, overlay, what, dataset) for name, overlay, what in LAB for dataset in args.datasets
-            if not args.retable and (not args.only or name in args.only)
-            and not (dataset == "waves" and name in GRF_ONLY)]
+    todo = [
+        (name, overlay, what, dataset)
+        for name, overlay, what in LAB
+        for dataset in args.datasets
+        if not args.retable
+        and (not args.only or name in args.only)
+        and not (dataset == "waves" and name in GRF_ONLY)
+    ]
 
     def one(name: str, overlay: str, what: str, dataset: str) -> dict:
         print(f"{name} on {dataset}: {what} ...", flush=True)
         r = run_one(name, overlay, dataset, files[dataset], out, args)
-        print(f"  {name} on {dataset}: {r['fit_s']:.0f} s, {r['steps']} G updates, alarms: "
-              f"{', '.join(r['alarms']) or '—'}", flush=True)
+        print(
+            f"  {name} on {dataset}: {r['fit_s']:.0f} s, {r['steps']} G updates, alarms: "
+            f"{', '.join(r['alarms']) or '—'}",
+            flush=True,
+        )
         return r
 
     # Runs are independent subprocesses: --jobs N runs N at once, each with its share of cores.

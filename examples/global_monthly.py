@@ -23,12 +23,18 @@ def write(path: str, *, years: int = 20, seed: int = 0) -> None:
     lon = np.arange(0, 360, 2.5)
     n = 12 * years
     units, calendar = "days since 1850-01-01", "noleap"
-    starts = [cftime.datetime(2000 + m // 12, m % 12 + 1, 1, calendar=calendar) for m in range(n + 1)]
+    starts = [
+        cftime.datetime(2000 + m // 12, m % 12 + 1, 1, calendar=calendar) for m in range(n + 1)
+    ]
     edges = cftime.date2num(starts, units, calendar)
     month = np.arange(n) % 12
     # Climatology: warm tropics, a seasonal cycle opposite in the two hemispheres, a trend.
     base = 288 - 30 * np.sin(np.deg2rad(lat)) ** 2
-    season = 12 * np.sin(np.deg2rad(lat))[None, :] * np.cos(2 * np.pi * (month[:, None] + 0.5) / 12 - np.pi)
+    season = (
+        12
+        * np.sin(np.deg2rad(lat))[None, :]
+        * np.cos(2 * np.pi * (month[:, None] + 0.5) / 12 - np.pi)
+    )
     trend = 0.04 * np.arange(n) / 12 * 10  # 0.4 K per decade
     # Weather: smooth anomalies, red in time.
     noise = np.zeros((n, lat.size, lon.size), np.float32)
@@ -40,25 +46,48 @@ def write(path: str, *, years: int = 20, seed: int = 0) -> None:
         fresh = np.fft.irfft2(np.fft.rfft2(white)[:, : lon.size // 2 + 1] * shape, s=white.shape)
         prev = 0.6 * prev + fresh / fresh.std() * 1.5
         noise[t] = prev
-    tas = base[None, :, None] + season[:, :, None] + trend[:, None, None] + noise  # (time, lat, lon)
+    tas = (
+        base[None, :, None] + season[:, :, None] + trend[:, None, None] + noise
+    )  # (time, lat, lon)
     with netCDF4.Dataset(path, "w") as nc:
-        nc.setncatts({"Conventions": "CF-1.7", "title": "synthetic global monthly surface air temperature",
-                      "source": "stgan examples/global_monthly.py"})
+        nc.setncatts(
+            {
+                "Conventions": "CF-1.7",
+                "title": "synthetic global monthly surface air temperature",
+                "source": "stgan examples/global_monthly.py",
+            }
+        )
         for name, size in (("time", None), ("lat", lat.size), ("lon", lon.size), ("bnds", 2)):
             nc.createDimension(name, size)
         t = nc.createVariable("time", "f8", ("time",))
-        t.setncatts({"units": units, "calendar": calendar, "standard_name": "time", "axis": "T",
-                     "bounds": "time_bnds"})
+        t.setncatts(
+            {
+                "units": units,
+                "calendar": calendar,
+                "standard_name": "time",
+                "axis": "T",
+                "bounds": "time_bnds",
+            }
+        )
         t[:] = (edges[:-1] + edges[1:]) / 2
         tb = nc.createVariable("time_bnds", "f8", ("time", "bnds"))
         tb[:] = np.stack([edges[:-1], edges[1:]], axis=1)
         for name, values, units_ in (("lat", lat, "degrees_north"), ("lon", lon, "degrees_east")):
             v = nc.createVariable(name, "f8", (name,))
-            v.setncatts({"units": units_, "standard_name": "latitude" if name == "lat" else "longitude"})
+            v.setncatts(
+                {"units": units_, "standard_name": "latitude" if name == "lat" else "longitude"}
+            )
             v[:] = values
         v = nc.createVariable("tas", "i2", ("time", "lat", "lon"), fill_value=np.int16(-32767))
-        v.setncatts({"units": "K", "standard_name": "air_temperature", "long_name": "near-surface air temperature",
-                     "scale_factor": 0.01, "add_offset": 273.15})
+        v.setncatts(
+            {
+                "units": "K",
+                "standard_name": "air_temperature",
+                "long_name": "near-surface air temperature",
+                "scale_factor": 0.01,
+                "add_offset": 273.15,
+            }
+        )
         v[:] = tas
 
 

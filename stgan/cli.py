@@ -38,7 +38,8 @@ _EXAMPLES = {
   stgan generate --checkpoint best.ckpt --num-samples 8 --length 120 --output long.nc""",
     "evaluate": """examples:
   stgan evaluate --real heldout.nc --generated gen.nc --output-dir evaluation
-  stgan evaluate --real obs.nc --generated gen.nc --output-dir ev --metrics spectrum acf --dims '{time: T}'""",
+  stgan evaluate --real obs.nc --generated gen.nc --output-dir ev \
+      --metrics spectrum acf --dims '{time: T}'""",
     "make-data": """examples:
   stgan make-data grf --output grf.nc --time 512 --height 32 --width 32
   stgan make-data waves --output waves.nc --modes 8""",
@@ -58,49 +59,95 @@ def _parser() -> argparse.ArgumentParser:
     # prog: each command's usage line starts "stgan COMMAND", not the top-level usage text.
     sub = parser.add_subparsers(dest="command", prog="stgan")
 
-    gen = sub.add_parser("generate", formatter_class=fmt, help="samples from a checkpoint",
-                         epilog=_EXAMPLES["generate"])
+    gen = sub.add_parser(
+        "generate",
+        formatter_class=fmt,
+        help="samples from a checkpoint",
+        epilog=_EXAMPLES["generate"],
+    )
     gen.add_argument("--checkpoint", required=True, help="a .ckpt written by stgan fit")
     gen.add_argument("--num-samples", type=int, default=16, help="windows to generate")
-    gen.add_argument("--output", required=True, help="NetCDF file (.nc) or Zarr store (.zarr) to write")
+    gen.add_argument(
+        "--output", required=True, help="NetCDF file (.nc) or Zarr store (.zarr) to write"
+    )
     gen.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
     gen.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
-    gen.add_argument("--length", type=int, default=None,
-                     help="time steps per sample (default: the training window's)")
-    gen.add_argument("--start-time", default=None,
-                     help="date of the first step (YYYY-MM-DD[THH:MM]), read in the training data's calendar "
-                          "(2030-02-30 is a 360_day date); monthly data start with the month holding it. "
-                          "Default: one step after the training record's last time stamp (models saved "
-                          "before stgan kept the time axis: offsets from the window start)")
-    gen.add_argument("--full-grid", action="store_true",
-                     help="a model trained on patches: samples of the whole grid, from overlapping "
-                          "patches blended together")
-    gen.add_argument("--overlap", type=int, default=None,
-                     help="with --full-grid: cells neighbouring patches share (default: a quarter "
-                          "of the patch)")
+    gen.add_argument(
+        "--length",
+        type=int,
+        default=None,
+        help="time steps per sample (default: the training window's)",
+    )
+    gen.add_argument(
+        "--start-time",
+        default=None,
+        help="date of the first step (YYYY-MM-DD[THH:MM]), read in the training data's calendar "
+        "(2030-02-30 is a 360_day date); monthly data start with the month holding it. "
+        "Default: one step after the training record's last time stamp (models saved "
+        "before stgan kept the time axis: offsets from the window start)",
+    )
+    gen.add_argument(
+        "--full-grid",
+        action="store_true",
+        help="a model trained on patches: samples of the whole grid, from overlapping "
+        "patches blended together",
+    )
+    gen.add_argument(
+        "--overlap",
+        type=int,
+        default=None,
+        help="with --full-grid: cells neighbouring patches share (default: a quarter of the patch)",
+    )
 
-    ev = sub.add_parser("evaluate", formatter_class=fmt, help="metrics of generated vs real data",
-                        epilog=_EXAMPLES["evaluate"])
+    ev = sub.add_parser(
+        "evaluate",
+        formatter_class=fmt,
+        help="metrics of generated vs real data",
+        epilog=_EXAMPLES["evaluate"],
+    )
     ev.add_argument("--real", required=True, help="NetCDF of held-out real data (time, y, x)")
-    ev.add_argument("--generated", required=True, help="NetCDF file or Zarr store written by stgan generate")
+    ev.add_argument(
+        "--generated", required=True, help="NetCDF file or Zarr store written by stgan generate"
+    )
     ev.add_argument("--output-dir", required=True, help="folder for metrics.json, report.md, plots")
     ev.add_argument("--variables", nargs="+", default=None, help="variables (default: all shared)")
-    ev.add_argument("--dims", default=None, metavar="MAPPING",
-                    help="which dimension of the real data is which, e.g. '{time: T, y: LAT, x: LON}'")
+    ev.add_argument(
+        "--dims",
+        default=None,
+        metavar="MAPPING",
+        help="which dimension of the real data is which, e.g. '{time: T, y: LAT, x: LON}'",
+    )
     ev.add_argument("--max-lag", type=int, default=10, help="largest ACF lag (capped at T-1)")
-    ev.add_argument("--metrics", nargs="+", default=None, metavar="KEY",
-                    help="metric registry keys (default: all): spectrum acf tpsd distribution "
-                         "gridpoint increments diversity prdc memorisation")
-    ev.add_argument("--train", default=None,
-                    help="the training data, for the memorisation test (nearest training neighbours)")
-    ev.add_argument("--wavenumbers", choices=["index", "physical"], default="index",
-                    help="RAPSD rings on non-square grids: pysteps' index rings or true frequencies")
+    ev.add_argument(
+        "--metrics",
+        nargs="+",
+        default=None,
+        metavar="KEY",
+        help="metric registry keys (default: all): spectrum acf tpsd distribution "
+        "gridpoint increments diversity prdc memorisation",
+    )
+    ev.add_argument(
+        "--train",
+        default=None,
+        help="the training data, for the memorisation test (nearest training neighbours)",
+    )
+    ev.add_argument(
+        "--wavenumbers",
+        choices=["index", "physical"],
+        default="index",
+        help="RAPSD rings on non-square grids: pysteps' index rings or true frequencies",
+    )
 
-    make = sub.add_parser("make-data", formatter_class=fmt, help="synthetic datasets with known statistics",
-                          epilog=_EXAMPLES["make-data"])
+    make = sub.add_parser(
+        "make-data",
+        formatter_class=fmt,
+        help="synthetic datasets with known statistics",
+        epilog=_EXAMPLES["make-data"],
+    )
     kinds = make.add_subparsers(dest="dataset", required=True)
-    grf = kinds.add_parser("grf", formatter_class=fmt,
-                           help="Gaussian random field, k^-slope spectrum, AR(1) in time")
+    grf = kinds.add_parser(
+        "grf", formatter_class=fmt, help="Gaussian random field, k^-slope spectrum, AR(1) in time"
+    )
     grf.add_argument("--output", required=True, help="NetCDF file to write")
     grf.add_argument("--time", type=int, default=512, help="time steps")
     grf.add_argument("--height", type=int, default=32, help="grid rows (y)")
@@ -108,11 +155,20 @@ def _parser() -> argparse.ArgumentParser:
     grf.add_argument("--slope", type=float, default=3.0, help="spectral slope: power ~ k^-slope")
     grf.add_argument("--phi", type=float, default=0.8, help="AR(1) coefficient: ACF = phi^k")
     grf.add_argument("--seed", type=int, default=0, help="random seed")
-    grf.add_argument("--mask", choices=["none", "island"], default="none",
-                     help="island: a static land mask (NaN at every step)")
-    grf.add_argument("--missing-steps", type=int, default=0, help="whole steps set to NaN (outages)")
-    waves = kinds.add_parser("waves", formatter_class=fmt,
-                             help="K travelling-wave modes, one per episode (for mode-collapse studies)")
+    grf.add_argument(
+        "--mask",
+        choices=["none", "island"],
+        default="none",
+        help="island: a static land mask (NaN at every step)",
+    )
+    grf.add_argument(
+        "--missing-steps", type=int, default=0, help="whole steps set to NaN (outages)"
+    )
+    waves = kinds.add_parser(
+        "waves",
+        formatter_class=fmt,
+        help="K travelling-wave modes, one per episode (for mode-collapse studies)",
+    )
     waves.add_argument("--output", required=True, help="NetCDF file to write")
     waves.add_argument("--time", type=int, default=1024, help="time steps")
     waves.add_argument("--height", type=int, default=32, help="grid rows (y)")
@@ -124,24 +180,50 @@ def _parser() -> argparse.ArgumentParser:
     waves.add_argument("--noise", type=float, default=0.1, help="std of added white noise")
     waves.add_argument("--seed", type=int, default=0, help="random seed")
 
-    ins = sub.add_parser("inspect", formatter_class=fmt, help="what stgan sees in a dataset",
-                         epilog=_EXAMPLES["inspect"])
+    ins = sub.add_parser(
+        "inspect",
+        formatter_class=fmt,
+        help="what stgan sees in a dataset",
+        epilog=_EXAMPLES["inspect"],
+    )
     ins.add_argument("path", nargs="+", help="NetCDF file(s) or glob pattern(s)")
-    ins.add_argument("--variables", nargs="+", default=None, help="variables (default: all on the time grid)")
-    ins.add_argument("--select", nargs="+", default=[], metavar="DIM=VALUE",
-                     help="one value of each extra dimension, e.g. level=500")
-    ins.add_argument("--dims", default=None, metavar="MAPPING",
-                     help="which dimension is which, e.g. '{time: timestep, y: FNOCY, x: FNOCX}' "
-                          "(default: found from CF attributes and names)")
-    ins.add_argument("--window", nargs=3, type=int, default=None, metavar=("T", "H", "W"),
-                     help="window size (default: 8 steps, whole grid)")
+    ins.add_argument(
+        "--variables", nargs="+", default=None, help="variables (default: all on the time grid)"
+    )
+    ins.add_argument(
+        "--select",
+        nargs="+",
+        default=[],
+        metavar="DIM=VALUE",
+        help="one value of each extra dimension, e.g. level=500",
+    )
+    ins.add_argument(
+        "--dims",
+        default=None,
+        metavar="MAPPING",
+        help="which dimension is which, e.g. '{time: timestep, y: FNOCY, x: FNOCX}' "
+        "(default: found from CF attributes and names)",
+    )
+    ins.add_argument(
+        "--window",
+        nargs=3,
+        type=int,
+        default=None,
+        metavar=("T", "H", "W"),
+        help="window size (default: 8 steps, whole grid)",
+    )
     ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
 
-    demo = sub.add_parser("demo", formatter_class=fmt, help="the whole path on synthetic data",
-                          epilog=_EXAMPLES["demo"])
+    demo = sub.add_parser(
+        "demo",
+        formatter_class=fmt,
+        help="the whole path on synthetic data",
+        epilog=_EXAMPLES["demo"],
+    )
     demo.add_argument("--output-dir", default="stgan_demo", help="where every output goes")
-    demo.add_argument("--max-steps", type=int, default=None,
-                      help="optimiser steps (default: the demo config's)")
+    demo.add_argument(
+        "--max-steps", type=int, default=None, help="optimiser steps (default: the demo config's)"
+    )
     demo.add_argument("--num-samples", type=int, default=64, help="windows to generate")
     return parser
 
@@ -189,9 +271,16 @@ def _inspect(args: argparse.Namespace) -> str:
     from stgan.inspect import inspect_data
 
     t, h, w = args.window or (8, None, None)
-    dm = SpaceTimeDataModule(args.path, variables=args.variables, select=_parse_select(args.select),
-                             dims=_parse_dims(args.dims), window_length=t, window_height=h, window_width=w,
-                             batch_size=args.batch_size)
+    dm = SpaceTimeDataModule(
+        args.path,
+        variables=args.variables,
+        select=_parse_select(args.select),
+        dims=_parse_dims(args.dims),
+        window_length=t,
+        window_height=h,
+        window_width=w,
+        batch_size=args.batch_size,
+    )
     return inspect_data(dm)
 
 
@@ -199,12 +288,22 @@ def _demo(args: argparse.Namespace) -> None:
     out = Path(args.output_dir)
     config = resources.files("stgan") / "configs" / "demo.yaml"
     train, heldout = out / "train.nc", out / "heldout.nc"
-    print(f"[1/5] training data (grf, seed 0)  -> {_run(['make-data', 'grf', '--output', str(train)])}")
+    print(
+        f"[1/5] training data (grf, seed 0)  -> {_run(['make-data', 'grf', '--output', str(train)])}"
+    )
     # An independent realisation with the same statistics: real data the model never saw.
-    print(f"[2/5] held-out data (grf, seed 1)  -> "
-          f"{_run(['make-data', 'grf', '--output', str(heldout), '--seed', '1', '--time', '256'])}")
-    fit_args = ["--config", str(config), "--data.path", str(train),
-                "--trainer.default_root_dir", str(out / "run")]
+    print(
+        f"[2/5] held-out data (grf, seed 1)  -> "
+        f"{_run(['make-data', 'grf', '--output', str(heldout), '--seed', '1', '--time', '256'])}"
+    )
+    fit_args = [
+        "--config",
+        str(config),
+        "--data.path",
+        str(train),
+        "--trainer.default_root_dir",
+        str(out / "run"),
+    ]
     if args.max_steps is not None:
         fit_args += ["--trainer.max_steps", str(args.max_steps)]
     print(f"[3/5] training: stgan fit {' '.join(fit_args)}")
@@ -212,19 +311,47 @@ def _demo(args: argparse.Namespace) -> None:
     callback = cli.trainer.checkpoint_callback
     last = [c.last_model_path for c in cli.trainer.checkpoint_callbacks if c.last_model_path]
     ckpt = callback.best_model_path or (last[0] if last else "")
-    score = "" if callback.best_model_score is None else f" (best domain score {float(callback.best_model_score):.3f})"
+    score = (
+        ""
+        if callback.best_model_score is None
+        else f" (best domain score {float(callback.best_model_score):.3f})"
+    )
     print(f"      checkpoint -> {ckpt}{score}")
     generated = out / "generated.nc"
-    _run(["generate", "--checkpoint", ckpt, "--num-samples", str(args.num_samples),
-          "--output", str(generated)])
+    _run(
+        [
+            "generate",
+            "--checkpoint",
+            ckpt,
+            "--num-samples",
+            str(args.num_samples),
+            "--output",
+            str(generated),
+        ]
+    )
     print(f"[4/5] {args.num_samples} generated windows -> {generated}")
-    report = _run(["evaluate", "--real", str(heldout), "--generated", str(generated),
-                   "--train", str(train), "--output-dir", str(out / "evaluation")])
-    print(f"[5/5] evaluation -> {report['metrics_path']}, {report['report_path']} and {report['html_path']}")
+    report = _run(
+        [
+            "evaluate",
+            "--real",
+            str(heldout),
+            "--generated",
+            str(generated),
+            "--train",
+            str(train),
+            "--output-dir",
+            str(out / "evaluation"),
+        ]
+    )
+    print(
+        f"[5/5] evaluation -> {report['metrics_path']}, {report['report_path']} and {report['html_path']}"
+    )
     for name, m in report["metrics"]["variables"].items():
-        print(f"      {name}: log-spectral distance {m['rapsd_lsd_db']:.2f} dB, "
-              f"ACF RMSE {m['acf_rmse']:.3f}, W1 {m['w1']:.3f} {m['units']}, "
-              f"diversity ratio {m['diversity_ratio']:.2f}")
+        print(
+            f"      {name}: log-spectral distance {m['rapsd_lsd_db']:.2f} dB, "
+            f"ACF RMSE {m['acf_rmse']:.3f}, W1 {m['w1']:.3f} {m['units']}, "
+            f"diversity ratio {m['diversity_ratio']:.2f}"
+        )
 
 
 def _run(argv: list[str]):
@@ -237,16 +364,32 @@ def _run(argv: list[str]):
     if args.command == "generate":
         from stgan.sampling import generate
 
-        generate(args.checkpoint, args.output, num_samples=args.num_samples, seed=args.seed,
-                 batch_size=args.batch_size, start_time=args.start_time, length=args.length,
-                 full_grid=args.full_grid, overlap=args.overlap)
+        generate(
+            args.checkpoint,
+            args.output,
+            num_samples=args.num_samples,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            start_time=args.start_time,
+            length=args.length,
+            full_grid=args.full_grid,
+            overlap=args.overlap,
+        )
         return Path(args.output)
     if args.command == "evaluate":
         from stgan.evaluation import evaluate
 
-        return evaluate(args.real, args.generated, args.output_dir, variables=args.variables,
-                        max_lag=args.max_lag, metrics=args.metrics, train_path=args.train,
-                        wavenumbers=args.wavenumbers, dims=_parse_dims(args.dims))
+        return evaluate(
+            args.real,
+            args.generated,
+            args.output_dir,
+            variables=args.variables,
+            max_lag=args.max_lag,
+            metrics=args.metrics,
+            train_path=args.train,
+            wavenumbers=args.wavenumbers,
+            dims=_parse_dims(args.dims),
+        )
     if args.command == "make-data":
         return _make_data(args)
     if args.command == "inspect":

@@ -75,10 +75,16 @@ from stgan.report.figures import (
 from stgan.report.html import render
 
 SCHEMA = "stgan-metrics/1"
-UNITS = {**UNITS, "modes_covered_real": "count", "modes_covered_generated": "count",
-         "high_quality_fraction_real": "1", "high_quality_fraction_generated": "1",
-         "mode_counts_real": "count", "mode_counts_generated": "count",
-         "cross_channel_correlation_error": "1"}
+UNITS = {
+    **UNITS,
+    "modes_covered_real": "count",
+    "modes_covered_generated": "count",
+    "high_quality_fraction_real": "1",
+    "high_quality_fraction_generated": "1",
+    "mode_counts_real": "count",
+    "mode_counts_generated": "count",
+    "cross_channel_correlation_error": "1",
+}
 
 
 def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = None) -> np.ndarray:
@@ -92,7 +98,9 @@ def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = No
     return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
 
 
-def waves_coverage(attrs: dict[str, Any], real: np.ndarray, generated: np.ndarray) -> dict[str, Any]:
+def waves_coverage(
+    attrs: dict[str, Any], real: np.ndarray, generated: np.ndarray
+) -> dict[str, Any]:
     """Mode coverage and high-quality fraction of both sets, for data made by ``make-data waves``.
 
     Recognised by the variable's ``modes``, ``wavelength`` and ``period`` attributes (which
@@ -102,8 +110,11 @@ def waves_coverage(attrs: dict[str, Any], real: np.ndarray, generated: np.ndarra
         return {}
     from stgan.data.waves import label_windows, mode_coverage
 
-    options = {"modes": int(attrs["modes"]), "wavelength": float(attrs["wavelength"]),
-               "period": float(attrs["period"])}
+    options = {
+        "modes": int(attrs["modes"]),
+        "wavelength": float(attrs["wavelength"]),
+        "period": float(attrs["period"]),
+    }
     out = {}
     for label, x in (("real", real), ("generated", generated)):
         labels, quality = label_windows(np.nan_to_num(x), **options)
@@ -116,12 +127,19 @@ def waves_coverage(attrs: dict[str, Any], real: np.ndarray, generated: np.ndarra
 
 # The markdown table: (heading, key, format); a column shows only when some variable has it.
 _COLUMNS = [
-    ("log-spectral distance (dB)", "rapsd_lsd_db", ".3f"), ("ACF RMSE", "acf_rmse", ".4f"),
-    ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"), ("W1", "w1", ".4g"), ("KS", "ks", ".3f"),
-    ("99.9 % quantile error", "q99.9", "+.4g"), ("W1 per grid point", "w1_gridpoint", ".4g"),
-    ("W1 of gradients", "w1_gradient", ".4g"), ("diversity ratio", "diversity_ratio", ".3f"),
-    ("direction ratio", "direction_ratio", ".2f"), ("precision", "precision", ".2f"),
-    ("recall", "recall", ".2f"), ("coverage", "coverage", ".2f"),
+    ("log-spectral distance (dB)", "rapsd_lsd_db", ".3f"),
+    ("ACF RMSE", "acf_rmse", ".4f"),
+    ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"),
+    ("W1", "w1", ".4g"),
+    ("KS", "ks", ".3f"),
+    ("99.9 % quantile error", "q99.9", "+.4g"),
+    ("W1 per grid point", "w1_gridpoint", ".4g"),
+    ("W1 of gradients", "w1_gradient", ".4g"),
+    ("diversity ratio", "diversity_ratio", ".3f"),
+    ("direction ratio", "direction_ratio", ".2f"),
+    ("precision", "precision", ".2f"),
+    ("recall", "recall", ".2f"),
+    ("coverage", "coverage", ".2f"),
     ("memorisation ratio", "memorisation_ratio", ".2f"),
 ]
 
@@ -149,12 +167,19 @@ def _markdown(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
         cells = " | ".join(_cell(m, key, fmt) for _, key, fmt in columns)
         lines.append(f"| {name} ({m['units']}) | {cells} |")
     if "cross_channel_correlation_error" in result:
-        lines += ["", f"Cross-channel correlation error: {result['cross_channel_correlation_error']:.4f}"]
-    lines += ["", "Lower is better for the distances; the quantile error is signed (negative: "
-              "extremes too weak); a diversity ratio, precision, recall and coverage near 1 match "
-              "the data, a diversity ratio near 0 is mode collapse, a direction ratio well below 1 "
-              "a partial one (the samples travel fewer ways than the data's), a memorisation ratio well "
-              "below 1 means copies of training data. Definitions: `stgan/evaluation.py`.", ""]
+        lines += [
+            "",
+            f"Cross-channel correlation error: {result['cross_channel_correlation_error']:.4f}",
+        ]
+    lines += [
+        "",
+        "Lower is better for the distances; the quantile error is signed (negative: "
+        "extremes too weak); a diversity ratio, precision, recall and coverage near 1 match "
+        "the data, a diversity ratio near 0 is mode collapse, a direction ratio well below 1 "
+        "a partial one (the samples travel fewer ways than the data's), a memorisation ratio well "
+        "below 1 means copies of training data. Definitions: `stgan/evaluation.py`.",
+        "",
+    ]
     for name, pngs in figures.items():
         lines += [f"## {name}", ""] + [f"![{p.stem}]({p.name})" for p in pngs] + [""]
     return "\n".join(lines)
@@ -170,9 +195,15 @@ def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | Non
 
 
 def evaluate(
-    real_path: str | os.PathLike, generated_path: str | os.PathLike, output_dir: str | os.PathLike,
-    *, variables: list[str] | None = None, max_lag: int = 10, metrics: list[str] | None = None,
-    train_path: str | os.PathLike | None = None, wavenumbers: str = "index",
+    real_path: str | os.PathLike,
+    generated_path: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    variables: list[str] | None = None,
+    max_lag: int = 10,
+    metrics: list[str] | None = None,
+    train_path: str | os.PathLike | None = None,
+    wavenumbers: str = "index",
     dims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compare a generated file with real data; write metrics.json, report.md, report.html
@@ -193,8 +224,10 @@ def evaluate(
     if variables:
         missing = [v for v in variables if v not in gen_ds.data_vars]
         if missing:
-            raise StganError(f"variable(s) {missing} not in the generated file; present: "
-                             f"{', '.join(map(str, gen_ds.data_vars))}")
+            raise StganError(
+                f"variable(s) {missing} not in the generated file; present: "
+                f"{', '.join(map(str, gen_ds.data_vars))}"
+            )
     real = GridSource(real_path, variables or sample_fields(gen_ds), dims=dims)
     names = real.variables
     real_values = real.read(0, real.sizes["time"]).astype(np.float64)  # (C, T_all, H, W)
@@ -205,8 +238,12 @@ def evaluate(
         train_values = train_source.read(0, train_source.sizes["time"]).astype(np.float64)
     out = Path(output_dir)
     result: dict[str, Any] = {
-        "schema": SCHEMA, "units": UNITS, "real": str(real_path), "generated": str(generated_path),
-        "train": None if train_path is None else str(train_path), "wavenumbers": wavenumbers,
+        "schema": SCHEMA,
+        "units": UNITS,
+        "real": str(real_path),
+        "generated": str(generated_path),
+        "train": None if train_path is None else str(train_path),
+        "wavenumbers": wavenumbers,
         "variables": {},
     }
     figures, all_real, all_gen = {}, [], []
@@ -223,13 +260,26 @@ def evaluate(
             )
         weights = _area_weights(real, window[1], window[2])
         train = None if train_values is None else complete_windows(train_values[c], window)
-        metrics_c = {"units": str(real.var_attrs[name].get("units", "1")),
-                     **compare(windows, gen, metrics=metrics, max_lag=max_lag, weights=weights,
-                               wavenumbers=wavenumbers, train=train),
-                     **waves_coverage(real.var_attrs[name], windows, gen)}
+        metrics_c = {
+            "units": str(real.var_attrs[name].get("units", "1")),
+            **compare(
+                windows,
+                gen,
+                metrics=metrics,
+                max_lag=max_lag,
+                weights=weights,
+                wavenumbers=wavenumbers,
+                train=train,
+            ),
+            **waves_coverage(real.var_attrs[name], windows, gen),
+        }
         result["variables"][name] = metrics_c
-        result.update(window=list(window), n_real_windows=len(windows), n_generated=len(gen),
-                      area_weighting="cos(lat)" if weights is not None else "none")
+        result.update(
+            window=list(window),
+            n_real_windows=len(windows),
+            n_generated=len(gen),
+            area_weighting="cos(lat)" if weights is not None else "none",
+        )
         figures[name] = _figures(name, metrics_c, windows, gen, out)
         all_real.append(windows)
         all_gen.append(gen)
@@ -237,32 +287,66 @@ def evaluate(
     if len(names) > 1:
         n_real = min(len(w) for w in all_real)
         result["cross_channel_correlation_error"] = cross_channel_correlation_error(
-            np.stack([w[:n_real] for w in all_real], axis=1), np.stack(all_gen, axis=1))
+            np.stack([w[:n_real] for w in all_real], axis=1), np.stack(all_gen, axis=1)
+        )
     metrics_path = write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
     report_path = write_text(out / "report.md", _markdown(result, figures))
     html_path = write_text(out / "report.html", render(result, figures))
-    return {"metrics": result, "metrics_path": metrics_path, "report_path": report_path,
-            "html_path": html_path}
+    return {
+        "metrics": result,
+        "metrics_path": metrics_path,
+        "report_path": report_path,
+        "html_path": html_path,
+    }
 
 
-def _figures(name: str, m: dict[str, Any], real: np.ndarray, gen: np.ndarray, out: Path) -> list[Path]:
+def _figures(
+    name: str, m: dict[str, Any], real: np.ndarray, gen: np.ndarray, out: Path
+) -> list[Path]:
     """The report's PNGs for one variable: those whose metrics were computed, then the data's."""
     units, figs = m["units"], []
     if "rapsd_real" in m:
-        figs.append(plot_rapsd(np.asarray(m["rapsd_freq"]), np.asarray(m["rapsd_real"]),
-                               np.asarray(m["rapsd_generated"]), title=f"{name}: RAPSD",
-                               path=out / f"rapsd_{name}.png"))
+        figs.append(
+            plot_rapsd(
+                np.asarray(m["rapsd_freq"]),
+                np.asarray(m["rapsd_real"]),
+                np.asarray(m["rapsd_generated"]),
+                title=f"{name}: RAPSD",
+                path=out / f"rapsd_{name}.png",
+            )
+        )
     if "acf_real" in m:
-        figs.append(plot_acf(np.asarray(m["acf_real"]), np.asarray(m["acf_generated"]),
-                             title=f"{name}: temporal ACF", path=out / f"acf_{name}.png"))
+        figs.append(
+            plot_acf(
+                np.asarray(m["acf_real"]),
+                np.asarray(m["acf_generated"]),
+                title=f"{name}: temporal ACF",
+                path=out / f"acf_{name}.png",
+            )
+        )
     if "tpsd_real" in m:
-        figs.append(plot_tpsd(np.asarray(m["tpsd_freq"]), np.asarray(m["tpsd_real"]),
-                              np.asarray(m["tpsd_generated"]), title=f"{name}: temporal PSD (Welch)",
-                              path=out / f"tpsd_{name}.png"))
+        figs.append(
+            plot_tpsd(
+                np.asarray(m["tpsd_freq"]),
+                np.asarray(m["tpsd_real"]),
+                np.asarray(m["tpsd_generated"]),
+                title=f"{name}: temporal PSD (Welch)",
+                path=out / f"tpsd_{name}.png",
+            )
+        )
     figs += [
-        plot_histogram(real, gen, units=units, title=f"{name}: values", path=out / f"hist_{name}.png"),
-        plot_frames(real, gen, units=units, title=f"{name}: first frames", path=out / f"frames_{name}.png"),
-        plot_timeseries(real, gen, units=units, title=f"{name}: time series at the centre",
-                        path=out / f"series_{name}.png"),
+        plot_histogram(
+            real, gen, units=units, title=f"{name}: values", path=out / f"hist_{name}.png"
+        ),
+        plot_frames(
+            real, gen, units=units, title=f"{name}: first frames", path=out / f"frames_{name}.png"
+        ),
+        plot_timeseries(
+            real,
+            gen,
+            units=units,
+            title=f"{name}: time series at the centre",
+            path=out / f"series_{name}.png",
+        ),
     ]
     return figs

@@ -29,9 +29,15 @@ def _fmt(value) -> str:
 
 
 def _stationarity_line(s: Stationarity) -> str:
-    cycle = "n/a (needs dates and every calendar month)" if s.seasonal is None else f"{s.seasonal:.2f} σ"
-    return (f"    trend over the training split {s.trend:.2f} σ, seasonal cycle (range of monthly "
-            f"means) {cycle}; σ: std in time, mean over grid points")
+    cycle = (
+        "n/a (needs dates and every calendar month)"
+        if s.seasonal is None
+        else f"{s.seasonal:.2f} σ"
+    )
+    return (
+        f"    trend over the training split {s.trend:.2f} σ, seasonal cycle (range of monthly "
+        f"means) {cycle}; σ: std in time, mean over grid points"
+    )
 
 
 def _stationarity_warning(s: Stationarity, steps: list[str]) -> str | None:
@@ -46,8 +52,10 @@ def _stationarity_warning(s: Stationarity, steps: list[str]) -> str | None:
     if not found:
         return None
     wanted = ", ".join(x for x in ORDER if x in steps or x in fix)
-    return (f"{s.name} is not stationary: {' and '.join(found)} (σ: its std in time; large: "
-            f"≥ {THRESHOLD} σ); remove it with --data.transforms '{{{s.name}: [{wanted}]}}'")
+    return (
+        f"{s.name} is not stationary: {' and '.join(found)} (σ: its std in time; large: "
+        f"≥ {THRESHOLD} σ); remove it with --data.transforms '{{{s.name}: [{wanted}]}}'"
+    )
 
 
 def inspect_data(dm: SpaceTimeDataModule) -> str:
@@ -57,14 +65,22 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
     sizes = src.sizes
     lines, warnings = [], []
     files = src.paths
-    lines.append(f"files: {len(files)} ({', '.join(str(p) for p in files[:3])}{' …' if len(files) > 3 else ''})")
+    lines.append(
+        f"files: {len(files)} ({', '.join(str(p) for p in files[:3])}{' …' if len(files) > 3 else ''})"
+    )
     lines.append("variables (channels):")
     stationarity = measure_stationarity(src, dm.splits["train"])
     for name, tf, st in zip(dm.variables, dm.fitted.transforms, stationarity):
         attrs = src.var_attrs[name]
         steps = [x for x in ORDER if x in dm.steps[name]] + ["standardize"]  # as applied
-        lines.append(f"  {name}: units {attrs.get('units', '?')!s}, {attrs.get('long_name', '')!s}".rstrip(", "))
-        lines.append(f"    transforms {' → '.join(steps)}; training mean {tf.mean:.4g}, std {tf.std:.4g}")
+        lines.append(
+            f"  {name}: units {attrs.get('units', '?')!s}, {attrs.get('long_name', '')!s}".rstrip(
+                ", "
+            )
+        )
+        lines.append(
+            f"    transforms {' → '.join(steps)}; training mean {tf.mean:.4g}, std {tf.std:.4g}"
+        )
         lines.append(_stationarity_line(st))
         warning = _stationarity_warning(st, dm.steps[name])
         if warning:
@@ -72,27 +88,40 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
     for name, reason in src.skipped.items():
         lines.append(f"  skipped {name}: {reason}")
     lines.append("dimensions:")
-    lines.append(f"  time ← {src.dims['time']!r}: {sizes['time']} steps, {_fmt(src.time[0])} … "
-                 f"{_fmt(src.time[-1])}, step {time_text(dm.info['time'])}")
+    lines.append(
+        f"  time ← {src.dims['time']!r}: {sizes['time']} steps, {_fmt(src.time[0])} … "
+        f"{_fmt(src.time[-1])}, step {time_text(dm.info['time'])}"
+    )
     for role in ("y", "x"):
         c = src.coords[role]
         order = "descending" if c.size > 1 and c.values[1] < c.values[0] else "ascending"
-        lines.append(f"  {role} ← {src.dims[role]!r}: {c.size} points, {c.values[0]:g} … {c.values[-1]:g} "
-                     f"{c.attrs.get('units', '')}, spacing {_spacing(c.values)}, {order}")
-    lines.append(f"  x periodic (global longitude, windows wrap around): {'yes' if src.periodic_x else 'no'}")
+        lines.append(
+            f"  {role} ← {src.dims[role]!r}: {c.size} points, {c.values[0]:g} … {c.values[-1]:g} "
+            f"{c.attrs.get('units', '')}, spacing {_spacing(c.values)}, {order}"
+        )
+    lines.append(
+        f"  x periodic (global longitude, windows wrap around): {'yes' if src.periodic_x else 'no'}"
+    )
     if src.select:
         lines.append(f"  selected: {src.select}")
     mask = dm.fitted.mask
     lines.append("missing data:")
-    lines.append(f"  static mask: {int(mask.sum())} of {mask.size} cells ({mask.mean():.1%}) missing at every training step")
+    lines.append(
+        f"  static mask: {int(mask.sum())} of {mask.size} cells ({mask.mean():.1%})"
+        " missing at every training step"
+    )
     frac = dm.fitted.missing_fraction
-    lines.append(f"  steps with missing cells beyond the mask: {int((frac > 0).sum())}; "
-                 f"dropped (> {dm.max_missing_fraction:.0%} missing): {int(dm.bad_steps.sum())}")
+    lines.append(
+        f"  steps with missing cells beyond the mask: {int((frac > 0).sum())}; "
+        f"dropped (> {dm.max_missing_fraction:.0%} missing): {int(dm.bad_steps.sum())}"
+    )
     t, h, w = dm.window
     lines.append(f"window (T, H, W): ({t}, {h}, {w})" + (" (a patch)" if dm.patch_note else ""))
     cost = step_cost(dm.window, channels=dm.num_channels, batch_size=dm.batch_size)
-    lines.append(f"  cost of a training step (demo-preset networks, batch {dm.batch_size}): "
-                 f"{cost.describe()}")
+    lines.append(
+        f"  cost of a training step (demo-preset networks, batch {dm.batch_size}): "
+        f"{cost.describe()}"
+    )
     if dm.patch_note:
         lines.append(f"  {dm.patch_note}")
     lines.append("splits (time steps, valid window starts, distinct windows):")
@@ -102,16 +131,23 @@ def inspect_data(dm: SpaceTimeDataModule) -> str:
             lines.append(f"  {name}: none")
             continue
         starts = len(dm.starts(name))
-        lines.append(f"  {name}: steps {s.start}–{s.stop - 1} ({n_steps}), {starts} starts, "
-                     f"{dm.count_windows(name)} windows, {n_steps // t} non-overlapping in time")
+        lines.append(
+            f"  {name}: steps {s.start}–{s.stop - 1} ({n_steps}), {starts} starts, "
+            f"{dm.count_windows(name)} windows, {n_steps // t} non-overlapping in time"
+        )
     if dm.count_windows("train") < dm.batch_size:
         warnings.append(f"the training split has fewer windows than one batch ({dm.batch_size})")
     if mask.mean() > 0.5:
-        warnings.append(f"{mask.mean():.0%} of cells are masked: most of each window carries no data")
+        warnings.append(
+            f"{mask.mean():.0%} of cells are masked: most of each window carries no data"
+        )
     if dm.bad_steps.mean() > 0.1:
         warnings.append(f"{dm.bad_steps.mean():.0%} of steps are dropped for missing data")
-    if not src.periodic_x and "degree" in str(src.coords["x"].attrs.get("units", "")) and \
-            abs(float(np.ptp(src.coords["x"].values)) - 360) < 20:
+    if (
+        not src.periodic_x
+        and "degree" in str(src.coords["x"].attrs.get("units", ""))
+        and abs(float(np.ptp(src.coords["x"].values)) - 360) < 20
+    ):
         warnings.append("x looks almost global but is not periodic (spacing × points ≠ 360°)")
     if sizes["time"] < 10 * t:
         warnings.append(f"only {sizes['time']} steps for windows of {t}: expect overfitting")

@@ -39,8 +39,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"({unpickling_detail(err)}); only load checkpoints written by stgan"
         ) from None
     except Exception as err:
-        raise StganError(f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: {err})") from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or not ckpt.get("stgan", {}).get("data"):
+        raise StganError(
+            f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: {err})"
+        ) from None
+    if (
+        not isinstance(ckpt, dict)
+        or "state_dict" not in ckpt
+        or not ckpt.get("stgan", {}).get("data")
+    ):
         raise StganError(f"{str(path)!r} is not an stgan checkpoint (no model or data description)")
     return ckpt
 
@@ -63,7 +69,9 @@ def _legacy_times(info: dict[str, Any], length: int, start_time: str | None) -> 
     step = info.get("time_step_seconds")
     if start_time is not None:
         if not step:
-            raise StganError("--start-time needs a training time axis of dates; this model's is numeric")
+            raise StganError(
+                "--start-time needs a training time axis of dates; this model's is numeric"
+            )
         try:
             start = np.datetime64(start_time, "s")
         except ValueError:
@@ -71,8 +79,11 @@ def _legacy_times(info: dict[str, Any], length: int, start_time: str | None) -> 
         values = start + np.arange(length) * np.timedelta64(int(round(step)), "s")
         return OutputTime(values, {"standard_name": "time"}, {}, months=calendar_months(values))
     if step:
-        return OutputTime(np.arange(length) * np.timedelta64(int(round(step)), "s"),
-                          {"long_name": "time since the start of the generated window"}, {})
+        return OutputTime(
+            np.arange(length) * np.timedelta64(int(round(step)), "s"),
+            {"long_name": "time since the start of the generated window"},
+            {},
+        )
     return OutputTime(np.arange(length), {"long_name": "time step within the window"}, {})
 
 
@@ -90,8 +101,13 @@ def window_times(info: dict[str, Any], length: int, start_time: str | None = Non
 
 @torch.no_grad()
 def generate_array(
-    module: GANModule, num_samples: int, *, seed: int = 0, batch_size: int = 32,
-    time: TimeFeatures | None = None, window: tuple[int, int, int] | None = None,
+    module: GANModule,
+    num_samples: int,
+    *,
+    seed: int = 0,
+    batch_size: int = 32,
+    time: TimeFeatures | None = None,
+    window: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
     """``num_samples`` windows in physical units, float32 (N, C, T, H, W), NaN on the mask.
 
@@ -122,16 +138,22 @@ def generate_array(
     return samples
 
 
-def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoint: str,
-               times: OutputTime) -> xr.Dataset:
+def to_dataset(
+    samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoint: str, times: OutputTime
+) -> xr.Dataset:
     """Wrap (N, C, T, H, W) samples as a CF dataset with the training data's names and coords.
 
     ``times`` (:func:`window_times`) is the time coordinate, with its bounds if it has them.
     """
     _, _, t, h, w = samples.shape
     # int32: CF-1.8 knows no 64-bit integers.
-    coords: dict[str, Any] = {"sample": ("sample", np.arange(samples.shape[0], dtype=np.int32),
-                                         {"long_name": "sample index"})}
+    coords: dict[str, Any] = {
+        "sample": (
+            "sample",
+            np.arange(samples.shape[0], dtype=np.int32),
+            {"long_name": "sample index"},
+        )
+    }
     for role, size in (("y", h), ("x", w)):
         c = info["coords"][role]
         # A window smaller than the grid keeps the grid's spacing, starting at its first point.
@@ -143,9 +165,12 @@ def to_dataset(samples: np.ndarray, info: dict[str, Any], *, seed: int, checkpoi
         v["name"]: (dims, samples[:, i], field_attrs(v["name"], v["attrs"]))
         for i, v in enumerate(info["variables"])
     }
-    if times.bounds is not None:  # a variable of its own, as CF files (and xarray reading them) have it
-        data_vars[times.attrs["bounds"]] = xr.Variable((time_dim, "bnds"), times.bounds, {},
-                                                       {"dtype": "float64", "_FillValue": None})
+    if (
+        times.bounds is not None
+    ):  # a variable of its own, as CF files (and xarray reading them) have it
+        data_vars[times.attrs["bounds"]] = xr.Variable(
+            (time_dim, "bnds"), times.bounds, {}, {"dtype": "float64", "_FillValue": None}
+        )
     attrs = {
         "Conventions": "CF-1.8",
         "title": f"stgan samples of {info.get('source', 'training data')}",
@@ -161,8 +186,14 @@ STREAM_CHUNK = 64
 
 @torch.no_grad()
 def stream_array(
-    module: GANModule, num_samples: int, length: int, *, seed: int = 0, batch_size: int = 32,
-    time: TimeFeatures | None = None, chunk: int = STREAM_CHUNK,
+    module: GANModule,
+    num_samples: int,
+    length: int,
+    *,
+    seed: int = 0,
+    batch_size: int = 32,
+    time: TimeFeatures | None = None,
+    chunk: int = STREAM_CHUNK,
 ) -> Iterator[tuple[slice, slice, np.ndarray]]:
     """Generate with the generator's ``stream()``, ``chunk`` steps at a time, in physical units.
 
@@ -189,7 +220,9 @@ def stream_array(
                 if len(frames) == chunk or t == length:
                     z = torch.stack(frames, dim=2).float().cpu()  # (n, C, t, H, W)
                     part = None if time is None else time[t0:t]
-                    x = inverse_all(transforms, z, part, channel_dim=1, crop={"h": h, "w": w}).numpy()
+                    x = inverse_all(
+                        transforms, z, part, channel_dim=1, crop={"h": h, "w": w}
+                    ).numpy()
                     x[..., mask] = np.nan
                     yield slice(s0, s0 + n), slice(t0, t), x
                     frames, t0 = [], t
@@ -198,7 +231,8 @@ def stream_array(
 
 
 def write_streamed(
-    chunks: Iterator[tuple[slice, slice, np.ndarray]], layout: xr.Dataset,
+    chunks: Iterator[tuple[slice, slice, np.ndarray]],
+    layout: xr.Dataset,
     output: str | os.PathLike,
 ) -> Path:
     """Write the dataset ``layout`` describes, its data variables filled chunk by chunk.
@@ -217,11 +251,15 @@ def write_streamed(
         return write_zarr_chunks(chunks, layout, output)
     names = sample_fields(layout)
     with atomic_path(output) as tmp:
-        layout.drop_vars(names).to_netcdf(tmp, engine="netcdf4", encoding=coordinate_encoding(layout))
+        layout.drop_vars(names).to_netcdf(
+            tmp, engine="netcdf4", encoding=coordinate_encoding(layout)
+        )
         with netCDF4.Dataset(tmp, "a") as nc:
             out = []
             for name in names:
-                var = nc.createVariable(name, "f4", layout[name].dims, fill_value=np.float32(np.nan))
+                var = nc.createVariable(
+                    name, "f4", layout[name].dims, fill_value=np.float32(np.nan)
+                )
                 var.setncatts(layout[name].attrs)
                 out.append(var)
             for samples, steps, values in chunks:
@@ -242,17 +280,26 @@ def check_length(module: GANModule, length: int) -> str | None:
     name = module.hparams.generator
     limit = getattr(g, "max_length", None)
     if limit is not None and length > limit:
-        raise StganError(f"generator {name!r} makes windows of at most {limit} steps: "
-                         f"{getattr(g, 'length_note', '')}".rstrip(": "))
+        raise StganError(
+            f"generator {name!r} makes windows of at most {limit} steps: "
+            f"{getattr(g, 'length_note', '')}".rstrip(": ")
+        )
     if length > module.window[0]:
         return getattr(g, "length_note", None)
     return None
 
 
 def generate(
-    checkpoint: str | os.PathLike, output: str | os.PathLike, *, num_samples: int, seed: int = 0,
-    batch_size: int = 32, start_time: str | None = None, length: int | None = None,
-    full_grid: bool = False, overlap: int | None = None,
+    checkpoint: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    num_samples: int,
+    seed: int = 0,
+    batch_size: int = 32,
+    start_time: str | None = None,
+    length: int | None = None,
+    full_grid: bool = False,
+    overlap: int | None = None,
 ) -> xr.Dataset:
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
@@ -280,7 +327,9 @@ def generate(
     module = load_module(ckpt)
     tiled = full_grid and trained_on_patches(module)
     if full_grid and not tiled:
-        print("note: this model was trained on whole-grid windows; its samples are full-grid already")
+        print(
+            "note: this model was trained on whole-grid windows; its samples are full-grid already"
+        )
     t, h, w = module.window
     if length is not None:
         note = check_length(module, length)
@@ -292,23 +341,38 @@ def generate(
         print(f"note: {times.note}")
     # Only an absolute time coordinate (standard_name time) dates the steps; offsets from the
     # window's start do not, and a date-dependent transform then says what to give.
-    time = TimeFeatures.from_times(times.values) if times.attrs.get("standard_name") == "time" else None
+    time = (
+        TimeFeatures.from_times(times.values)
+        if times.attrs.get("standard_name") == "time"
+        else None
+    )
     if hasattr(module.sampling_generator, "stream") and not tiled:
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.
         chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size, time=time)
         channels = len(module.data_info["variables"])
-        placeholder = np.broadcast_to(np.float32(np.nan), (num_samples, channels, t, h, w))  # no memory
-        layout = to_dataset(placeholder, module.data_info, seed=seed, checkpoint=str(checkpoint),
-                            times=times)
+        placeholder = np.broadcast_to(
+            np.float32(np.nan), (num_samples, channels, t, h, w)
+        )  # no memory
+        layout = to_dataset(
+            placeholder, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times
+        )
         write_streamed(chunks, layout, output)
         return open_dataset(output)  # lazily: the samples may not fit in memory
     if tiled:
-        samples = full_grid_array(module, num_samples, length=t, seed=seed, batch_size=batch_size,
-                                  time=time, overlap=overlap)
+        samples = full_grid_array(
+            module,
+            num_samples,
+            length=t,
+            seed=seed,
+            batch_size=batch_size,
+            time=time,
+            overlap=overlap,
+        )
     else:
-        samples = generate_array(module, num_samples, seed=seed, batch_size=batch_size, time=time,
-                                 window=(t, h, w))
+        samples = generate_array(
+            module, num_samples, seed=seed, batch_size=batch_size, time=time, window=(t, h, w)
+        )
     ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
     write_dataset(ds, output)
     return ds

@@ -71,12 +71,13 @@ def axis_weights(size: int, patch: int, starts: list[int], *, periodic: bool = F
         if up > 0:
             raw[k, :up] *= _ramp(up)
         if down > 0:
-            raw[k, patch - down:] *= _ramp(down)[::-1]
+            raw[k, patch - down :] *= _ramp(down)[::-1]
     total = np.zeros(size)
     for k, s in enumerate(starts):
         np.add.at(total, (s + np.arange(patch)) % size, raw[k] ** 2)
-    return np.stack([raw[k] / np.sqrt(total[(s + np.arange(patch)) % size])
-                     for k, s in enumerate(starts)])
+    return np.stack(
+        [raw[k] / np.sqrt(total[(s + np.arange(patch)) % size]) for k, s in enumerate(starts)]
+    )
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,13 @@ class Tile:
     weight: np.ndarray
 
 
-def tiles(grid: tuple[int, int], patch: tuple[int, int], overlap: tuple[int, int], *,
-          periodic_x: bool = False) -> list[Tile]:
+def tiles(
+    grid: tuple[int, int],
+    patch: tuple[int, int],
+    overlap: tuple[int, int],
+    *,
+    periodic_x: bool = False,
+) -> list[Tile]:
     """The patches covering ``grid`` (H, W), with their blending weights.
 
     Parameters
@@ -116,8 +122,11 @@ def tiles(grid: tuple[int, int], patch: tuple[int, int], overlap: tuple[int, int
         per_axis.append((starts, axis_weights(size, p, starts, periodic=periodic)))
     (ys, wy), (xs, wx) = per_axis
     (h, w), width = patch, grid[1]
-    return [Tile(np.arange(y0, y0 + h), (x0 + np.arange(w)) % width, np.outer(wy[i], wx[j]))
-            for i, y0 in enumerate(ys) for j, x0 in enumerate(xs)]
+    return [
+        Tile(np.arange(y0, y0 + h), (x0 + np.arange(w)) % width, np.outer(wy[i], wx[j]))
+        for i, y0 in enumerate(ys)
+        for j, x0 in enumerate(xs)
+    ]
 
 
 def blend(patches: list[np.ndarray], layout: list[Tile], grid: tuple[int, int]) -> np.ndarray:
@@ -141,8 +150,14 @@ def trained_on_patches(module: GANModule) -> bool:
 
 @torch.no_grad()
 def full_grid_array(
-    module: GANModule, num_samples: int, *, length: int | None = None, seed: int = 0,
-    batch_size: int = 32, time: TimeFeatures | None = None, overlap: int | None = None,
+    module: GANModule,
+    num_samples: int,
+    *,
+    length: int | None = None,
+    seed: int = 0,
+    batch_size: int = 32,
+    time: TimeFeatures | None = None,
+    overlap: int | None = None,
 ) -> np.ndarray:
     """``num_samples`` samples of the whole grid, float32 (N, C, T, H, W), NaN on the mask.
 
@@ -166,8 +181,13 @@ def full_grid_array(
     try:
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
-            patches = [module.sample(module.sample_latent(n, window=window, generator=rng), window)
-                       .float().cpu().numpy() for _ in layout]  # each (n, C, T, h, w)
+            patches = [
+                module.sample(module.sample_latent(n, window=window, generator=rng), window)
+                .float()
+                .cpu()
+                .numpy()
+                for _ in layout
+            ]  # each (n, C, T, h, w)
             z = blend(patches, layout, grid).astype(np.float32)  # (n, C, T, H, W)
             chunks.append(inverse_all(transforms, z, time, channel_dim=1))
     finally:

@@ -68,18 +68,40 @@ def write_ferret(path: str | Path) -> Path:
         nc.createDimension("TIME", None)  # Ferret writes the record axis unlimited
         nc.createDimension("FNOCY", ny)
         nc.createDimension("FNOCX", nx)
-        _coord(nc, "TIME", first + 24.0 * np.arange(nt), units=units, calendar="standard",
-               time_origin="01-JAN-1800 00:00:00")
+        _coord(
+            nc,
+            "TIME",
+            first + 24.0 * np.arange(nt),
+            units=units,
+            calendar="standard",
+            time_origin="01-JAN-1800 00:00:00",
+        )
         # No axis, standard_name or long_name: the units alone say latitude and longitude.
-        _coord(nc, "FNOCY", -37.5 + 5.0 * np.arange(ny), units="degrees_north", point_spacing="even")
-        _coord(nc, "FNOCX", 15.0 * np.arange(nx), units="degrees_east", modulo=360.0,
-               point_spacing="even")
+        _coord(
+            nc, "FNOCY", -37.5 + 5.0 * np.arange(ny), units="degrees_north", point_spacing="even"
+        )
+        _coord(
+            nc,
+            "FNOCX",
+            15.0 * np.arange(nx),
+            units="degrees_east",
+            modulo=360.0,
+            point_spacing="even",
+        )
         for k, (name, long_name, mean, std) in enumerate(
             (("UWND", "ZONAL WIND", 5.0, 3.0), ("VWND", "MERIDIONAL WIND", 0.0, 2.0))
         ):
-            var = nc.createVariable(name, "f4", ("TIME", "FNOCY", "FNOCX"), fill_value=np.float32(-1e34))
-            var.setncatts({"missing_value": np.float32(-1e34), "long_name": long_name, "units": "M/S",
-                           "history": "From coads_climatology"})
+            var = nc.createVariable(
+                name, "f4", ("TIME", "FNOCY", "FNOCX"), fill_value=np.float32(-1e34)
+            )
+            var.setncatts(
+                {
+                    "missing_value": np.float32(-1e34),
+                    "long_name": long_name,
+                    "units": "M/S",
+                    "history": "From coads_climatology",
+                }
+            )
             var[:] = mean + std * smooth_field(nt, ny, nx, seed=10 + k, periodic_x=True)
         nc.setncatts({"history": "FERRET V7.5 (optimized) 12-Jan-24", "Conventions": "CF-1.6"})
     return path
@@ -106,27 +128,68 @@ def write_cmip(path: str | Path, calendar: str = "360_day") -> Path:
         nc.createDimension("lat", ny)
         nc.createDimension("lon", nx)
         nc.createDimension("bnds", 2)
-        _coord(nc, "time", days + 0.5, units=units, calendar=calendar, axis="T", standard_name="time",
-               long_name="time", bounds="time_bnds")
-        _coord(nc, "lat", lat, units="degrees_north", axis="Y", standard_name="latitude",
-               long_name="Latitude", bounds="lat_bnds")
-        _coord(nc, "lon", lon, units="degrees_east", axis="X", standard_name="longitude",
-               long_name="Longitude", bounds="lon_bnds")
-        for name, dim, centres, half in (("time_bnds", "time", days + 0.5, 0.5),
-                                         ("lat_bnds", "lat", lat, 0.625), ("lon_bnds", "lon", lon, 0.625)):
+        _coord(
+            nc,
+            "time",
+            days + 0.5,
+            units=units,
+            calendar=calendar,
+            axis="T",
+            standard_name="time",
+            long_name="time",
+            bounds="time_bnds",
+        )
+        _coord(
+            nc,
+            "lat",
+            lat,
+            units="degrees_north",
+            axis="Y",
+            standard_name="latitude",
+            long_name="Latitude",
+            bounds="lat_bnds",
+        )
+        _coord(
+            nc,
+            "lon",
+            lon,
+            units="degrees_east",
+            axis="X",
+            standard_name="longitude",
+            long_name="Longitude",
+            bounds="lon_bnds",
+        )
+        for name, dim, centres, half in (
+            ("time_bnds", "time", days + 0.5, 0.5),
+            ("lat_bnds", "lat", lat, 0.625),
+            ("lon_bnds", "lon", lon, 0.625),
+        ):
             bnds = nc.createVariable(name, "f8", (dim, "bnds"), fill_value=False)
             bnds[:] = np.stack([centres - half, centres + half], axis=1)
         height = nc.createVariable("height", "f8", (), fill_value=False)
-        height.setncatts({"units": "m", "axis": "Z", "positive": "up", "long_name": "height",
-                          "standard_name": "height"})
+        height.setncatts(
+            {
+                "units": "m",
+                "axis": "Z",
+                "positive": "up",
+                "long_name": "height",
+                "standard_name": "height",
+            }
+        )
         height[...] = 2.0
         tas = nc.createVariable("tas", "i2", ("time", "lat", "lon"), fill_value=np.int16(-32767))
-        tas.setncatts({
-            "standard_name": "air_temperature", "long_name": "Near-Surface Air Temperature",
-            "units": "K", "cell_methods": "area: time: mean", "coordinates": "height",
-            "missing_value": np.int16(-32767), "scale_factor": np.float32(0.01),
-            "add_offset": np.float32(273.15),
-        })
+        tas.setncatts(
+            {
+                "standard_name": "air_temperature",
+                "long_name": "Near-Surface Air Temperature",
+                "units": "K",
+                "cell_methods": "area: time: mean",
+                "coordinates": "height",
+                "missing_value": np.int16(-32767),
+                "scale_factor": np.float32(0.01),
+                "add_offset": np.float32(273.15),
+            }
+        )
         kelvin = 295.0 - 0.4 * np.abs(lat)[None, :, None] + 2.0 * smooth_field(nt, ny, nx, seed=20)
         packed = np.round((kelvin - 273.15) / 0.01).astype(np.int16)
         rng = np.random.default_rng(21)
@@ -134,13 +197,23 @@ def write_cmip(path: str | Path, calendar: str = "360_day") -> Path:
             packed[t, y, x] = -32767  # a few cells the model archive marks missing
         tas.set_auto_maskandscale(False)  # write the packed integers as they are
         tas[:] = packed
-        nc.setncatts({
-            "Conventions": "CF-1.7 CMIP-6.2", "activity_id": "CMIP", "experiment_id": "historical",
-            "source_id": "TOY-GCM", "variant_label": "r1i1p1f1", "frequency": "day", "table_id": "day",
-            "realm": "atmos", "grid_label": "gn", "nominal_resolution": "100 km",
-            "institution": "stgan test fixtures", "title": f"TOY-GCM historical tas ({calendar} calendar)",
-            "history": "written by tests/cf_fixtures.py",
-        })
+        nc.setncatts(
+            {
+                "Conventions": "CF-1.7 CMIP-6.2",
+                "activity_id": "CMIP",
+                "experiment_id": "historical",
+                "source_id": "TOY-GCM",
+                "variant_label": "r1i1p1f1",
+                "frequency": "day",
+                "table_id": "day",
+                "realm": "atmos",
+                "grid_label": "gn",
+                "nominal_resolution": "100 km",
+                "institution": "stgan test fixtures",
+                "title": f"TOY-GCM historical tas ({calendar} calendar)",
+                "history": "written by tests/cf_fixtures.py",
+            }
+        )
     return path
 
 
@@ -157,16 +230,46 @@ def write_grads(path: str | Path) -> Path:
         nc.createDimension("T", None)
         nc.createDimension("Y", ny)
         nc.createDimension("X", nx)
-        _coord(nc, "T", 0.25 * np.arange(nt), units="days since 2001-01-01 00:00:00", long_name="time",
-               grads_dim="t", grads_mapping="linear", grads_size=str(nt), grads_min="00z01jan2001",
-               grads_step="6hr")
-        _coord(nc, "Y", 20.0 + 2.5 * np.arange(ny), units="degrees_north", long_name="latitude",
-               grads_dim="y", grads_mapping="linear", grads_size=str(ny))
-        _coord(nc, "X", -130.0 + 2.5 * np.arange(nx), units="degrees_east", long_name="longitude",
-               grads_dim="x", grads_mapping="linear", grads_size=str(nx))
+        _coord(
+            nc,
+            "T",
+            0.25 * np.arange(nt),
+            units="days since 2001-01-01 00:00:00",
+            long_name="time",
+            grads_dim="t",
+            grads_mapping="linear",
+            grads_size=str(nt),
+            grads_min="00z01jan2001",
+            grads_step="6hr",
+        )
+        _coord(
+            nc,
+            "Y",
+            20.0 + 2.5 * np.arange(ny),
+            units="degrees_north",
+            long_name="latitude",
+            grads_dim="y",
+            grads_mapping="linear",
+            grads_size=str(ny),
+        )
+        _coord(
+            nc,
+            "X",
+            -130.0 + 2.5 * np.arange(nx),
+            units="degrees_east",
+            long_name="longitude",
+            grads_dim="x",
+            grads_mapping="linear",
+            grads_size=str(nx),
+        )
         slp = nc.createVariable("slp", "f4", ("T", "Y", "X"), fill_value=np.float32(-9.99e8))
-        slp.setncatts({"units": "hPa", "long_name": "sea level pressure",
-                       "missing_value": np.float32(-9.99e8)})
+        slp.setncatts(
+            {
+                "units": "hPa",
+                "long_name": "sea level pressure",
+                "missing_value": np.float32(-9.99e8),
+            }
+        )
         slp[:] = 1013.0 + 8.0 * smooth_field(nt, ny, nx, seed=30)
         nc.setncatts({"history": "Mon Jan 15 2024: sdfwrite slp.nc (GrADS 2.2)"})
     return path
@@ -190,8 +293,15 @@ def write_station(path: str | Path) -> Path:
         _coord(nc, "x", 500.0 * np.arange(nx))
         h = nc.createVariable("h", "f4", ("timestep", "y", "x"), fill_value=False)
         h[:] = 1.5 + 0.3 * smooth_field(nt, ny, nx, seed=40)
-        nc.setncatts({"title": "water level on a sensor grid", "units": "m", "long_name": "water level",
-                      "institution": "stgan test fixtures", "source": "pressure sensors"})
+        nc.setncatts(
+            {
+                "title": "water level on a sensor grid",
+                "units": "m",
+                "long_name": "water level",
+                "institution": "stgan test fixtures",
+                "source": "pressure sensors",
+            }
+        )
     return path
 
 
@@ -213,23 +323,57 @@ def write_monthly(path: str | Path) -> Path:
         nc.createDimension("time", None)
         nc.createDimension("lat", ny)
         nc.createDimension("lon", nx)
-        _coord(nc, "time", (edges[:-1] + edges[1:]) / 2, units=units, calendar="standard",
-               standard_name="time", long_name="Time", axis="T", avg_period="0000-01-00 00:00:00")
-        _coord(nc, "lat", lat, units="degrees_north", standard_name="latitude", long_name="Latitude",
-               axis="Y")
-        _coord(nc, "lon", 231.25 + 2.5 * np.arange(nx), units="degrees_east", standard_name="longitude",
-               long_name="Longitude", axis="X")
+        _coord(
+            nc,
+            "time",
+            (edges[:-1] + edges[1:]) / 2,
+            units=units,
+            calendar="standard",
+            standard_name="time",
+            long_name="Time",
+            axis="T",
+            avg_period="0000-01-00 00:00:00",
+        )
+        _coord(
+            nc,
+            "lat",
+            lat,
+            units="degrees_north",
+            standard_name="latitude",
+            long_name="Latitude",
+            axis="Y",
+        )
+        _coord(
+            nc,
+            "lon",
+            231.25 + 2.5 * np.arange(nx),
+            units="degrees_east",
+            standard_name="longitude",
+            long_name="Longitude",
+            axis="X",
+        )
         month = np.arange(nt) % 12
         season = np.cos(2 * np.pi * (month - 6) / 12)[:, None, None] * (0.2 * lat)[None, :, None]
         air = 25.0 - 0.5 * lat[None, :, None] + season + 1.5 * smooth_field(nt, ny, nx, seed=50)
         var = nc.createVariable("air", "f4", ("time", "lat", "lon"), fill_value=NC_FILL_FLOAT)
-        var.setncatts({"units": "degC", "standard_name": "air_temperature",
-                       "long_name": "Monthly Mean Air Temperature at 2 m", "missing_value": NC_FILL_FLOAT,
-                       "actual_range": np.array([air.min(), air.max()], dtype=np.float32),
-                       "cell_methods": "time: mean"})
+        var.setncatts(
+            {
+                "units": "degC",
+                "standard_name": "air_temperature",
+                "long_name": "Monthly Mean Air Temperature at 2 m",
+                "missing_value": NC_FILL_FLOAT,
+                "actual_range": np.array([air.min(), air.max()], dtype=np.float32),
+                "cell_methods": "time: mean",
+            }
+        )
         var[:] = air
-        nc.setncatts({"Conventions": "CF-1.8", "title": "monthly mean 2 m air temperature (toy)",
-                      "history": "written by tests/cf_fixtures.py"})
+        nc.setncatts(
+            {
+                "Conventions": "CF-1.8",
+                "title": "monthly mean 2 m air temperature (toy)",
+                "history": "written by tests/cf_fixtures.py",
+            }
+        )
     return path
 
 
@@ -261,21 +405,54 @@ def write_sst_masked(path: str | Path) -> Path:
         nc.createDimension("time", None)
         nc.createDimension("lat", ny)
         nc.createDimension("lon", nx)
-        _coord(nc, "time", first + np.arange(nt), units=units, calendar="gregorian", axis="T",
-               standard_name="time", long_name="Center time of the day")
-        _coord(nc, "lat", 30.125 + 0.25 * np.arange(ny), units="degrees_north", axis="Y",
-               standard_name="latitude", long_name="Latitude")
-        _coord(nc, "lon", 280.125 + 0.25 * np.arange(nx), units="degrees_east", axis="X",
-               standard_name="longitude", long_name="Longitude")
+        _coord(
+            nc,
+            "time",
+            first + np.arange(nt),
+            units=units,
+            calendar="gregorian",
+            axis="T",
+            standard_name="time",
+            long_name="Center time of the day",
+        )
+        _coord(
+            nc,
+            "lat",
+            30.125 + 0.25 * np.arange(ny),
+            units="degrees_north",
+            axis="Y",
+            standard_name="latitude",
+            long_name="Latitude",
+        )
+        _coord(
+            nc,
+            "lon",
+            280.125 + 0.25 * np.arange(nx),
+            units="degrees_east",
+            axis="X",
+            standard_name="longitude",
+            long_name="Longitude",
+        )
         sst = nc.createVariable("sst", "f4", ("time", "lat", "lon"), fill_value=np.float32(-999.0))
-        sst.setncatts({"units": "degC", "standard_name": "sea_surface_temperature",
-                       "long_name": "Daily sea surface temperature", "valid_min": np.float32(-3.0),
-                       "valid_max": np.float32(45.0)})
+        sst.setncatts(
+            {
+                "units": "degC",
+                "standard_name": "sea_surface_temperature",
+                "long_name": "Daily sea surface temperature",
+                "valid_min": np.float32(-3.0),
+                "valid_max": np.float32(45.0),
+            }
+        )
         values = 24.0 + 1.2 * smooth_field(nt, ny, nx, seed=60)
         values[:, land_mask()] = -999.0
         sst[:] = values
-        nc.setncatts({"Conventions": "CF-1.8", "title": "daily SST with land (toy)",
-                      "history": "written by tests/cf_fixtures.py"})
+        nc.setncatts(
+            {
+                "Conventions": "CF-1.8",
+                "title": "daily SST with land (toy)",
+                "history": "written by tests/cf_fixtures.py",
+            }
+        )
     return path
 
 
@@ -283,8 +460,9 @@ def write_sst_masked(path: str | Path) -> Path:
 POLE_LAT, POLE_LON = 39.25, -162.0
 
 
-def unrotate(rlat: np.ndarray, rlon: np.ndarray, pole_lat: float = POLE_LAT,
-             pole_lon: float = POLE_LON) -> tuple[np.ndarray, np.ndarray]:
+def unrotate(
+    rlat: np.ndarray, rlon: np.ndarray, pole_lat: float = POLE_LAT, pole_lon: float = POLE_LON
+) -> tuple[np.ndarray, np.ndarray]:
     """Geographic (lat, lon) in degrees of rotated-pole coordinates (rlat, rlon) in degrees.
 
     The rotated sphere is turned by ``pole_lat - 90`` about the y axis, then by ``pole_lon + 180``
@@ -315,38 +493,85 @@ def write_rotated_pole(path: str | Path) -> Path:
     rlon = -4.40 + 0.44 * np.arange(nx)
     lat2d, lon2d = unrotate(*np.meshgrid(rlat, rlon, indexing="ij"))
     units = "days since 1949-12-01 00:00:00"
-    first = _day_numbers([cftime.datetime(2001, 1, 1, 12, calendar="proleptic_gregorian")], units,
-                         "proleptic_gregorian")[0]
+    first = _day_numbers(
+        [cftime.datetime(2001, 1, 1, 12, calendar="proleptic_gregorian")],
+        units,
+        "proleptic_gregorian",
+    )[0]
     with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
         nc.createDimension("time", None)
         nc.createDimension("rlat", ny)
         nc.createDimension("rlon", nx)
-        _coord(nc, "time", first + np.arange(nt), units=units, calendar="proleptic_gregorian", axis="T",
-               standard_name="time", long_name="time")
-        _coord(nc, "rlat", rlat, units="degrees", axis="Y", standard_name="grid_latitude",
-               long_name="latitude in rotated pole grid")
-        _coord(nc, "rlon", rlon, units="degrees", axis="X", standard_name="grid_longitude",
-               long_name="longitude in rotated pole grid")
-        for name, values, units_, std in (("lat", lat2d, "degrees_north", "latitude"),
-                                          ("lon", lon2d, "degrees_east", "longitude")):
+        _coord(
+            nc,
+            "time",
+            first + np.arange(nt),
+            units=units,
+            calendar="proleptic_gregorian",
+            axis="T",
+            standard_name="time",
+            long_name="time",
+        )
+        _coord(
+            nc,
+            "rlat",
+            rlat,
+            units="degrees",
+            axis="Y",
+            standard_name="grid_latitude",
+            long_name="latitude in rotated pole grid",
+        )
+        _coord(
+            nc,
+            "rlon",
+            rlon,
+            units="degrees",
+            axis="X",
+            standard_name="grid_longitude",
+            long_name="longitude in rotated pole grid",
+        )
+        for name, values, units_, std in (
+            ("lat", lat2d, "degrees_north", "latitude"),
+            ("lon", lon2d, "degrees_east", "longitude"),
+        ):
             var = nc.createVariable(name, "f8", ("rlat", "rlon"), fill_value=False)
             var.setncatts({"units": units_, "standard_name": std, "long_name": std})
             var[:] = values
         pole = nc.createVariable("rotated_pole", "S1", ())
-        pole.setncatts({"grid_mapping_name": "rotated_latitude_longitude",
-                        "grid_north_pole_latitude": POLE_LAT, "grid_north_pole_longitude": POLE_LON})
+        pole.setncatts(
+            {
+                "grid_mapping_name": "rotated_latitude_longitude",
+                "grid_north_pole_latitude": POLE_LAT,
+                "grid_north_pole_longitude": POLE_LON,
+            }
+        )
         tas = nc.createVariable("tas", "f4", ("time", "rlat", "rlon"), fill_value=np.float32(1e20))
-        tas.setncatts({"standard_name": "air_temperature", "long_name": "Near-Surface Air Temperature",
-                       "units": "K", "grid_mapping": "rotated_pole", "coordinates": "lat lon",
-                       "cell_methods": "time: mean"})
+        tas.setncatts(
+            {
+                "standard_name": "air_temperature",
+                "long_name": "Near-Surface Air Temperature",
+                "units": "K",
+                "grid_mapping": "rotated_pole",
+                "coordinates": "lat lon",
+                "cell_methods": "time: mean",
+            }
+        )
         tas[:] = 278.0 - 0.5 * (lat2d - 50.0)[None] + 2.5 * smooth_field(nt, ny, nx, seed=70)
-        nc.setncatts({"Conventions": "CF-1.4", "CORDEX_domain": "EUR-44", "frequency": "day",
-                      "title": "rotated-pole daily tas (toy)", "history": "written by tests/cf_fixtures.py"})
+        nc.setncatts(
+            {
+                "Conventions": "CF-1.4",
+                "CORDEX_domain": "EUR-44",
+                "frequency": "day",
+                "title": "rotated-pole daily tas (toy)",
+                "history": "written by tests/cf_fixtures.py",
+            }
+        )
     return path
 
 
-def _lat_lon_file(path: Path, time_dims: list[tuple[str, int, dict[str, object], float]],
-                  *, seed: int) -> Path:
+def _lat_lon_file(
+    path: Path, time_dims: list[tuple[str, int, dict[str, object], float]], *, seed: int
+) -> Path:
     """A ``tas(<time_dims>, lat, lon)`` file: 8 × 12 cells; each time dim with its attrs and step."""
     ny, nx = 8, 12
     with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
@@ -355,7 +580,9 @@ def _lat_lon_file(path: Path, time_dims: list[tuple[str, int, dict[str, object],
             _coord(nc, name, step * np.arange(size), **attrs)
         nc.createDimension("lat", ny)
         nc.createDimension("lon", nx)
-        _coord(nc, "lat", 40.0 + 2.0 * np.arange(ny), units="degrees_north", standard_name="latitude")
+        _coord(
+            nc, "lat", 40.0 + 2.0 * np.arange(ny), units="degrees_north", standard_name="latitude"
+        )
         _coord(nc, "lon", 2.0 * np.arange(nx), units="degrees_east", standard_name="longitude")
         dims = tuple(name for name, *_ in time_dims)
         shape = tuple(size for _, size, *_ in time_dims)
@@ -369,21 +596,37 @@ def _lat_lon_file(path: Path, time_dims: list[tuple[str, int, dict[str, object],
 
 def write_no_time_axis(path: str | Path) -> Path:
     """An ensemble snapshot: ``tas(member, lat, lon)``; ``member`` is numbered, nothing is time."""
-    return _lat_lon_file(Path(path), [("member", 60, {"long_name": "ensemble member"}, 1.0)], seed=80)
+    return _lat_lon_file(
+        Path(path), [("member", 60, {"long_name": "ensemble member"}, 1.0)], seed=80
+    )
 
 
 def write_two_time_axes(path: str | Path) -> Path:
     """A hindcast archive: ``tas(start_time, time, lat, lon)``, both time axes by every CF attribute."""
-    time = {"units": "hours since 2020-01-01 00:00:00", "calendar": "standard", "axis": "T",
-            "standard_name": "time"}
-    return _lat_lon_file(Path(path), [("start_time", 3, dict(time, long_name="start of the hindcast"), 168.0),
-                                      ("time", 40, dict(time, long_name="valid time"), 6.0)], seed=81)
+    time = {
+        "units": "hours since 2020-01-01 00:00:00",
+        "calendar": "standard",
+        "axis": "T",
+        "standard_name": "time",
+    }
+    return _lat_lon_file(
+        Path(path),
+        [
+            ("start_time", 3, dict(time, long_name="start of the hindcast"), 168.0),
+            ("time", 40, dict(time, long_name="valid time"), 6.0),
+        ],
+        seed=81,
+    )
 
 
 def write_bad_calendar(path: str | Path) -> Path:
     """Daily ``tas(time, lat, lon)`` whose time axis has ``calendar = "lunar"``, not a CF calendar."""
-    attrs = {"units": "days since 2000-01-01 00:00:00", "calendar": "lunar", "standard_name": "time",
-             "axis": "T"}
+    attrs = {
+        "units": "days since 2000-01-01 00:00:00",
+        "calendar": "lunar",
+        "standard_name": "time",
+        "axis": "T",
+    }
     return _lat_lon_file(Path(path), [("time", 60, attrs, 1.0)], seed=82)
 
 

@@ -14,16 +14,26 @@ from stgan.io.netcdf import write_netcdf
 
 # Tiny models so a real training run takes seconds on a CPU.
 TINY_FIT = [
-    "--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1, temporal_upsamples: 1}",
-    "--model.discriminator_options", "{width: 4, depth: 2}",
-    "--data.window_length", "4",
-    "--data.batch_size", "4",
-    "--data.samples_per_epoch", "16",
-    "--trainer.accelerator", "cpu",
-    "--trainer.enable_model_summary", "false",
-    "--trainer.log_every_n_steps", "1",
-    "--metrics.every_n_steps", "1",
-    "--metrics.num_samples", "4",
+    "--model.generator_options",
+    "{latent_channels: 4, width: 4, spatial_upsamples: 1, temporal_upsamples: 1}",
+    "--model.discriminator_options",
+    "{width: 4, depth: 2}",
+    "--data.window_length",
+    "4",
+    "--data.batch_size",
+    "4",
+    "--data.samples_per_epoch",
+    "16",
+    "--trainer.accelerator",
+    "cpu",
+    "--trainer.enable_model_summary",
+    "false",
+    "--trainer.log_every_n_steps",
+    "1",
+    "--metrics.every_n_steps",
+    "1",
+    "--metrics.num_samples",
+    "4",
 ]
 
 
@@ -35,13 +45,21 @@ def grf_file(tmp_path_factory) -> Path:
     return path
 
 
-def run_stgan(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def run_stgan(
+    *args: str, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run the real `stgan` console entry point in a subprocess."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
         [sys.executable, "-m", "stgan.cli", *args],
-        cwd=cwd, capture_output=True, text=True, env=env, timeout=600,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"stgan {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"stgan {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+        )
     return proc

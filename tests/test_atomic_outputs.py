@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
-from tests.conftest import TINY_FIT
 
 from stgan.cli import main
 from stgan.io.atomic import atomic_path
 from stgan.training.checkpointing import AtomicCheckpointIO
+from tests.conftest import TINY_FIT
 
 BIG = "8000"  # windows: a 33 MB file, so the write takes a measurable time
 
@@ -25,16 +25,47 @@ BIG = "8000"  # windows: a 33 MB file, so the write takes a measurable time
 @pytest.fixture(scope="module")
 def checkpoint(grf_file, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("atomic_run")
-    assert main(["fit", "--data.path", str(grf_file), "--trainer.default_root_dir", str(root),
-                 *TINY_FIT, "--trainer.max_steps", "2", "--metrics.every_n_steps", "1000"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--data.path",
+                str(grf_file),
+                "--trainer.default_root_dir",
+                str(root),
+                *TINY_FIT,
+                "--trainer.max_steps",
+                "2",
+                "--metrics.every_n_steps",
+                "1000",
+            ]
+        )
+        == 0
+    )
     return root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
 def _generate(ckpt: Path, out: Path, n: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.Popen([sys.executable, "-m", "stgan.cli", "generate", "--checkpoint", str(ckpt),
-                             "--num-samples", n, "--batch-size", "1000", "--output", str(out)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stgan.cli",
+            "generate",
+            "--checkpoint",
+            str(ckpt),
+            "--num-samples",
+            n,
+            "--batch-size",
+            "1000",
+            "--output",
+            str(out),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _temporaries(out: Path, pid: int | None = None) -> list[Path]:
@@ -75,8 +106,22 @@ def test_killed_generate_leaves_the_old_file_or_none(checkpoint, tmp_path):
     (stale,) = _temporaries(out)
 
     # 2. A complete file; then writes killed at several moments: the old file stays, whole.
-    assert main(["generate", "--checkpoint", str(checkpoint), "--num-samples", "5",
-                 "--output", str(out), "--seed", "7"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(checkpoint),
+                "--num-samples",
+                "5",
+                "--output",
+                str(out),
+                "--seed",
+                "7",
+            ]
+        )
+        == 0
+    )
     assert not stale.exists()  # the dead writer's temporary was removed by the next write
     with xr.open_dataset(out) as ds:
         old = {k: v.values.copy() for k, v in ds.data_vars.items()}

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from test_netcdf_inputs import climate
 
 from stgan.cli import main
 from stgan.io.netcdf import write_netcdf
-from test_netcdf_inputs import climate
 
 
 def _error(capsys, *argv: str) -> str:
@@ -80,10 +80,24 @@ def test_fewer_windows_than_one_batch(tmp_path, capsys):
     # 120 steps: 72 training steps → 65 full-grid windows of 8 steps. inspect warns ...
     path = _write(tmp_path, climate(n_time=120, lon=np.arange(0, 60, 5.0)), "b.nc")
     assert main(["inspect", path, "--window", "8", "9", "12", "--batch-size", "66"]) == 0
-    assert "warning: the training split has fewer windows than one batch (66)" in capsys.readouterr().out
+    assert (
+        "warning: the training split has fewer windows than one batch (66)"
+        in capsys.readouterr().out
+    )
     # ... and fit refuses.
-    code = main(["fit", "--data.path", path, "--data.batch_size", "66",
-                 "--trainer.default_root_dir", str(tmp_path), "--trainer.max_steps", "1"])
+    code = main(
+        [
+            "fit",
+            "--data.path",
+            path,
+            "--data.batch_size",
+            "66",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--trainer.max_steps",
+            "1",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "only 65 distinct windows, fewer than one batch of 66" in err
 

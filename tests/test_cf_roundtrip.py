@@ -55,20 +55,43 @@ class Expected:
 
 
 EXPECTED = {
-    "ferret": Expected(("TIME", "FNOCY", "FNOCX"), {"UWND": "M/S", "VWND": "M/S"},
-                       {"UWND": "ZONAL WIND", "VWND": "MERIDIONAL WIND"}),
-    "cmip_360_day": Expected(("time", "lat", "lon"), {"tas": "K"}, {"tas": "Near-Surface Air Temperature"},
-                             calendar="360_day"),
-    "cmip_noleap": Expected(("time", "lat", "lon"), {"tas": "K"}, {"tas": "Near-Surface Air Temperature"},
-                            calendar="noleap"),
+    "ferret": Expected(
+        ("TIME", "FNOCY", "FNOCX"),
+        {"UWND": "M/S", "VWND": "M/S"},
+        {"UWND": "ZONAL WIND", "VWND": "MERIDIONAL WIND"},
+    ),
+    "cmip_360_day": Expected(
+        ("time", "lat", "lon"),
+        {"tas": "K"},
+        {"tas": "Near-Surface Air Temperature"},
+        calendar="360_day",
+    ),
+    "cmip_noleap": Expected(
+        ("time", "lat", "lon"),
+        {"tas": "K"},
+        {"tas": "Near-Surface Air Temperature"},
+        calendar="noleap",
+    ),
     "grads": Expected(("T", "Y", "X"), {"slp": "hPa"}, {"slp": "sea level pressure"}),
     "station": Expected(("timestep", "y", "x"), {"h": "m"}, {"h": "water level"}, calendar=None),
-    "monthly": Expected(("time", "lat", "lon"), {"air": "degC"},
-                        {"air": "Monthly Mean Air Temperature at 2 m"}, step="monthly"),
-    "sst_masked": Expected(("time", "lat", "lon"), {"sst": "degC"}, {"sst": "Daily sea surface temperature"},
-                           calendar="gregorian"),
-    "rotated_pole": Expected(("time", "rlat", "rlon"), {"tas": "K"}, {"tas": "Near-Surface Air Temperature"},
-                             calendar="proleptic_gregorian"),
+    "monthly": Expected(
+        ("time", "lat", "lon"),
+        {"air": "degC"},
+        {"air": "Monthly Mean Air Temperature at 2 m"},
+        step="monthly",
+    ),
+    "sst_masked": Expected(
+        ("time", "lat", "lon"),
+        {"sst": "degC"},
+        {"sst": "Daily sea surface temperature"},
+        calendar="gregorian",
+    ),
+    "rotated_pole": Expected(
+        ("time", "rlat", "rlon"),
+        {"tas": "K"},
+        {"tas": "Near-Surface Air Temperature"},
+        calendar="proleptic_gregorian",
+    ),
 }
 ROUND_TRIP = [name for name in FIXTURES if name != "rotated_pole"]  # rotated pole: its own test
 STEPS = ("inspect", "fit", "generate", "evaluate")
@@ -79,8 +102,15 @@ COORD_ATTRS = ("units", "standard_name", "axis", "long_name", "positive")
 def stgan(*args: str) -> subprocess.CompletedProcess:
     """A real ``stgan`` process, on one torch thread so that two can share two cores."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "stgan.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=600, cwd=REPO, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "stgan.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=REPO,
+        check=False,
+    )
 
 
 def stgan_inspect(*args: str) -> subprocess.CompletedProcess:
@@ -104,8 +134,19 @@ def stgan_inspect(*args: str) -> subprocess.CompletedProcess:
 
 
 def fit_args(data: Path, root: Path, *extra: str) -> list[str]:
-    return ["fit", "--config", DEMO, "--data.path", str(data), "--trainer.max_steps", "2",
-            "--trainer.default_root_dir", str(root), *TINY_FIT, *extra]
+    return [
+        "fit",
+        "--config",
+        DEMO,
+        "--data.path",
+        str(data),
+        "--trainer.max_steps",
+        "2",
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+        *extra,
+    ]
 
 
 @dataclass
@@ -136,18 +177,36 @@ class RoundTrip:
             if run is None:
                 pytest.fail(f"{self.name}: `stgan {step}` did not run: an earlier step failed")
             if run.returncode != 0:
-                pytest.fail(f"{self.name}: `stgan {step}` exited {run.returncode}:\n{run.stderr[-2500:]}")
+                pytest.fail(
+                    f"{self.name}: `stgan {step}` exited {run.returncode}:\n{run.stderr[-2500:]}"
+                )
 
 
 def run_round_trip(rt: RoundTrip) -> RoundTrip:
     """fit, generate, evaluate on ``rt.source`` in ``rt.root`` as processes, each step if it can run."""
     rt.runs["fit"] = stgan(*fit_args(rt.source, rt.root / "run"))
     if rt.runs["fit"].returncode == 0 and rt.checkpoint.is_file():
-        rt.runs["generate"] = stgan("generate", "--checkpoint", str(rt.checkpoint), "--num-samples",
-                                    str(NUM_SAMPLES), "--output", str(rt.output), "--seed", "0")
+        rt.runs["generate"] = stgan(
+            "generate",
+            "--checkpoint",
+            str(rt.checkpoint),
+            "--num-samples",
+            str(NUM_SAMPLES),
+            "--output",
+            str(rt.output),
+            "--seed",
+            "0",
+        )
     if rt.runs.get("generate") is not None and rt.runs["generate"].returncode == 0:
-        rt.runs["evaluate"] = stgan("evaluate", "--real", str(rt.source), "--generated", str(rt.output),
-                                    "--output-dir", str(rt.evaluation))
+        rt.runs["evaluate"] = stgan(
+            "evaluate",
+            "--real",
+            str(rt.source),
+            "--generated",
+            str(rt.output),
+            "--output-dir",
+            str(rt.evaluation),
+        )
     return rt
 
 
@@ -166,6 +225,7 @@ def round_trips(tmp_path_factory) -> dict[str, RoundTrip]:
 
 
 # --- the CF checker helper can fail ------------------------------------------------------------
+
 
 def test_cf_errors_is_empty_for_a_compliant_file_and_names_deliberate_errors(tmp_path):
     path = write_cmip(tmp_path / "tas.nc")
@@ -206,7 +266,9 @@ def test_fixtures_decode_as_written(tmp_path):
         tas = ds["tas"].values
         assert tas.dtype == np.float32 and int(np.isnan(tas).sum()) == 6
         # scale 0.01, offset 273.15: the decoded value is the packed one unpacked
-        np.testing.assert_allclose(tas[raw != -32767], raw[raw != -32767] * 0.01 + 273.15, atol=1e-4)
+        np.testing.assert_allclose(
+            tas[raw != -32767], raw[raw != -32767] * 0.01 + 273.15, atol=1e-4
+        )
         # 90 noleap days from 2014-12-15 12:00 cross Feb 28 → Mar 1: the last is Mar 14
         assert ds["time"].values[-1] == cftime.DatetimeNoLeap(2015, 3, 14, 12)
     sst = FIXTURES["sst_masked"](tmp_path / "sst.nc")
@@ -223,6 +285,7 @@ def test_fixtures_decode_as_written(tmp_path):
 
 
 # --- the round trip ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
 def test_every_command_exits_0(round_trips, name):
@@ -241,13 +304,19 @@ def test_inspect_shows_axes_variables_and_time_step(round_trips, name):
         assert re.search(rf"\b{var}\b", out), f"inspect does not name variable {var!r}:\n{out}"
     if exp.calendar not in (None, "standard", "gregorian"):
         assert exp.calendar in out, f"inspect does not show the calendar:\n{out}"
-    if exp.step == "monthly":  # on the time axis's line or the step's, not "monthly means" elsewhere
+    if (
+        exp.step == "monthly"
+    ):  # on the time axis's line or the step's, not "monthly means" elsewhere
         lines = [ln for ln in out.splitlines() if "step" in ln or f"'{exp.dims[0]}'" in ln]
-        assert any("monthly" in ln.lower() for ln in lines), f"inspect does not call the step monthly:\n{out}"
+        assert any("monthly" in ln.lower() for ln in lines), (
+            f"inspect does not call the step monthly:\n{out}"
+        )
     if name.startswith("cmip"):  # skipped variables are listed with the reason
         for bounds in ("time_bnds", "lat_bnds", "lon_bnds"):
             line = next((ln for ln in out.splitlines() if bounds in ln), "")
-            assert "bound" in line.lower(), f"inspect does not list {bounds} as skipped bounds:\n{out}"
+            assert "bound" in line.lower(), (
+                f"inspect does not list {bounds} as skipped bounds:\n{out}"
+            )
 
 
 def check_names_units_and_attrs(rt: RoundTrip) -> None:
@@ -263,7 +332,8 @@ def check_names_units_and_attrs(rt: RoundTrip) -> None:
             if written != units:  # UDUNITS' spelling of units it cannot parse as written (Ferret's
                 # M/S → m/s) is the same units, provided the file's own spelling is kept beside it
                 assert (written, out[var].attrs.get("original_units")) == (units.lower(), units), (
-                    f"{var}: units {written!r}, input {units!r}")
+                    f"{var}: units {written!r}, input {units!r}"
+                )
                 assert not udunits_parses(units) and udunits_parses(written)
             assert out[var].attrs.get("long_name") == exp.long_names[var]
             if "standard_name" in src[var].attrs:
@@ -328,7 +398,9 @@ def check_time(rt: RoundTrip) -> None:
     if exp.step == "monthly":
         months = [(int(str(t)[:4]), int(str(t)[5:7])) for t in (before[-1], *after)]
         index = [12 * y + m for y, m in months]
-        assert np.diff(index).tolist() == [1] * WINDOW, f"not consecutive months after the input: {after}"
+        assert np.diff(index).tolist() == [1] * WINDOW, (
+            f"not consecutive months after the input: {after}"
+        )
         return
     step = before[-1] - before[-2]
     for k, t in enumerate(after, start=1):
@@ -420,7 +492,9 @@ def test_rotated_pole_works_on_rlat_rlon_or_fails_clearly(round_trips):
     rt = round_trips["rotated_pole"]
     for step in ("inspect", "fit"):
         run = rt.runs[step]
-        assert run.returncode in (0, 2), f"`stgan {step}` exited {run.returncode}:\n{run.stderr[-2500:]}"
+        assert run.returncode in (0, 2), (
+            f"`stgan {step}` exited {run.returncode}:\n{run.stderr[-2500:]}"
+        )
         if run.returncode == 2:  # refused: say why, in terms of this grid, and write nothing
             msg = _error_line(run)
             assert "rlat" in msg or "rotated" in msg, msg
@@ -434,6 +508,7 @@ def test_rotated_pole_works_on_rlat_rlon_or_fails_clearly(round_trips):
 
 
 # --- bad input: one clear message, exit status 2, nothing written ------------------------------
+
 
 def _bad_input(case: str, tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
     """The file of ``case``, the dims mapping to pass (if any), and what the message must name."""
@@ -454,7 +529,9 @@ BAD_CASES = [*BAD_INPUTS, "missing_dim"]
 @pytest.mark.parametrize("case", BAD_CASES)
 def test_bad_input_fit_fails_clearly_and_writes_nothing(tmp_path, case):
     path, dims, names = _bad_input(case, tmp_path)
-    extra = ["--data.dims", "{" + ", ".join(f"{k}: {v}" for k, v in dims.items()) + "}"] if dims else []
+    extra = (
+        ["--data.dims", "{" + ", ".join(f"{k}: {v}" for k, v in dims.items()) + "}"] if dims else []
+    )
     run = stgan(*fit_args(path, tmp_path / "run", *extra))
     assert run.returncode == 2, run.stderr[-2500:]
     msg = _error_line(run)

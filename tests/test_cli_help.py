@@ -7,8 +7,18 @@ import pytest
 from stgan.cli import main
 
 
-@pytest.mark.parametrize("command", [["generate"], ["evaluate"], ["inspect"], ["demo"], ["make-data"],
-                                     ["make-data", "grf"], ["make-data", "waves"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["generate"],
+        ["evaluate"],
+        ["inspect"],
+        ["demo"],
+        ["make-data"],
+        ["make-data", "grf"],
+        ["make-data", "waves"],
+    ],
+)
 def test_subcommand_help(command, capsys):
     with pytest.raises(SystemExit) as done:
         main([*command, "--help"])

@@ -16,7 +16,13 @@ from stgan.data.synthetic import make_grf
 from stgan.data.waves import make_waves
 from stgan.io.netcdf import write_netcdf
 from stgan.sampling import load_checkpoint, load_module
-from stgan.stabilization.clusters import STRUCTURE, SpectralClusters, kmeans, silhouette, window_spectra
+from stgan.stabilization.clusters import (
+    STRUCTURE,
+    SpectralClusters,
+    kmeans,
+    silhouette,
+    window_spectra,
+)
 from stgan.stabilization.spectral import FLOOR, binned_power
 from stgan.training.module import GANModule
 
@@ -37,8 +43,9 @@ def test_kmeans_finds_separated_blobs_as_scipy_does():
         assert np.linalg.norm(got - c, axis=1).min() < 0.2
     ref, _ = kmeans2(points, 4, minit="++", seed=1)
     pts = torch.from_numpy(points)
-    assert _inertia(pts, torch.from_numpy(got)) == pytest.approx(_inertia(pts, torch.from_numpy(ref)),
-                                                                 rel=1e-9)
+    assert _inertia(pts, torch.from_numpy(got)) == pytest.approx(
+        _inertia(pts, torch.from_numpy(ref)), rel=1e-9
+    )
 
 
 @pytest.mark.parametrize("k", [2, 3, 7])
@@ -55,7 +62,7 @@ def test_window_spectra_are_the_log_binned_power_of_each_window():
     x = torch.randn(5, 2, 4, 8, 8, dtype=torch.float64) + 3.0  # a mean, removed per window
     got = window_spectra(x)
     for i in range(5):
-        centred = x[i:i + 1] - x[i:i + 1].mean(dim=(2, 3, 4), keepdim=True)
+        centred = x[i : i + 1] - x[i : i + 1].mean(dim=(2, 3, 4), keepdim=True)
         power = binned_power(centred)  # (C, bins) of one window
         want = torch.log(power + FLOOR * power.mean()).reshape(-1)
         torch.testing.assert_close(got[i], want.float(), rtol=1e-5, atol=1e-5)
@@ -65,8 +72,8 @@ def _episode_windows(seed: int) -> tuple[torch.Tensor, np.ndarray]:
     """Windows of 8 steps inside the episodes of a waves series, and each one's mode."""
     ds = make_waves(time=512, height=16, width=16, seed=seed)
     values, modes = ds["wave"].values, ds["mode"].values
-    starts = [s for s in range(0, 512 - 8, 4) if len(set(modes[s:s + 8])) == 1]
-    windows = np.stack([values[s:s + 8] for s in starts])[:, None]
+    starts = [s for s in range(0, 512 - 8, 4) if len(set(modes[s : s + 8])) == 1]
+    windows = np.stack([values[s : s + 8] for s in starts])[:, None]
     return torch.from_numpy(windows).float(), np.array([modes[s] for s in starts])
 
 
@@ -89,7 +96,9 @@ def test_waves_cluster_into_their_modes_and_held_out_windows_follow():
 
 def test_a_random_field_has_no_cluster_structure_and_trains_unconditioned():
     values = make_grf(time=256, height=16, width=16, seed=0)["field"].values
-    windows = torch.from_numpy(np.stack([values[s:s + 8] for s in range(0, 248, 2)])[:, None]).float()
+    windows = torch.from_numpy(
+        np.stack([values[s : s + 8] for s in range(0, 248, 2)])[:, None]
+    ).float()
     clusters = SpectralClusters(1, (8, 16, 16), 8)
     clusters.fit(windows)
     assert float(clusters.silhouette) < STRUCTURE and not bool(clusters.structured)
@@ -108,20 +117,32 @@ def test_clusters_leave_the_run_s_random_stream_as_it_would_be_without():
     made = []
     for clusters in (0, 4):
         torch.manual_seed(0)
-        module = GANModule(channels=1, window=(8, 16, 16), generator_options=g, discriminator_options=d,
-                           clusters=clusters)
+        module = GANModule(
+            channels=1,
+            window=(8, 16, 16),
+            generator_options=g,
+            discriminator_options=d,
+            clusters=clusters,
+        )
         made.append((module, torch.randn(5)))
     (plain, after_plain), (clustered, after_clustered) = made
     # The same G and D weights, and the same noise drawn after them: on data without cluster
     # structure (trained unconditioned) the run is the one without model.clusters.
     torch.testing.assert_close(after_clustered, after_plain, rtol=0, atol=0)
-    for a, b in ((plain.generator, clustered.generator), (plain.discriminator, clustered.discriminator)):
+    for a, b in (
+        (plain.generator, clustered.generator),
+        (plain.discriminator, clustered.discriminator),
+    ):
         for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
             torch.testing.assert_close(y, x, rtol=0, atol=0, msg=name)
 
 
-TINY = ["--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
-        "--model.discriminator_options", "{width: 4, depth: 2}"]
+TINY = [
+    "--model.generator_options",
+    "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
+    "--model.discriminator_options",
+    "{width: 4, depth: 2}",
+]
 
 
 @pytest.fixture(scope="module")
@@ -132,19 +153,45 @@ def waves_file(tmp_path_factory):
 
 
 def _fit(data, root, *options):
-    return main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--config", str(CONFIGS / "hinge-sn-r1.yaml"),
-                 "--data.path", str(data), "--trainer.default_root_dir", str(root),
-                 "--trainer.max_steps", "3", "--data.window_length", "8", "--data.batch_size", "8",
-                 "--data.samples_per_epoch", "256", "--metrics.every_n_steps", "0",
-                 "--trainer.enable_progress_bar", "false", *TINY, *options])
+    return main(
+        [
+            "fit",
+            "--config",
+            str(CONFIGS / "demo.yaml"),
+            "--config",
+            str(CONFIGS / "hinge-sn-r1.yaml"),
+            "--data.path",
+            str(data),
+            "--trainer.default_root_dir",
+            str(root),
+            "--trainer.max_steps",
+            "3",
+            "--data.window_length",
+            "8",
+            "--data.batch_size",
+            "8",
+            "--data.samples_per_epoch",
+            "256",
+            "--metrics.every_n_steps",
+            "0",
+            "--trainer.enable_progress_bar",
+            "false",
+            *TINY,
+            *options,
+        ]
+    )
 
 
 def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clusters(
-        waves_file, tmp_path, capsys, caplog):
-    assert _fit(waves_file, tmp_path, "--model.clusters", "4", "--model.spectral_matching", "1.0") == 0, \
-        capsys.readouterr().err
+    waves_file, tmp_path, capsys, caplog
+):
+    assert (
+        _fit(waves_file, tmp_path, "--model.clusters", "4", "--model.spectral_matching", "1.0") == 0
+    ), capsys.readouterr().err
     assert "4 spectral clusters of 256 training windows" in caplog.text
-    module = load_module(load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt"))
+    module = load_module(
+        load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt")
+    )
     shares = module.clusters.frequencies
     assert bool(module.clusters.fitted) and shares.sum().item() == pytest.approx(1.0)
     # The spectral term kept a running mean per cluster of the real windows it was shown:
@@ -157,7 +204,9 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
     code = z.flatten(1)[:, :4]
     assert bool(((code == 0) | (code == 1)).all()) and bool((code.sum(dim=1) == 1).all())
     drawn = code.mean(dim=0)
-    assert torch.allclose(drawn, shares, atol=4 * float((shares * (1 - shares) / 20000).sqrt().max()))
+    assert torch.allclose(
+        drawn, shares, atol=4 * float((shares * (1 - shares) / 20000).sqrt().max())
+    )
     # D's score depends on the class it is told (the projection term).
     x = module.sample(z[:8])
     with torch.no_grad():
@@ -170,17 +219,38 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
     ("options", "needle"),
     [
         (["--model.clusters", "1"], "model.clusters must be an integer >= 2"),
-        (["--model.clusters", "4", "--model.generator_options", "{latent_channels: 4, width: 4}"],
-         "set model.generator_options.latent_vector"),
+        (
+            [
+                "--model.clusters",
+                "4",
+                "--model.generator_options",
+                "{latent_channels: 4, width: 4}",
+            ],
+            "set model.generator_options.latent_vector",
+        ),
         (["--model.clusters", "16"], "must be below the generator's latent_vector (16)"),
-        (["--model.clusters", "4", "--model.generator_options",
-          "{latent_channels: 4, width: 4, latent_vector: 16, latent_categories: 4}"],
-         "drop generator_options.latent_categories and model.info_weight"),
-        (["--model.clusters", "4", "--model.info_weight", "1.0"], "drop generator_options.latent_categories"),
-        (["--model.clusters", "4", "--model.discriminator", "spatiotemporal"], "needs discriminator conv3d"),
+        (
+            [
+                "--model.clusters",
+                "4",
+                "--model.generator_options",
+                "{latent_channels: 4, width: 4, latent_vector: 16, latent_categories: 4}",
+            ],
+            "drop generator_options.latent_categories and model.info_weight",
+        ),
+        (
+            ["--model.clusters", "4", "--model.info_weight", "1.0"],
+            "drop generator_options.latent_categories",
+        ),
+        (
+            ["--model.clusters", "4", "--model.discriminator", "spatiotemporal"],
+            "needs discriminator conv3d",
+        ),
         (["--model.clusters", "4", "--model.regularizers", "[{name: r2}]"], "use r1 or gp"),
-        (["--model.clusters", "4", "--model.augment", "{rot90: true, cutout: 0.25}"],
-         "drop rot90 or model.clusters"),
+        (
+            ["--model.clusters", "4", "--model.augment", "{rot90: true, cutout: 0.25}"],
+            "drop rot90 or model.clusters",
+        ),
     ],
 )
 def test_invalid_cluster_settings_fail_with_the_fix(waves_file, tmp_path, capsys, options, needle):
@@ -193,11 +263,26 @@ def test_a_resumed_run_keeps_its_clusters(waves_file, tmp_path, capsys, caplog):
     ckpts = tmp_path / "logs" / "version_0" / "checkpoints"
     assert _fit(waves_file, tmp_path, "--model.clusters", "4") == 0, capsys.readouterr().err
     first = torch.load(ckpts / "last.ckpt", weights_only=True)["state_dict"]
-    assert _fit(waves_file, tmp_path, "--model.clusters", "4", "--trainer.max_steps", "5",
-                "--ckpt_path", str(ckpts / "last.ckpt")) == 0, capsys.readouterr().err
-    resumed = torch.load(tmp_path / "logs" / "version_1" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (
+        _fit(
+            waves_file,
+            tmp_path,
+            "--model.clusters",
+            "4",
+            "--trainer.max_steps",
+            "5",
+            "--ckpt_path",
+            str(ckpts / "last.ckpt"),
+        )
+        == 0
+    ), capsys.readouterr().err
+    resumed = torch.load(
+        tmp_path / "logs" / "version_1" / "checkpoints" / "last.ckpt", weights_only=True
+    )
     assert resumed["global_step"] == 5
     # Clustered once, before the first run; the resumed run trains with the same clusters.
     assert caplog.text.count("spectral clusters of") == 1
     for name in ("centroids", "frequencies", "mean", "scale"):
-        torch.testing.assert_close(resumed["state_dict"][f"clusters.{name}"], first[f"clusters.{name}"])
+        torch.testing.assert_close(
+            resumed["state_dict"][f"clusters.{name}"], first[f"clusters.{name}"]
+        )

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from stgan.data.datamodule import SpaceTimeDataModule
-from stgan.data.transforms import ChannelTransform, fit_transforms, parse_steps
 from stgan.data.splits import time_splits
-from stgan.data.time_features import TimeFeatures
 from stgan.data.synthetic import make_grf
+from stgan.data.time_features import TimeFeatures
+from stgan.data.transforms import ChannelTransform, fit_transforms, parse_steps
 from stgan.data.windows import WindowDataset, strided_windows, valid_starts
 from stgan.errors import StganError
 from stgan.io.netcdf import write_netcdf
@@ -37,13 +37,17 @@ def _source(tmp_path, values: np.ndarray, **coords) -> GridSource:
     import xarray as xr
 
     t = np.datetime64("2001-01-01") + np.arange(values.shape[0]) * np.timedelta64(1, "D")
-    ds = xr.Dataset({"v": (("time", "y", "x"), values)},
-                    coords={"time": t, "y": np.arange(values.shape[1]), "x": np.arange(values.shape[2])})
+    ds = xr.Dataset(
+        {"v": (("time", "y", "x"), values)},
+        coords={"time": t, "y": np.arange(values.shape[1]), "x": np.arange(values.shape[2])},
+    )
     write_netcdf(ds, tmp_path / "v.nc")
     return GridSource(str(tmp_path / "v.nc"))
 
 
-@pytest.mark.parametrize("steps", [[], ["log1p"], ["monthly_anomaly"], ["log1p", "monthly_anomaly"]])
+@pytest.mark.parametrize(
+    "steps", [[], ["log1p"], ["monthly_anomaly"], ["log1p", "monthly_anomaly"]]
+)
 def test_transforms_round_trip_and_standardise(tmp_path, steps):
     rng = np.random.default_rng(0)
     # Two years of daily skewed non-negative data with a seasonal cycle per cell.
@@ -113,9 +117,17 @@ def _windows(data, window, *, periodic_x=False, resident=True, starts=None):
     mask = np.zeros(data.shape[-2:], bool)
     mask[0, 0] = True
     n_start = data.shape[1] - window[0] + 1
-    return WindowDataset(read=read, resident=data if resident else None, offset=0,
-                         starts=np.arange(n_start) if starts is None else starts, window=window,
-                         grid=data.shape[-2:], periodic_x=periodic_x, mask=mask, length=40)
+    return WindowDataset(
+        read=read,
+        resident=data if resident else None,
+        offset=0,
+        starts=np.arange(n_start) if starts is None else starts,
+        window=window,
+        grid=data.shape[-2:],
+        periodic_x=periodic_x,
+        mask=mask,
+        length=40,
+    )
 
 
 @pytest.mark.parametrize("resident", [True, False])

@@ -26,9 +26,12 @@ class BatchProbe(pl.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         real, _ = batch  # (B, C, T, H, W)
-        record = {"rank": trainer.global_rank, "world": trainer.world_size,
-                  "step": trainer.global_step,
-                  "windows": [hashlib.sha1(w.numpy().tobytes()).hexdigest() for w in real]}
+        record = {
+            "rank": trainer.global_rank,
+            "world": trainer.world_size,
+            "step": trainer.global_step,
+            "windows": [hashlib.sha1(w.numpy().tobytes()).hexdigest() for w in real],
+        }
         with open(self.out / f"rank{trainer.global_rank}.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -37,16 +40,40 @@ def test_ddp_two_processes_shard_the_data_and_write_one_checkpoint(grf_file, tmp
     probe = {"class_path": "test_ddp.BatchProbe", "init_args": {"out": str(tmp_path)}}
     root = tmp_path / "run"
     # The probe's module must import in both processes (Lightning starts rank 1 itself).
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
-    run_stgan("fit", "--data.path", str(grf_file), "--trainer.default_root_dir", str(root),
-              *TINY_FIT, "--trainer.max_steps", "4", "--metrics.every_n_steps", "2",
-              "--trainer.strategy", "ddp", "--trainer.devices", "2",
-              "--trainer.callbacks", json.dumps([probe]), cwd=tmp_path)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    )
+    run_stgan(
+        "fit",
+        "--data.path",
+        str(grf_file),
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+        "--trainer.max_steps",
+        "4",
+        "--metrics.every_n_steps",
+        "2",
+        "--trainer.strategy",
+        "ddp",
+        "--trainer.devices",
+        "2",
+        "--trainer.callbacks",
+        json.dumps([probe]),
+        cwd=tmp_path,
+    )
 
     seen = {}
     for rank in (0, 1):
-        records = [json.loads(line) for line in (tmp_path / f"rank{rank}.jsonl").read_text().splitlines()]
-        assert [r["world"] for r in records] == [2] * 4 and [r["step"] for r in records] == [1, 2, 3, 4]
+        records = [
+            json.loads(line) for line in (tmp_path / f"rank{rank}.jsonl").read_text().splitlines()
+        ]
+        assert [r["world"] for r in records] == [2] * 4 and [r["step"] for r in records] == [
+            1,
+            2,
+            3,
+            4,
+        ]
         seen[rank] = [w for r in records for w in r["windows"]]
     assert len(seen[0]) == len(seen[1]) == 16  # 4 steps x batch 4 per rank
     # Rank r draws window ids r, r + 2, r + 4, ... of each epoch of 16 (2 batches per rank and
@@ -57,7 +84,9 @@ def test_ddp_two_processes_shard_the_data_and_write_one_checkpoint(grf_file, tmp
     dataset = dm.train_dataloader().dataset
     for rank in (0, 1):
         ids = [epoch * 16 + i for epoch in (0, 1) for i in range(rank, 16, 2)]
-        assert seen[rank] == [hashlib.sha1(dataset[i][0].numpy().tobytes()).hexdigest() for i in ids]
+        assert seen[rank] == [
+            hashlib.sha1(dataset[i][0].numpy().tobytes()).hexdigest() for i in ids
+        ]
     assert seen[0] != seen[1]
 
     # One run folder, one set of checkpoints, written by rank zero.
@@ -80,21 +109,46 @@ class ClusterProbe(pl.Callback):
         self.out = Path(out)
 
     def on_train_start(self, trainer, pl_module) -> None:
-        state = b"".join(v.cpu().numpy().tobytes() for v in pl_module.clusters.state_dict().values())
-        (self.out / f"clusters{trainer.global_rank}.txt").write_text(hashlib.sha1(state).hexdigest())
+        state = b"".join(
+            v.cpu().numpy().tobytes() for v in pl_module.clusters.state_dict().values()
+        )
+        (self.out / f"clusters{trainer.global_rank}.txt").write_text(
+            hashlib.sha1(state).hexdigest()
+        )
 
 
 def test_ddp_processes_train_on_rank_zeros_clusters(tmp_path, monkeypatch):
     data = tmp_path / "waves.nc"
     write_netcdf(make_waves(time=256, height=16, width=16, seed=0), data)
     probe = {"class_path": "test_ddp.ClusterProbe", "init_args": {"out": str(tmp_path)}}
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
-    run_stgan("fit", "--data.path", str(data), "--trainer.default_root_dir", str(tmp_path / "run"),
-              *TINY_FIT, "--trainer.max_steps", "2", "--metrics.every_n_steps", "0",
-              "--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
-              "--model.clusters", "4", "--data.samples_per_epoch", "128",
-              "--trainer.strategy", "ddp", "--trainer.devices", "2",
-              "--trainer.callbacks", json.dumps([probe]), cwd=tmp_path)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    )
+    run_stgan(
+        "fit",
+        "--data.path",
+        str(data),
+        "--trainer.default_root_dir",
+        str(tmp_path / "run"),
+        *TINY_FIT,
+        "--trainer.max_steps",
+        "2",
+        "--metrics.every_n_steps",
+        "0",
+        "--model.generator_options",
+        "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
+        "--model.clusters",
+        "4",
+        "--data.samples_per_epoch",
+        "128",
+        "--trainer.strategy",
+        "ddp",
+        "--trainer.devices",
+        "2",
+        "--trainer.callbacks",
+        json.dumps([probe]),
+        cwd=tmp_path,
+    )
     # Each rank clustered its own shard of windows; both train with rank zero's clusters.
     hashes = [(tmp_path / f"clusters{rank}.txt").read_text() for rank in (0, 1)]
     assert hashes[0] == hashes[1]

@@ -16,7 +16,13 @@ def test_demo_runs_the_whole_path(tmp_path):
     metrics = json.loads((out / "evaluation" / "metrics.json").read_text())
     field = next(iter(metrics["variables"].values()))
     # Every registry entry ran, the memorisation test too (the demo passes its training file).
-    assert {"rapsd_lsd_db", "tpsd_lsd_db", "w1_gridpoint", "w1_gradient", "coverage",
-            "memorisation_ratio"} <= set(field)
+    assert {
+        "rapsd_lsd_db",
+        "tpsd_lsd_db",
+        "w1_gridpoint",
+        "w1_gradient",
+        "coverage",
+        "memorisation_ratio",
+    } <= set(field)
     health = json.loads(next((out / "run").rglob("health.json")).read_text())
     assert health["schema"] == "stgan-health/1" and health["final_step"] == 2

@@ -18,7 +18,7 @@ def _episodes(episode: int = 32, time: int = 512, **options) -> tuple[np.ndarray
     ds = make_waves(time=time, height=16, width=12, episode=episode, noise=0.3, seed=3, **options)
     values, modes = ds["wave"].values, ds["mode"].values
     starts = range(0, time, episode)
-    return np.stack([values[s:s + 8] for s in starts]), np.array([modes[s] for s in starts])
+    return np.stack([values[s : s + 8] for s in starts]), np.array([modes[s] for s in starts])
 
 
 def test_propagation_direction_of_plane_waves_is_their_mode():
@@ -66,7 +66,9 @@ def test_propagation_directions_match_the_definition_computed_by_hand(shape):
 def test_effective_number_of_directions():
     assert effective_directions(torch.tensor([5, 0, 0, 0])) == pytest.approx(1.0)
     assert effective_directions(torch.tensor([3, 3, 0, 3, 3])) == pytest.approx(4.0)
-    assert effective_directions(torch.tensor([2, 1, 1])) == pytest.approx(math.exp(1.5 * math.log(2)))
+    assert effective_directions(torch.tensor([2, 1, 1])) == pytest.approx(
+        math.exp(1.5 * math.log(2))
+    )
     assert math.isnan(effective_directions(torch.zeros(4)))
 
 

@@ -7,17 +7,38 @@ import json
 import numpy as np
 import torch
 import xarray as xr
-
 from conftest import TINY_FIT, run_stgan
 
 
 def test_cli_path_from_netcdf_to_metrics(tmp_path):
     data = tmp_path / "data.nc"
-    run_stgan("make-data", "grf", "--output", str(data), "--time", "80", "--height", "12",
-              "--width", "20", "--seed", "5")
+    run_stgan(
+        "make-data",
+        "grf",
+        "--output",
+        str(data),
+        "--time",
+        "80",
+        "--height",
+        "12",
+        "--width",
+        "20",
+        "--seed",
+        "5",
+    )
     root = tmp_path / "run"
-    run_stgan("fit", "--config", "configs/demo.yaml", "--data.path", str(data),
-              "--trainer.max_steps", "3", "--trainer.default_root_dir", str(root), *TINY_FIT)
+    run_stgan(
+        "fit",
+        "--config",
+        "configs/demo.yaml",
+        "--data.path",
+        str(data),
+        "--trainer.max_steps",
+        "3",
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+    )
 
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     assert (root / "logs" / "version_0" / "metrics.csv").is_file()
@@ -25,7 +46,9 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
     import csv
 
     rows = list(csv.DictReader(open(root / "logs" / "version_0" / "metrics.csv")))
-    scores = {int(r["step"]): float(r["val_domain_score"]) for r in rows if r.get("val_domain_score")}
+    scores = {
+        int(r["step"]): float(r["val_domain_score"]) for r in rows if r.get("val_domain_score")
+    }
     assert sorted(scores) == [1, 2, 3]
     for r in rows:
         if r.get("val_domain_score"):
@@ -43,8 +66,17 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
     assert len(info["transforms"]) == 1 and info["transforms"][0]["std"] > 0
 
     gen = tmp_path / "gen.nc"
-    run_stgan("generate", "--checkpoint", str(ckpt), "--num-samples", "6", "--output", str(gen),
-              "--seed", "1")
+    run_stgan(
+        "generate",
+        "--checkpoint",
+        str(ckpt),
+        "--num-samples",
+        "6",
+        "--output",
+        str(gen),
+        "--seed",
+        "1",
+    )
     real = xr.open_dataset(data)
     with xr.open_dataset(gen) as ds:
         assert ds["field"].dims == ("sample", "time", "y", "x")
@@ -78,13 +110,32 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
 
 def test_generate_is_deterministic_for_a_seed(tmp_path, grf_file):
     root = tmp_path / "run"
-    run_stgan("fit", "--config", "configs/demo.yaml", "--data.path", str(grf_file),
-              "--trainer.max_steps", "1", "--trainer.default_root_dir", str(root), *TINY_FIT)
+    run_stgan(
+        "fit",
+        "--config",
+        "configs/demo.yaml",
+        "--data.path",
+        str(grf_file),
+        "--trainer.max_steps",
+        "1",
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+    )
     ckpt = str(root / "logs" / "version_0" / "checkpoints" / "last.ckpt")
     outs = []
     for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
-        run_stgan("generate", "--checkpoint", ckpt, "--num-samples", "3",
-                  "--output", str(tmp_path / f"{name}.nc"), "--seed", seed)
+        run_stgan(
+            "generate",
+            "--checkpoint",
+            ckpt,
+            "--num-samples",
+            "3",
+            "--output",
+            str(tmp_path / f"{name}.nc"),
+            "--seed",
+            seed,
+        )
         outs.append(xr.open_dataset(tmp_path / f"{name}.nc")["field"].values)
     np.testing.assert_array_equal(outs[0], outs[1])
     assert not np.array_equal(outs[0], outs[2])
@@ -92,8 +143,22 @@ def test_generate_is_deterministic_for_a_seed(tmp_path, grf_file):
 
 def test_make_data_variants_through_the_cli(tmp_path):
     masked = tmp_path / "masked.nc"
-    run_stgan("make-data", "grf", "--output", str(masked), "--time", "60", "--height", "24",
-              "--width", "40", "--mask", "island", "--missing-steps", "3")
+    run_stgan(
+        "make-data",
+        "grf",
+        "--output",
+        str(masked),
+        "--time",
+        "60",
+        "--height",
+        "24",
+        "--width",
+        "40",
+        "--mask",
+        "island",
+        "--missing-steps",
+        "3",
+    )
     with xr.open_dataset(masked) as ds:
         values = ds["field"].values
     static = np.isnan(values).all(axis=0)

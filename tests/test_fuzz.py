@@ -22,8 +22,12 @@ from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.errors import StganError
 
 DIM_NAMES = ["time", "t", "lat", "y", "lon", "x", "level", "member", "step"]
-FAST = settings(max_examples=40, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 @st.composite
@@ -51,8 +55,12 @@ def datasets(draw) -> xr.Dataset:
         style = draw(st.sampled_from(["index", "reversed", "repeated", "dates", "none"]))
         if style == "none":
             continue
-        c = {"index": np.arange(n, dtype=float), "reversed": np.arange(n, 0, -1, dtype=float),
-             "repeated": np.zeros(n), "dates": np.datetime64("2000-01-01") + np.arange(n)}[style]
+        c = {
+            "index": np.arange(n, dtype=float),
+            "reversed": np.arange(n, 0, -1, dtype=float),
+            "repeated": np.zeros(n),
+            "dates": np.datetime64("2000-01-01") + np.arange(n),
+        }[style]
         coords[d] = c
     var = draw(st.sampled_from(["v", "temperature", "precip"]))
     ds = xr.Dataset({var: (dims, values)}, coords=coords)
@@ -74,8 +82,11 @@ def _runs_or_fails_cleanly(argv: list[str], capsys) -> int:
 
 
 @FAST
-@given(ds=datasets(), window=st.one_of(st.none(), st.tuples(*[st.integers(-1, 8)] * 3)),
-       batch=st.integers(-1, 40))
+@given(
+    ds=datasets(),
+    window=st.one_of(st.none(), st.tuples(*[st.integers(-1, 8)] * 3)),
+    batch=st.integers(-1, 40),
+)
 def test_random_netcdf_files_inspect_and_load_or_fail_cleanly(ds, window, batch, capsys):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.nc"
@@ -87,8 +98,14 @@ def test_random_netcdf_files_inspect_and_load_or_fail_cleanly(ds, window, batch,
         # The data module the fit uses: statistics, then one training batch.
         t, h, w = window or (4, None, None)
         try:
-            dm = SpaceTimeDataModule(str(path), window_length=t, window_height=h, window_width=w,
-                                     batch_size=batch, samples_per_epoch=8)
+            dm = SpaceTimeDataModule(
+                str(path),
+                window_length=t,
+                window_height=h,
+                window_width=w,
+                batch_size=batch,
+                samples_per_epoch=8,
+            )
             dm.setup("fit")
             real, _ = next(iter(dm.train_dataloader()))
         except StganError as err:
@@ -102,29 +119,83 @@ def small_file(tmp_path_factory) -> Path:
     from stgan.data.synthetic import make_grf
     from stgan.io.netcdf import write_netcdf
 
-    return write_netcdf(make_grf(time=48, height=8, width=8, seed=1),
-                        tmp_path_factory.mktemp("fuzz") / "grf.nc")
+    return write_netcdf(
+        make_grf(time=48, height=8, width=8, seed=1), tmp_path_factory.mktemp("fuzz") / "grf.nc"
+    )
 
 
-OPTIONS = ["data.batch_size", "data.window_length", "data.window_height", "data.val_fraction",
-           "data.samples_per_epoch", "data.max_missing_fraction", "data.variables", "data.transforms",
-           "model.loss", "model.lr_g", "model.d_steps", "model.pack", "model.ema_decay",
-           "model.regularizers", "model.instance_noise", "model.generator", "model.label_smoothing",
-           "metrics.every_n_steps", "resume.every_n_train_steps", "trainer.max_steps",
-           "data.no_such_option", "model.no_such_option", "nonsense"]
-VALUES = ["-1", "0", "1", "3", "2.5", "1e9", "nan", "abc", "null", "[1, 2]", "{a: 1}",
-          "[{name: gp, weight: -1}]", "{v: [log1p]}", "hinge", "true", ""]
+OPTIONS = [
+    "data.batch_size",
+    "data.window_length",
+    "data.window_height",
+    "data.val_fraction",
+    "data.samples_per_epoch",
+    "data.max_missing_fraction",
+    "data.variables",
+    "data.transforms",
+    "model.loss",
+    "model.lr_g",
+    "model.d_steps",
+    "model.pack",
+    "model.ema_decay",
+    "model.regularizers",
+    "model.instance_noise",
+    "model.generator",
+    "model.label_smoothing",
+    "metrics.every_n_steps",
+    "resume.every_n_train_steps",
+    "trainer.max_steps",
+    "data.no_such_option",
+    "model.no_such_option",
+    "nonsense",
+]
+VALUES = [
+    "-1",
+    "0",
+    "1",
+    "3",
+    "2.5",
+    "1e9",
+    "nan",
+    "abc",
+    "null",
+    "[1, 2]",
+    "{a: 1}",
+    "[{name: gp, weight: -1}]",
+    "{v: [log1p]}",
+    "hinge",
+    "true",
+    "",
+]
 
 
-@settings(max_examples=14, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(overrides=st.lists(st.tuples(st.sampled_from(OPTIONS), st.sampled_from(VALUES)),
-                          min_size=1, max_size=2))
+@settings(
+    max_examples=14,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    overrides=st.lists(
+        st.tuples(st.sampled_from(OPTIONS), st.sampled_from(VALUES)), min_size=1, max_size=2
+    )
+)
 def test_random_config_values_fit_or_fail_cleanly(overrides, small_file, capsys):
     with tempfile.TemporaryDirectory() as tmp:
-        argv = ["fit", "--data.path", str(small_file), "--trainer.default_root_dir", tmp, *TINY_FIT,
-                "--trainer.max_steps", "1", "--metrics.every_n_steps", "1000",
-                "--trainer.enable_progress_bar", "false"]
+        argv = [
+            "fit",
+            "--data.path",
+            str(small_file),
+            "--trainer.default_root_dir",
+            tmp,
+            *TINY_FIT,
+            "--trainer.max_steps",
+            "1",
+            "--metrics.every_n_steps",
+            "1000",
+            "--trainer.enable_progress_bar",
+            "false",
+        ]
         for key, value in overrides:
             argv += [f"--{key}", value]
         _runs_or_fails_cleanly(argv, capsys)

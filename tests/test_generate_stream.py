@@ -28,16 +28,40 @@ def convgru_ckpt(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("convgru")
     data = root / "grf.nc"
     write_netcdf(make_grf(time=64, height=16, width=16, seed=5, mask="island"), data)
-    assert main([
-        "fit", "--config", str(CONFIGS / "demo.yaml"), "--config", str(CONFIGS / "convgru.yaml"),
-        "--data.path", str(data), "--trainer.default_root_dir", str(root),
-        "--model.generator_options",
-        "{latent_channels: 4, hidden_channels: 8, width: 4, spatial_upsamples: 1}",
-        "--model.discriminator_options", "{width: 4, depth: 2}", "--model.ema_decay", "0.9",
-        "--data.window_length", "4", "--data.batch_size", "4", "--trainer.max_steps", "2",
-        "--metrics.every_n_steps", "0", "--trainer.enable_progress_bar", "false",
-        "--trainer.enable_model_summary", "false",
-    ]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--config",
+                str(CONFIGS / "demo.yaml"),
+                "--config",
+                str(CONFIGS / "convgru.yaml"),
+                "--data.path",
+                str(data),
+                "--trainer.default_root_dir",
+                str(root),
+                "--model.generator_options",
+                "{latent_channels: 4, hidden_channels: 8, width: 4, spatial_upsamples: 1}",
+                "--model.discriminator_options",
+                "{width: 4, depth: 2}",
+                "--model.ema_decay",
+                "0.9",
+                "--data.window_length",
+                "4",
+                "--data.batch_size",
+                "4",
+                "--trainer.max_steps",
+                "2",
+                "--metrics.every_n_steps",
+                "0",
+                "--trainer.enable_progress_bar",
+                "false",
+                "--trainer.enable_model_summary",
+                "false",
+            ]
+        )
+        == 0
+    )
     return root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
@@ -45,9 +69,26 @@ def test_streamed_file_equals_forward_on_the_same_latents(convgru_ckpt, tmp_path
     # 3 samples in batches of 2, 70 steps: two batches and two chunks (64 + 6) per batch.
     length, n, batch = STREAM_CHUNK + 6, 3, 2
     out = tmp_path / "long.nc"
-    assert main(["generate", "--checkpoint", str(convgru_ckpt), "--num-samples", str(n),
-                 "--batch-size", str(batch), "--length", str(length), "--seed", "4",
-                 "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(convgru_ckpt),
+                "--num-samples",
+                str(n),
+                "--batch-size",
+                str(batch),
+                "--length",
+                str(length),
+                "--seed",
+                "4",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
 
     # Reference: the whole sequence at once through forward() of the sampling (EMA) generator,
     # from latents drawn in the order stream() draws them: batch by batch, step by step.
@@ -60,10 +101,14 @@ def test_streamed_file_equals_forward_on_the_same_latents(convgru_ckpt, tmp_path
     with torch.no_grad():
         for s0 in range(0, n, batch):
             b = min(batch, n - s0)
-            z = torch.stack([torch.randn((b, c_lat, h_lat, w_lat), generator=rng)
-                             for _ in range(length)], dim=2)  # (b, latent, T, h, w)
-            expected.append(inverse_all(transforms, module.sample(z, (length, 16, 16)), None,
-                                        channel_dim=1).numpy())
+            z = torch.stack(
+                [torch.randn((b, c_lat, h_lat, w_lat), generator=rng) for _ in range(length)], dim=2
+            )  # (b, latent, T, h, w)
+            expected.append(
+                inverse_all(
+                    transforms, module.sample(z, (length, 16, 16)), None, channel_dim=1
+                ).numpy()
+            )
     expected = np.concatenate(expected)[:, 0]  # (N, T, H, W)
     mask = np.asarray(module.data_info["mask"])
     assert mask.any() and not mask.all()
@@ -93,9 +138,25 @@ print(json.dumps(next(int(l.split()[1]) for l in status if l.startswith("VmHWM")
 
 def _peak_rss(ckpt: Path, out: Path, length: int, n: int) -> int:
     proc = subprocess.run(
-        [sys.executable, "-c", PEAK_RSS, "generate", "--checkpoint", str(ckpt), "--num-samples",
-         str(n), "--length", str(length), "--output", str(out)],
-        check=False, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        [
+            sys.executable,
+            "-c",
+            PEAK_RSS,
+            "generate",
+            "--checkpoint",
+            str(ckpt),
+            "--num-samples",
+            str(n),
+            "--length",
+            str(length),
+            "--output",
+            str(out),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -22,15 +22,24 @@ from stgan.training.signals import batch_diversity
 from tests.conftest import TINY_FIT
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-TINY_MODEL = dict(generator_options={"latent_channels": 4, "width": 4, "spatial_upsamples": 1},
-                  discriminator_options={"width": 4, "depth": 2})
+TINY_MODEL = dict(
+    generator_options={"latent_channels": 4, "width": 4, "spatial_upsamples": 1},
+    discriminator_options={"width": 4, "depth": 2},
+)
 # Short detectors (and a 2-step smoothing memory) for runs of a few dozen steps; the defaults
 # are for real runs of hundreds of steps.
-FAST = dict(warmup_steps=5, smoothing=0.5, collapse_steps=5, vanishing_steps=5, d_overpower_steps=5,
-            g_overpower_steps=5)
+FAST = dict(
+    warmup_steps=5,
+    smoothing=0.5,
+    collapse_steps=5,
+    vanishing_steps=5,
+    d_overpower_steps=5,
+    g_overpower_steps=5,
+)
 
 
 # --- test generators, registered for this module's runs ------------------------------------
+
 
 class ConstantGenerator(nn.Module):
     """Forced mode collapse: one fixed random pattern (times a learnable scale) for every z."""
@@ -76,21 +85,30 @@ def _test_generators():
         GENERATORS._entries.pop(key)
 
 
-def _fit(grf_file, tmp_path, steps: int, health: dict | None = None,
-         **model) -> tuple[HealthMonitor, GANModule]:
+def _fit(
+    grf_file, tmp_path, steps: int, health: dict | None = None, **model
+) -> tuple[HealthMonitor, GANModule]:
     """A real tiny training run with the monitor; returns it and the module."""
     pl.seed_everything(0)
     dm = SpaceTimeDataModule(str(grf_file), window_length=4, batch_size=4, samples_per_epoch=400)
     module = GANModule(channels=1, window=dm.window, **{**TINY_MODEL, **model})
     monitor = HealthMonitor(**{**FAST, **(health or {})})
-    trainer = pl.Trainer(max_steps=steps, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False,
-                         default_root_dir=tmp_path, accelerator="cpu", callbacks=[monitor])
+    trainer = pl.Trainer(
+        max_steps=steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+        callbacks=[monitor],
+    )
     trainer.fit(module, dm)
     return monitor, module
 
 
 # --- signals and detectors on known sequences ----------------------------------------------
+
 
 def diversity_ratio(fake, real):
     return batch_diversity(fake, real)["diversity_ratio"]
@@ -119,20 +137,35 @@ def _feed(monitor: HealthMonitor, rows: list[dict]) -> list[tuple[int, str]]:
     return raised
 
 
-HEALTHY = {"diversity_ratio": 0.8, "fake_self_diversity": 0.95, "d_accuracy": 0.7, "d_gap": 0.5,
-           "grad_norm_g": 1.0, "grad_norm_d": 2.0}
+HEALTHY = {
+    "diversity_ratio": 0.8,
+    "fake_self_diversity": 0.95,
+    "d_accuracy": 0.7,
+    "d_gap": 0.5,
+    "grad_norm_g": 1.0,
+    "grad_norm_d": 2.0,
+}
 
 
-@pytest.mark.parametrize(("change", "name"), [
-    ({"diversity_ratio": 0.02, "fake_self_diversity": 0.05}, "mode_collapse"),
-    ({"grad_norm_g": 1e-4}, "vanishing_gradients"),
-    ({"d_accuracy": 1.0, "d_gap": 5.0}, "d_overpowering"),
-    ({"d_accuracy": 0.1, "d_gap": -1.0}, "g_overpowering"),
-])
+@pytest.mark.parametrize(
+    ("change", "name"),
+    [
+        ({"diversity_ratio": 0.02, "fake_self_diversity": 0.05}, "mode_collapse"),
+        ({"grad_norm_g": 1e-4}, "vanishing_gradients"),
+        ({"d_accuracy": 1.0, "d_gap": 5.0}, "d_overpowering"),
+        ({"d_accuracy": 0.1, "d_gap": -1.0}, "g_overpowering"),
+    ],
+)
 def test_detector_fires_after_its_minimum_duration(change, name):
     # smoothing 0: the signal itself is tested, so the timing is exact.
-    monitor = HealthMonitor(warmup_steps=10, smoothing=0.0, collapse_steps=7, vanishing_steps=7,
-                            d_overpower_steps=7, g_overpower_steps=7)
+    monitor = HealthMonitor(
+        warmup_steps=10,
+        smoothing=0.0,
+        collapse_steps=7,
+        vanishing_steps=7,
+        d_overpower_steps=7,
+        g_overpower_steps=7,
+    )
     raised = _feed(monitor, [HEALTHY] * 20 + [{**HEALTHY, **change}] * 6)
     assert raised == []  # 6 < 7 steps in a row
     raised = _feed(monitor, [HEALTHY] + [{**HEALTHY, **change}] * 10)
@@ -193,7 +226,9 @@ def test_divergence_on_rollback_and_on_exploding_gradients():
     monitor = HealthMonitor(smoothing=0.0, explode_factor=100, explode_steps=3)
     assert _feed(monitor, [HEALTHY] * 20 + [{**HEALTHY, "grad_norm_d": 1e3}] * 2) == []
     monitor = HealthMonitor(smoothing=0.0, explode_factor=100, explode_steps=3)
-    assert _feed(monitor, [HEALTHY] * 20 + [{**HEALTHY, "grad_norm_d": 1e3}] * 3) == [(23, "divergence")]
+    assert _feed(monitor, [HEALTHY] * 20 + [{**HEALTHY, "grad_norm_d": 1e3}] * 3) == [
+        (23, "divergence")
+    ]
     assert monitor.alarms["divergence"]["evidence"]["factor"] == pytest.approx(500)
     monitor = HealthMonitor()
     raised = _feed(monitor, [HEALTHY] * 3 + [{"rolled_back": 1.0, "rollbacks": 1.0}])
@@ -223,6 +258,7 @@ def test_bad_thresholds_are_user_errors():
 
 
 # --- failures provoked in real training ---------------------------------------------------
+
 
 def test_constant_generator_raises_mode_collapse(grf_file, tmp_path):
     monitor, _ = _fit(grf_file, tmp_path, 15, generator="test-constant", generator_options={})
@@ -260,17 +296,38 @@ def _finite_checkpoints(folder: Path) -> list[Path]:
 
 def _cli_fit(grf_file, root, *extra: str, configs: tuple[str, ...] = ()) -> int:
     configs = [arg for name in configs for arg in ("--config", str(CONFIGS / f"{name}.yaml"))]
-    return main(["fit", *configs, "--data.path", str(grf_file), "--trainer.default_root_dir", str(root),
-                 *TINY_FIT, "--trainer.enable_progress_bar", "false", "--metrics.every_n_steps", "2",
-                 "--checkpoint.save_top_k", "-1", *extra])
+    return main(
+        [
+            "fit",
+            *configs,
+            "--data.path",
+            str(grf_file),
+            "--trainer.default_root_dir",
+            str(root),
+            *TINY_FIT,
+            "--trainer.enable_progress_bar",
+            "false",
+            "--metrics.every_n_steps",
+            "2",
+            "--checkpoint.save_top_k",
+            "-1",
+            *extra,
+        ]
+    )
 
 
 def test_injected_nan_is_rolled_back_and_training_goes_on(grf_file, tmp_path, capsys, caplog):
     caplog.set_level("INFO")
-    code = _cli_fit(grf_file, tmp_path, "--model.generator", "test-nan",
-                    "--model.generator_options",
-                    "{nan_at: 7, latent_channels: 4, width: 4, spatial_upsamples: 1}",
-                    "--trainer.max_steps", "8")
+    code = _cli_fit(
+        grf_file,
+        tmp_path,
+        "--model.generator",
+        "test-nan",
+        "--model.generator_options",
+        "{nan_at: 7, latent_channels: 4, width: 4, spatial_upsamples: 1}",
+        "--trainer.max_steps",
+        "8",
+    )
     assert code == 0, capsys.readouterr().err
     folder = tmp_path / "logs" / "version_0" / "checkpoints"
     assert len(_finite_checkpoints(folder)) >= 4  # last + every evaluated step
@@ -286,11 +343,18 @@ def test_injected_nan_is_rolled_back_and_training_goes_on(grf_file, tmp_path, ca
 
 
 def test_persistent_nan_stops_with_a_clear_error_and_no_nan_checkpoint(grf_file, tmp_path, capsys):
-    code = _cli_fit(grf_file, tmp_path, "--model.generator", "test-nan",
-                    "--model.generator_options",
-                    "{nan_at: 5, stay: true, latent_channels: 4, width: 4, spatial_upsamples: 1}",
-                    "--model.divergence_guard", "{max_rollbacks: 2, lr_factor: 0.5}",
-                    "--trainer.max_steps", "20")
+    code = _cli_fit(
+        grf_file,
+        tmp_path,
+        "--model.generator",
+        "test-nan",
+        "--model.generator_options",
+        "{nan_at: 5, stay: true, latent_channels: 4, width: 4, spatial_upsamples: 1}",
+        "--model.divergence_guard",
+        "{max_rollbacks: 2, lr_factor: 0.5}",
+        "--trainer.max_steps",
+        "20",
+    )
     assert code == 2
     err = capsys.readouterr().err
     (line,) = [ln for ln in err.splitlines() if ln.startswith("stgan: error:")]
@@ -311,15 +375,40 @@ def test_checkpoint_with_nan_weights_is_refused(grf_file, tmp_path):
 
 
 def test_healthy_preset_run_raises_no_alarm(grf_file, tmp_path, capsys):
-    # The hinge-sn-r1 preset (the recommended one's base), scaled down; every threshold and duration at its default but the
-    # warm-up, shortened to fit a 40-step run (so the detectors look at 20 iterations).
-    code = _cli_fit(grf_file, tmp_path, "--metrics.every_n_steps", "4", "--trainer.max_steps", "40",
-                    "--health.warmup_steps", "20", configs=("demo", "hinge-sn-r1"))
+    # The hinge-sn-r1 preset (the recommended one's base), scaled down; every threshold and
+    # duration at its default but the warm-up, shortened to fit a 40-step run (so the detectors
+    # look at 20 iterations).
+    code = _cli_fit(
+        grf_file,
+        tmp_path,
+        "--metrics.every_n_steps",
+        "4",
+        "--trainer.max_steps",
+        "40",
+        "--health.warmup_steps",
+        "20",
+        configs=("demo", "hinge-sn-r1"),
+    )
     assert code == 0, capsys.readouterr().err
-    health = json.loads((tmp_path / "logs" / "version_0" / "checkpoints" / "health.json").read_text())
+    health = json.loads(
+        (tmp_path / "logs" / "version_0" / "checkpoints" / "health.json").read_text()
+    )
     assert health["alarms"] == [] and health["final_state"] == "healthy", health["alarms"]
-    assert health["rollbacks"] == 0 and health["final_step"] == 40 and health["best_step"] is not None
-    metrics = (tmp_path / "logs" / "version_0" / "metrics.csv").read_text().splitlines()[0].split(",")
-    for key in ("d_gap", "d_accuracy", "diversity_ratio", "grad_norm_g", "grad_norm_d/head",
-                "lr_g", "lr_d", "alarm_mode_collapse", "alarm_divergence"):
+    assert (
+        health["rollbacks"] == 0 and health["final_step"] == 40 and health["best_step"] is not None
+    )
+    metrics = (
+        (tmp_path / "logs" / "version_0" / "metrics.csv").read_text().splitlines()[0].split(",")
+    )
+    for key in (
+        "d_gap",
+        "d_accuracy",
+        "diversity_ratio",
+        "grad_norm_g",
+        "grad_norm_d/head",
+        "lr_g",
+        "lr_d",
+        "alarm_mode_collapse",
+        "alarm_divergence",
+    ):
         assert key in metrics, key

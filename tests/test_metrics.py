@@ -78,7 +78,9 @@ def test_rapsd_keeps_kind_and_dtype():
     out_t32 = rapsd(torch.from_numpy(fields).float())
     assert out_t32.dtype == torch.float32
     # float32 input: the FFT still runs in float64, so only the float32 ring means differ.
-    np.testing.assert_allclose(out_t32.numpy(), rapsd(fields.astype(np.float32).astype(np.float64)), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(
+        out_t32.numpy(), rapsd(fields.astype(np.float32).astype(np.float64)), rtol=1e-6, atol=0
+    )
 
 
 @pytest.mark.parametrize("shape", [(16, 16), (150, 290)])
@@ -194,7 +196,9 @@ def test_temporal_acf_matches_statsmodels(adjusted):
     assert out.shape == (2, 11)
     for b in range(2):
         points = x[b].reshape(50, -1).T
-        np.testing.assert_allclose(out[b], ref_mean_acf(points, 10, adjusted), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(
+            out[b], ref_mean_acf(points, 10, adjusted), rtol=1e-6, atol=1e-12
+        )
 
 
 def test_temporal_acf_dim_and_kind():

@@ -112,7 +112,9 @@ def test_cross_channel_correlation_error():
     independent = rng.normal(size=real.shape)
     rho = np.corrcoef(real[:, 0].ravel(), real[:, 1].ravel())[0, 1]
     rho_ind = np.corrcoef(independent[:, 0].ravel(), independent[:, 1].ravel())[0, 1]
-    assert cross_channel_correlation_error(real, independent) == pytest.approx(abs(rho - rho_ind), rel=1e-9)
+    assert cross_channel_correlation_error(real, independent) == pytest.approx(
+        abs(rho - rho_ind), rel=1e-9
+    )
     assert cross_channel_correlation_error(real, real) == 0.0
 
 
@@ -132,8 +134,10 @@ def test_evaluate_reports_waves_mode_coverage(tmp_path):
     modes = source["mode"].values
     starts = [t for t in range(0, 1024 - 8, 8) if (modes[t : t + 8] == 3).all()][:24]
     windows = np.stack([source["wave"].values[t : t + 8] for t in starts])
-    gen = xr.Dataset({"wave": (("sample", "time", "y", "x"), windows, dict(real["wave"].attrs))},
-                     coords={"y": real["y"], "x": real["x"]})
+    gen = xr.Dataset(
+        {"wave": (("sample", "time", "y", "x"), windows, dict(real["wave"].attrs))},
+        coords={"y": real["y"], "x": real["x"]},
+    )
     write_netcdf(gen, tmp_path / "gen.nc")
     result = evaluate(tmp_path / "real.nc", tmp_path / "gen.nc", tmp_path / "ev")
     m = json.loads((tmp_path / "ev" / "metrics.json").read_text())["variables"]["wave"]

@@ -67,20 +67,29 @@ def test_physical_wavenumbers_equal_index_rings_on_square_grids():
 def test_weighted_w1_ks_and_quantiles_match_scipy_and_repetition():
     a, b = RNG.normal(size=(3, 4, 5, 6)), RNG.normal(0.3, 1.2, size=(2, 4, 5, 6))
     w = RNG.uniform(0.1, 1.0, size=(5, 6))
-    expected = ss.wasserstein_distance(a.ravel(), b.ravel(), np.broadcast_to(w, a.shape).ravel(),
-                                       np.broadcast_to(w, b.shape).ravel())
+    expected = ss.wasserstein_distance(
+        a.ravel(),
+        b.ravel(),
+        np.broadcast_to(w, a.shape).ravel(),
+        np.broadcast_to(w, b.shape).ravel(),
+    )
     assert wasserstein1(a, b, a_weights=w, b_weights=w) == pytest.approx(expected, rel=1e-12)
     # Integer weights act as repeated values: weighted KS = scipy's KS of the repeated samples.
     iw = RNG.integers(1, 4, size=(5, 6))
 
     def repeat(x):
-        return np.concatenate([np.repeat(x[..., i, j].ravel(), iw[i, j]) for i in range(5) for j in range(6)])
+        return np.concatenate(
+            [np.repeat(x[..., i, j].ravel(), iw[i, j]) for i in range(5) for j in range(6)]
+        )
 
     assert ks_statistic(a, b, a_weights=iw, b_weights=iw) == pytest.approx(
-        ss.ks_2samp(repeat(a), repeat(b)).statistic, abs=1e-12)
+        ss.ks_2samp(repeat(a), repeat(b)).statistic, abs=1e-12
+    )
     got = quantile_errors(a, b, weights=iw)
     for p, key in ((0.01, "q01"), (0.5, "q50"), (0.99, "q99")):
-        ref = (np.quantile(repeat(b), p, method="inverted_cdf") - np.quantile(repeat(a), p, method="inverted_cdf"))
+        ref = np.quantile(repeat(b), p, method="inverted_cdf") - np.quantile(
+            repeat(a), p, method="inverted_cdf"
+        )
         assert got[key] == pytest.approx(ref, abs=1e-12)
 
 
@@ -96,7 +105,9 @@ def test_area_weights_are_cos_latitude_with_mean_one():
 def test_weighted_acf_is_the_weighted_mean_of_per_point_acfs():
     x = _ar1(2, 30, 3, 4, seed=1)
     w = RNG.uniform(0, 1, size=(3, 4))
-    per_point = np.stack([[temporal_acf(x[:, :, i:i + 1, j:j + 1], 4) for j in range(4)] for i in range(3)])
+    per_point = np.stack(
+        [[temporal_acf(x[:, :, i : i + 1, j : j + 1], 4) for j in range(4)] for i in range(3)]
+    )
     expected = np.einsum("ijnk,ij->nk", per_point, w) / w.sum()
     np.testing.assert_allclose(temporal_acf(x, 4, weights=w), expected, rtol=1e-12)
 
@@ -119,13 +130,18 @@ def test_gridpoint_distance_sees_values_at_the_wrong_places():
     moved = climate[::-1, ::-1] + 0.3 * RNG.normal(size=(20, 4, 6, 6))  # same values, wrong cells
     same = climate + 0.3 * RNG.normal(size=(20, 4, 6, 6))
     assert wasserstein1(real, moved) < 0.1  # the pooled distribution cannot tell
-    assert gridpoint_distances(real, moved)["w1_gridpoint"] > 10 * gridpoint_distances(real, same)["w1_gridpoint"]
+    assert (
+        gridpoint_distances(real, moved)["w1_gridpoint"]
+        > 10 * gridpoint_distances(real, same)["w1_gridpoint"]
+    )
 
 
 def test_increment_distances_grow_for_smooth_and_shuffled_samples():
     real = _ar1(16, 8, 16, 16, seed=2)
     fresh = _ar1(16, 8, 16, 16, seed=3)
-    smooth = (fresh + np.roll(fresh, 1, -1) + np.roll(fresh, 1, -2) + np.roll(fresh, (1, 1), (-2, -1))) / 4
+    smooth = (
+        fresh + np.roll(fresh, 1, -1) + np.roll(fresh, 1, -2) + np.roll(fresh, (1, 1), (-2, -1))
+    ) / 4
     shuffled = fresh[:, RNG.permutation(8)]
     base = increment_distances(real, fresh)
     assert increment_distances(real, smooth)["w1_gradient"] > 5 * base["w1_gradient"]
@@ -165,9 +181,20 @@ def test_registry_runs_the_chosen_entries_and_lists_valid_keys():
     only = compare(real, gen, metrics=["spectrum", "gridpoint"])
     assert {"rapsd_lsd_db", "w1_gridpoint"} <= set(only) and "acf_rmse" not in only
     everything = compare(real, gen, train=real)
-    assert {"tpsd_lsd_db", "precision", "coverage", "memorisation_ratio", "w1_gradient"} <= set(everything)
-    assert set(METRICS.keys()) >= {"spectrum", "acf", "tpsd", "distribution", "gridpoint",
-                                   "increments", "diversity", "prdc", "memorisation"}
+    assert {"tpsd_lsd_db", "precision", "coverage", "memorisation_ratio", "w1_gradient"} <= set(
+        everything
+    )
+    assert set(METRICS.keys()) >= {
+        "spectrum",
+        "acf",
+        "tpsd",
+        "distribution",
+        "gridpoint",
+        "increments",
+        "diversity",
+        "prdc",
+        "memorisation",
+    }
     with pytest.raises(StganError, match="valid metric keys: acf, distribution, diversity"):
         compare(real, gen, metrics=["fid"])
 
@@ -177,13 +204,18 @@ def test_tpsd_distance_is_zero_for_identical_sets_and_grows_when_shuffled():
     assert compare(real, real, metrics=["tpsd"])["tpsd_lsd_db"] == pytest.approx(0.0, abs=1e-12)
     shuffled = real[:, RNG.permutation(16)]
     fresh = _ar1(8, 16, 6, 6, seed=12)
-    assert (compare(real, shuffled, metrics=["tpsd"])["tpsd_lsd_db"]
-            > 2 * compare(real, fresh, metrics=["tpsd"])["tpsd_lsd_db"])
+    assert (
+        compare(real, shuffled, metrics=["tpsd"])["tpsd_lsd_db"]
+        > 2 * compare(real, fresh, metrics=["tpsd"])["tpsd_lsd_db"]
+    )
 
 
 # --- xarray ----------------------------------------------------------------------------------
 def _latlon(values, lat, lon, dims=("time", "lat", "lon")):
-    coords = {"lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})}
+    coords = {
+        "lat": ("lat", lat, {"units": "degrees_north"}),
+        "lon": ("lon", lon, {"units": "degrees_east"}),
+    }
     return xr.DataArray(values, dims=dims, coords=coords, attrs={"units": "K"})
 
 
@@ -195,7 +227,9 @@ def test_xarray_compare_equals_the_array_metrics_with_area_weights():
     gen_da = _latlon(gen, lat, lon, dims=("sample", "time", "lat", "lon"))
     ds = labelled.compare(real_da, gen_da, metrics=["distribution", "acf"])
     weights = area_weights(lat, 8)
-    expected = compare(series.reshape(5, 8, 6, 8), gen, metrics=["distribution", "acf"], weights=weights)
+    expected = compare(
+        series.reshape(5, 8, 6, 8), gen, metrics=["distribution", "acf"], weights=weights
+    )
     assert ds.attrs["area_weighting"] == "cos(lat)"
     assert float(ds["w1"]) == pytest.approx(expected["w1"], rel=1e-12)
     assert float(ds["acf_rmse"]) == pytest.approx(expected["acf_rmse"], rel=1e-12)
@@ -228,19 +262,43 @@ def test_evaluate_weights_by_latitude_and_runs_chosen_metrics(tmp_path):
     _write_latlon(tmp_path / "real.nc", real, lat, lon, ("time", "lat", "lon"))
     _write_latlon(tmp_path / "gen.nc", gen, lat, lon, ("sample", "time", "lat", "lon"))
     out = tmp_path / "eval"
-    run_stgan("evaluate", "--real", str(tmp_path / "real.nc"), "--generated", str(tmp_path / "gen.nc"),
-              "--output-dir", str(out), "--metrics", "distribution", "gridpoint", "--train",
-              str(tmp_path / "real.nc"))
+    run_stgan(
+        "evaluate",
+        "--real",
+        str(tmp_path / "real.nc"),
+        "--generated",
+        str(tmp_path / "gen.nc"),
+        "--output-dir",
+        str(out),
+        "--metrics",
+        "distribution",
+        "gridpoint",
+        "--train",
+        str(tmp_path / "real.nc"),
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     tas = metrics["variables"]["tas"]
     assert metrics["area_weighting"] == "cos(lat)"
     w = area_weights(lat, 12)
-    expected = ss.wasserstein_distance(real.ravel(), gen.ravel(), np.broadcast_to(w, real.shape).ravel(),
-                                       np.broadcast_to(w, gen.shape).ravel())
+    expected = ss.wasserstein_distance(
+        real.ravel(),
+        gen.ravel(),
+        np.broadcast_to(w, real.shape).ravel(),
+        np.broadcast_to(w, gen.shape).ravel(),
+    )
     assert tas["w1"] == pytest.approx(expected, rel=1e-6)
     assert "w1_gridpoint" in tas and "rapsd_lsd_db" not in tas
-    bad = run_stgan("evaluate", "--real", str(tmp_path / "real.nc"), "--generated",
-                    str(tmp_path / "gen.nc"), "--output-dir", str(tmp_path / "bad"),
-                    "--metrics", "fid", check=False)
+    bad = run_stgan(
+        "evaluate",
+        "--real",
+        str(tmp_path / "real.nc"),
+        "--generated",
+        str(tmp_path / "gen.nc"),
+        "--output-dir",
+        str(tmp_path / "bad"),
+        "--metrics",
+        "fid",
+        check=False,
+    )
     assert bad.returncode == 2 and "unknown metric 'fid'; valid metric keys:" in bad.stderr
     assert not (tmp_path / "bad" / "metrics.json").exists()

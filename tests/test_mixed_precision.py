@@ -27,7 +27,9 @@ def _penalties(device: str, dtype: torch.dtype | None) -> dict[str, float]:
     for key in ("gp", "r1", "r2", "dragan"):
         generator = torch.Generator(device=device).manual_seed(1)
         reg = REGULARIZERS.build(key)
-        with torch.autocast(device_type=device, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with torch.autocast(
+            device_type=device, dtype=dtype or torch.float32, enabled=dtype is not None
+        ):
             value = reg(d, real, fake, generator=generator)
             value.backward()  # differentiable w.r.t. D's parameters, as in training
         assert value.dtype == torch.float32
@@ -38,11 +40,15 @@ def _penalties(device: str, dtype: torch.dtype | None) -> dict[str, float]:
     return out
 
 
-@pytest.mark.parametrize("device, dtype, rel", [
-    ("cpu", torch.bfloat16, 1e-3), ("cpu", torch.float16, 1e-3),
-    pytest.param("cuda", torch.bfloat16, 1e-2, marks=cuda),
-    pytest.param("cuda", torch.float16, 1e-2, marks=cuda),  # TF32 convolutions on the GPU
-])
+@pytest.mark.parametrize(
+    "device, dtype, rel",
+    [
+        ("cpu", torch.bfloat16, 1e-3),
+        ("cpu", torch.float16, 1e-3),
+        pytest.param("cuda", torch.bfloat16, 1e-2, marks=cuda),
+        pytest.param("cuda", torch.float16, 1e-2, marks=cuda),  # TF32 convolutions on the GPU
+    ],
+)
 def test_penalties_under_autocast_equal_float32(device, dtype, rel):
     # Differentiating D under autocast instead would be ~1 % off on CPU (float16 and bfloat16).
     ref, amp = _penalties(device, None), _penalties(device, dtype)
@@ -53,9 +59,22 @@ def test_penalties_under_autocast_equal_float32(device, dtype, rel):
 
 def test_bf16_mixed_training_on_cpu_writes_finite_checkpoints(tmp_path, grf_file):
     root = tmp_path / "run"
-    run_stgan("fit", "--config", "configs/demo.yaml", "--config", "configs/wgan-gp.yaml",
-              "--data.path", str(grf_file), "--trainer.max_steps", "3",
-              "--trainer.precision", "bf16-mixed", "--trainer.default_root_dir", str(root), *TINY_FIT)
+    run_stgan(
+        "fit",
+        "--config",
+        "configs/demo.yaml",
+        "--config",
+        "configs/wgan-gp.yaml",
+        "--data.path",
+        str(grf_file),
+        "--trainer.max_steps",
+        "3",
+        "--trainer.precision",
+        "bf16-mixed",
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+    )
     state = torch.load(next(root.rglob("last*.ckpt")), weights_only=True)["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
 
@@ -64,19 +83,35 @@ def test_bf16_mixed_training_on_cpu_writes_finite_checkpoints(tmp_path, grf_file
 def test_metrics_on_cuda_tensors_equal_cpu():
     x = torch.randn(50, 8, 32, 24)
     np.testing.assert_allclose(rapsd(x.cuda()).cpu().numpy(), rapsd(x).numpy(), rtol=1e-5)
-    np.testing.assert_allclose(temporal_acf(x.cuda(), 5).cpu().numpy(), temporal_acf(x, 5).numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        temporal_acf(x.cuda(), 5).cpu().numpy(), temporal_acf(x, 5).numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 @cuda
 @pytest.mark.parametrize("precision", ["16-mixed", "bf16-mixed"])
 @pytest.mark.parametrize("preset", ["wgan-gp", "hinge-sn-r1"])
-def test_gpu_mixed_precision_training_writes_finite_checkpoints(tmp_path, grf_file, precision, preset):
+def test_gpu_mixed_precision_training_writes_finite_checkpoints(
+    tmp_path, grf_file, precision, preset
+):
     root = tmp_path / "run"
     tiny = [a if a != "cpu" else "gpu" for a in TINY_FIT]
-    run_stgan("fit", "--config", "configs/demo.yaml", "--config", f"configs/{preset}.yaml",
-              "--data.path", str(grf_file), "--trainer.max_steps", "6",
-              "--trainer.precision", precision, "--trainer.default_root_dir", str(root), *tiny)
+    run_stgan(
+        "fit",
+        "--config",
+        "configs/demo.yaml",
+        "--config",
+        f"configs/{preset}.yaml",
+        "--data.path",
+        str(grf_file),
+        "--trainer.max_steps",
+        "6",
+        "--trainer.precision",
+        precision,
+        "--trainer.default_root_dir",
+        str(root),
+        *tiny,
+    )
     ckpt = next(root.rglob("last*.ckpt"))
     state = torch.load(ckpt, weights_only=True, map_location="cpu")["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())

@@ -18,15 +18,22 @@ from stgan.nn.generators import GENERATORS
 from stgan.nn.layers import conv3d, minibatch_std, pad_periodic_x
 
 WINDOWS = [(8, 32, 32), (5, 17, 23), (3, 12, 40)]
-TINY_G = {"conv3d": dict(latent_channels=4, width=4),
-          "convgru": dict(latent_channels=4, hidden_channels=8, width=4)}
+TINY_G = {
+    "conv3d": dict(latent_channels=4, width=4),
+    "convgru": dict(latent_channels=4, hidden_channels=8, width=4),
+}
 TINY_D = dict(width=4, depth=2)
 G_FLAGS = ["factorized", "periodic_x", "spectral_norm"]
-G_OPTIONS = [("conv3d", o) for o in [{}, *({f: True} for f in G_FLAGS), dict.fromkeys(G_FLAGS, True)]]
+G_OPTIONS = [
+    ("conv3d", o) for o in [{}, *({f: True} for f in G_FLAGS), dict.fromkeys(G_FLAGS, True)]
+]
 G_OPTIONS += [("convgru", o) for o in ({}, {"periodic_x": True}, {"spectral_norm": True})]
 D_FLAGS = ["periodic_x", "spectral_norm", "minibatch_std", "mask_channel"]
-D_OPTIONS = [(k, o) for k in DISCRIMINATORS.keys()
-             for o in [{}, *({f: True} for f in D_FLAGS), dict.fromkeys(D_FLAGS, True)]]
+D_OPTIONS = [
+    (k, o)
+    for k in DISCRIMINATORS.keys()
+    for o in [{}, *({f: True} for f in D_FLAGS), dict.fromkeys(D_FLAGS, True)]
+]
 D_OPTIONS += [("conv3d", {"factorized": True})]
 
 
@@ -69,8 +76,9 @@ def test_conv3d_generator_makes_a_larger_domain_with_the_same_weights():
     torch.manual_seed(0)
     # One ×2 stage in space and time: the receptive field is ±5 output cells (stem ±1 latent
     # cell = ±2, two convolutions ±2, head ±1).
-    g = GENERATORS.build("conv3d", channels=1, latent_channels=4, width=4,
-                         spatial_upsamples=1, temporal_upsamples=1).eval()
+    g = GENERATORS.build(
+        "conv3d", channels=1, latent_channels=4, width=4, spatial_upsamples=1, temporal_upsamples=1
+    ).eval()
     small, large = (12, 16, 16), (16, 32, 40)
     z_large = torch.randn(1, *g.latent_shape(large))
     with torch.no_grad():
@@ -100,8 +108,15 @@ def test_convgru_stream_equals_forward_on_the_same_latents():
     window = (6, 13, 18)
     frames = list(g.stream(3, 6, window, generator=torch.Generator().manual_seed(7)))
     rng = torch.Generator().manual_seed(7)  # the same draws, in the same order
-    z = torch.stack([torch.randn((3, *g.latent_shape(window)[:1], *g.latent_shape(window)[2:]),
-                                 generator=rng) for _ in range(6)], dim=2)
+    z = torch.stack(
+        [
+            torch.randn(
+                (3, *g.latent_shape(window)[:1], *g.latent_shape(window)[2:]), generator=rng
+            )
+            for _ in range(6)
+        ],
+        dim=2,
+    )
     with torch.no_grad():
         whole = g(z, window)
     torch.testing.assert_close(torch.stack(frames, dim=2), whole)
@@ -118,8 +133,11 @@ def _tensor_bytes() -> int:
     gc.collect()  # count only what is still referenced
     with warnings.catch_warnings():  # isinstance() pokes deprecated torch.distributed names
         warnings.simplefilter("ignore")
-        storages = {o.untyped_storage().data_ptr(): o.untyped_storage().nbytes()
-                    for o in gc.get_objects() if isinstance(o, torch.Tensor)}
+        storages = {
+            o.untyped_storage().data_ptr(): o.untyped_storage().nbytes()
+            for o in gc.get_objects()
+            if isinstance(o, torch.Tensor)
+        }
     return sum(storages.values())  # views share a storage: count each storage once
 
 
@@ -195,8 +213,12 @@ def test_periodic_padding_wraps_x_replicates_y_and_zero_pads_time():
     x = torch.arange(6.0).view(1, 1, 1, 2, 3)  # one frame [[0, 1, 2], [3, 4, 5]]
     padded = pad_periodic_x(x, (1, 1, 1))
     assert padded.shape == (1, 1, 3, 4, 5)
-    assert padded[0, 0, 1].tolist() == [[2, 0, 1, 2, 0], [2, 0, 1, 2, 0],
-                                        [5, 3, 4, 5, 3], [5, 3, 4, 5, 3]]
+    assert padded[0, 0, 1].tolist() == [
+        [2, 0, 1, 2, 0],
+        [2, 0, 1, 2, 0],
+        [5, 3, 4, 5, 3],
+        [5, 3, 4, 5, 3],
+    ]
     assert padded[0, 0, [0, 2]].abs().sum() == 0
 
 
@@ -210,12 +232,14 @@ def _spectral_norms(model: torch.nn.Module) -> list[float]:
 
 
 def _n_weighted_layers(model: torch.nn.Module) -> int:
-    return sum(isinstance(m, (torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.Linear))
-               for m in model.modules())
+    return sum(
+        isinstance(m, (torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.Linear)) for m in model.modules()
+    )
 
 
-@pytest.mark.parametrize("family, key", [("G", k) for k in GENERATORS.keys()]
-                         + [("D", k) for k in DISCRIMINATORS.keys()])
+@pytest.mark.parametrize(
+    "family, key", [("G", k) for k in GENERATORS.keys()] + [("D", k) for k in DISCRIMINATORS.keys()]
+)
 def test_spectral_norm_keeps_every_layer_near_unit_norm(family, key):
     torch.manual_seed(0)
     window = (4, 16, 16)
@@ -232,7 +256,8 @@ def test_spectral_norm_keeps_every_layer_near_unit_norm(family, key):
     assert len(norms) == _n_weighted_layers(model) > 0  # every conv and linear is wrapped
     assert max(abs(n - 1) for n in norms) < 0.05
     plain = (GENERATORS if family == "G" else DISCRIMINATORS).build(
-        key, channels=1, **(TINY_G[key] if family == "G" else TINY_D))
+        key, channels=1, **(TINY_G[key] if family == "G" else TINY_D)
+    )
     assert _spectral_norms(plain) == []
 
 
@@ -329,8 +354,9 @@ def test_convgru_latent_shape_is_one_coarse_frame_per_step():
 def test_latent_vector_couples_every_cell_to_the_whole_latent():
     torch.manual_seed(0)
     window = (4, 32, 32)  # the grid generator's receptive field is ±11 cells
-    vec = GENERATORS.build("conv3d", channels=1, latent_channels=4, width=4, latent_vector=8,
-                           window=window).eval()
+    vec = GENERATORS.build(
+        "conv3d", channels=1, latent_channels=4, width=4, latent_vector=8, window=window
+    ).eval()
     grid = GENERATORS.build("conv3d", channels=1, latent_channels=4, width=4).eval()
     assert vec.latent_shape(window) == (8, 1, 1, 1) and vec.max_length == 4
     with torch.no_grad():
@@ -360,8 +386,15 @@ def test_latent_categories_split_the_latent_into_disconnected_parts():
 
     torch.manual_seed(0)
     window = (4, 16, 16)
-    g = GENERATORS.build("conv3d", channels=1, latent_channels=4, width=4, latent_vector=8,
-                         latent_categories=3, window=window).eval()
+    g = GENERATORS.build(
+        "conv3d",
+        channels=1,
+        latent_channels=4,
+        width=4,
+        latent_vector=8,
+        latent_categories=3,
+        window=window,
+    ).eval()
     z = torch.randn(64, 8, 1, 1, 1)
     with torch.no_grad():
         out = g(z, window)
@@ -380,7 +413,9 @@ def test_latent_categories_split_the_latent_into_disconnected_parts():
     assert torch.allclose(counts, torch.full((3,), 1 / 3), atol=0.01)
     for bad in (1, -1, 8, 2.5):
         with pytest.raises(StganError, match="latent_categories must be 0 or an integer from 2"):
-            GENERATORS.build("conv3d", channels=1, latent_vector=8, latent_categories=bad, window=window)
+            GENERATORS.build(
+                "conv3d", channels=1, latent_vector=8, latent_categories=bad, window=window
+            )
     with pytest.raises(StganError, match="it needs latent_vector"):
         GENERATORS.build("conv3d", channels=1, latent_categories=4)
 
@@ -390,8 +425,9 @@ def test_training_module_gives_a_latent_vector_generator_its_window():
     from stgan.sampling import check_length
     from stgan.training.module import GANModule
 
-    module = GANModule(window=(4, 16, 16), generator_options={
-        "latent_channels": 4, "width": 4, "latent_vector": 8})
+    module = GANModule(
+        window=(4, 16, 16), generator_options={"latent_channels": 4, "width": 4, "latent_vector": 8}
+    )
     assert module.sample(module.sample_latent(2)).shape == (2, 1, 4, 16, 16)
     assert check_length(module, 4) is None
     with pytest.raises(StganError, match="at most 4 steps"):

@@ -12,20 +12,39 @@ from stgan.io.netcdf import write_netcdf
 from stgan.io.source import GridSource
 
 
-def climate(n_time=40, *, lat=np.linspace(60, -60, 9), lon=np.arange(0, 360, 30.0),
-            variables=("tas",), calendar="standard", seed=0, start="2001-01-01") -> xr.Dataset:
+def climate(
+    n_time=40,
+    *,
+    lat=None,
+    lon=None,
+    variables=("tas",),
+    calendar="standard",
+    seed=0,
+    start="2001-01-01",
+) -> xr.Dataset:
     """A lat/lon dataset: ``lat`` north-to-south by default, ``lon`` 0–330 (global, periodic)."""
+    lat = np.linspace(60, -60, 9) if lat is None else lat
+    lon = np.arange(0, 360, 30.0) if lon is None else lon
     rng = np.random.default_rng(seed)
-    time = xr.date_range(start, periods=n_time, freq="D", calendar=calendar,
-                         use_cftime=calendar != "standard")
-    data = {v: (("time", "lat", "lon"), (rng.normal(size=(n_time, lat.size, lon.size)) + 10 * k)
-                .astype(np.float32), {"units": "K" if k == 0 else "m s-1"})
-            for k, v in enumerate(variables)}
-    return xr.Dataset(data, coords={
-        "time": time,
-        "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
-        "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
-    })
+    time = xr.date_range(
+        start, periods=n_time, freq="D", calendar=calendar, use_cftime=calendar != "standard"
+    )
+    data = {
+        v: (
+            ("time", "lat", "lon"),
+            (rng.normal(size=(n_time, lat.size, lon.size)) + 10 * k).astype(np.float32),
+            {"units": "K" if k == 0 else "m s-1"},
+        )
+        for k, v in enumerate(variables)
+    }
+    return xr.Dataset(
+        data,
+        coords={
+            "time": time,
+            "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+            "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
+        },
+    )
 
 
 def test_descending_latitude_is_kept_and_written_back(tmp_path):
@@ -39,8 +58,14 @@ def test_descending_latitude_is_kept_and_written_back(tmp_path):
 
 def test_global_longitude_is_periodic_and_windows_wrap(tmp_path):
     write_netcdf(climate(), tmp_path / "a.nc")
-    dm = SpaceTimeDataModule(str(tmp_path / "a.nc"), window_length=4, window_width=5,
-                             batch_size=2, val_fraction=0, test_fraction=0)
+    dm = SpaceTimeDataModule(
+        str(tmp_path / "a.nc"),
+        window_length=4,
+        window_width=5,
+        batch_size=2,
+        val_fraction=0,
+        test_fraction=0,
+    )
     assert dm.source.periodic_x
     raw = xr.open_dataset(tmp_path / "a.nc")["tas"].values
     wrapped = dm.source.read(3, 7, x0=10, w=5)  # lon 300, 330, 0, 30, 60
@@ -65,7 +90,9 @@ def test_upper_case_dimension_names(tmp_path):
 
 def test_extra_level_dimension_is_selected_by_value(tmp_path):
     base = climate()
-    levels = xr.concat([base["tas"] + 100 * k for k in range(3)], dim="level").assign_coords(level=[850, 500, 250])
+    levels = xr.concat([base["tas"] + 100 * k for k in range(3)], dim="level").assign_coords(
+        level=[850, 500, 250]
+    )
     write_netcdf(levels.to_dataset(name="ta"), tmp_path / "a.nc")
     src = GridSource(str(tmp_path / "a.nc"), select={"level": 500})
     np.testing.assert_allclose(src.read(0, 2)[0], base["tas"].values[:2] + 100, rtol=1e-6)
@@ -89,8 +116,9 @@ def test_static_land_mask_and_all_nan_steps(tmp_path):
     ds["tas"][:, 2:4, 3:6] = np.nan  # land: missing at every step
     ds["tas"][[10, 11, 30]] = np.nan  # sensor outages: whole steps missing
     write_netcdf(ds, tmp_path / "a.nc")
-    dm = SpaceTimeDataModule(str(tmp_path / "a.nc"), window_length=4, batch_size=2,
-                             val_fraction=0, test_fraction=0)
+    dm = SpaceTimeDataModule(
+        str(tmp_path / "a.nc"), window_length=4, batch_size=2, val_fraction=0, test_fraction=0
+    )
     dm.setup("fit")
     assert dm.fitted.mask.sum() == 2 * 3 and dm.fitted.mask[2:4, 3:6].all()
     assert dm.bad_steps.nonzero()[0].tolist() == [10, 11, 30]
@@ -107,8 +135,12 @@ def test_static_land_mask_and_all_nan_steps(tmp_path):
 
 def test_non_standard_calendar(tmp_path):
     write_netcdf(climate(n_time=600, calendar="noleap"), tmp_path / "a.nc")
-    dm = SpaceTimeDataModule(str(tmp_path / "a.nc"), window_length=4, batch_size=2,
-                             transforms={"tas": ["monthly_anomaly"]})
+    dm = SpaceTimeDataModule(
+        str(tmp_path / "a.nc"),
+        window_length=4,
+        batch_size=2,
+        transforms={"tas": ["monthly_anomaly"]},
+    )
     dm.setup("fit")
     assert dm.fitted.transforms[0].climatology.shape == (12, 9, 12)
     assert dm.info["time_step_seconds"] == 86400.0
@@ -119,8 +151,12 @@ def test_climatology_needs_every_month_in_training(tmp_path):
     from stgan.errors import StganError
 
     write_netcdf(climate(n_time=300), tmp_path / "a.nc")
-    dm = SpaceTimeDataModule(str(tmp_path / "a.nc"), window_length=4, batch_size=2,
-                             transforms={"tas": ["monthly_anomaly"]})
+    dm = SpaceTimeDataModule(
+        str(tmp_path / "a.nc"),
+        window_length=4,
+        batch_size=2,
+        transforms={"tas": ["monthly_anomaly"]},
+    )
     with pytest.raises(StganError, match=r"no data for month\(s\) \[8, 9, 10, 11, 12\]"):
         dm.setup("fit")
 
@@ -171,20 +207,62 @@ def test_masked_anomaly_model_generates_dated_physical_values(tmp_path):
     ds["tas"] = ds["tas"] + 280 + 10 * (month[:, None, None] >= 6)  # warm half-year
     ds["tas"][:, 1:3, 2:4] = np.nan  # land
     write_netcdf(ds, tmp_path / "a.nc")
-    tiny = ["--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1}",
-            "--model.discriminator_options", "{width: 4, depth: 2}", "--metrics.every_n_steps", "0",
-            "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
-    assert main(["fit", "--data.path", str(tmp_path / "a.nc"), "--data.window_length", "4",
-                 "--data.batch_size", "4", "--data.transforms", "{tas: [monthly_anomaly]}",
-                 "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path / "run"),
-                 *tiny]) == 0
+    tiny = [
+        "--model.generator_options",
+        "{latent_channels: 4, width: 4, spatial_upsamples: 1}",
+        "--model.discriminator_options",
+        "{width: 4, depth: 2}",
+        "--metrics.every_n_steps",
+        "0",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.enable_model_summary",
+        "false",
+    ]
+    assert (
+        main(
+            [
+                "fit",
+                "--data.path",
+                str(tmp_path / "a.nc"),
+                "--data.window_length",
+                "4",
+                "--data.batch_size",
+                "4",
+                "--data.transforms",
+                "{tas: [monthly_anomaly]}",
+                "--trainer.max_steps",
+                "2",
+                "--trainer.default_root_dir",
+                str(tmp_path / "run"),
+                *tiny,
+            ]
+        )
+        == 0
+    )
     ckpt = str(tmp_path / "run" / "logs" / "version_0" / "checkpoints" / "last.ckpt")
     # Without --start-time the dates continue the record (800 days from 2001-01-01: to 2003-03-11).
-    for start, first, warm in ((None, "2003-03-12", False), ("2003-01-10", "2003-01-10", False),
-                               ("2003-07-10", "2003-07-10", True)):
+    for start, first, warm in (
+        (None, "2003-03-12", False),
+        ("2003-01-10", "2003-01-10", False),
+        ("2003-07-10", "2003-07-10", True),
+    ):
         out = tmp_path / f"g{start}.nc"
-        assert main(["generate", "--checkpoint", ckpt, "--num-samples", "3", "--output", str(out),
-                     *(["--start-time", start] if start else [])]) == 0
+        assert (
+            main(
+                [
+                    "generate",
+                    "--checkpoint",
+                    ckpt,
+                    "--num-samples",
+                    "3",
+                    "--output",
+                    str(out),
+                    *(["--start-time", start] if start else []),
+                ]
+            )
+            == 0
+        )
         with xr.open_dataset(out) as g:
             values = g["tas"].values  # (sample, time, lat, lon)
             assert str(g["time"].values[0])[:10] == first

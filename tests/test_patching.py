@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
-
 from conftest import TINY_FIT, run_stgan
+
 from stgan.cli import main
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.data.patching import choose_patch, discriminator_macs, generator_macs, step_cost
@@ -31,41 +31,53 @@ def global_grid(n_time: int, n_lat: int, n_lon: int, *, seed: int = 0) -> xr.Dat
     values = 280 + rng.normal(size=(n_time, n_lat, n_lon)).astype(np.float32)
     return xr.Dataset(
         {"tas": (("time", "lat", "lon"), values, {"units": "K", "long_name": "air temperature"})},
-        coords={"time": xr.date_range("2001-01-01", periods=n_time, freq="D"),
-                "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
-                "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"})},
+        coords={
+            "time": xr.date_range("2001-01-01", periods=n_time, freq="D"),
+            "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+            "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
+        },
     )
 
 
 # --- the cost and the patch choice ------------------------------------------------------------
+
 
 def test_macs_count_the_reference_networks_by_hand():
     # G (latent 16, width 16, 2 upsamples, 1 in time) on (8, 32, 32): latent grid (4, 8, 8);
     # stem 16→64 at 256 cells; block 1 at (8, 16, 16) = 2048 cells: 64→32, 32→32; block 2 at
     # (8, 32, 32) = 8192 cells: 32→16, 16→16; head 16→1 at 8192 cells. 27 MACs per weight.
     g = 27 * (16 * 64 * 256 + (64 * 32 + 32 * 32) * 2048 + (32 * 16 + 16 * 16) * 8192 + 16 * 8192)
-    assert generator_macs((8, 32, 32), 1, latent_channels=16, width=16, spatial_upsamples=2,
-                          temporal_upsamples=1) == g
+    assert (
+        generator_macs(
+            (8, 32, 32), 1, latent_channels=16, width=16, spatial_upsamples=2, temporal_upsamples=1
+        )
+        == g
+    )
     # D (width 16, depth 3, 1 temporal downsample) on (8, 32, 32): stem 1→16 at 8192 cells, then
     # 16→32 at (4, 16, 16), 32→64 at (4, 8, 8), 64→128 at (4, 4, 4).
     d = 27 * (16 * 8192 + 16 * 32 * 1024 + 32 * 64 * 256 + 64 * 128 * 64)
-    assert discriminator_macs((8, 32, 32), 1, width=16, depth=3, temporal_downsamples=1,
-                              max_width=256) == d
+    assert (
+        discriminator_macs((8, 32, 32), 1, width=16, depth=3, temporal_downsamples=1, max_width=256)
+        == d
+    )
     assert step_cost((8, 32, 32), batch_size=2).macs == 2 * (4 * g + 9 * d)
     # Sides that are multiples of 8 scale exactly with the cells; a ragged 73 rounds up.
     assert step_cost((8, 64, 64)).macs == 4 * step_cost((8, 32, 32)).macs
     assert step_cost((8, 73, 144)).macs > 73 * 144 / 64**2 * step_cost((8, 64, 64)).macs
 
 
-@pytest.mark.parametrize(("grid", "patch"), [
-    ((73, 144), (64, 64)),  # a 2.5° global grid: the 64×64 budget itself
-    ((32, 32), (32, 32)),  # the synthetic datasets' default: whole, as before
-    ((64, 64), (64, 64)),  # exactly at the budget: whole
-    ((12, 20), (12, 20)),  # ragged small grids stay whole too
-    ((65, 64), (64, 64)),  # one row over the budget
-    ((40, 400), (40, 80)),  # a narrow band: the whole 40 rows, width at most twice that
-    ((181, 360), (64, 64)),
-])
+@pytest.mark.parametrize(
+    ("grid", "patch"),
+    [
+        ((73, 144), (64, 64)),  # a 2.5° global grid: the 64×64 budget itself
+        ((32, 32), (32, 32)),  # the synthetic datasets' default: whole, as before
+        ((64, 64), (64, 64)),  # exactly at the budget: whole
+        ((12, 20), (12, 20)),  # ragged small grids stay whole too
+        ((65, 64), (64, 64)),  # one row over the budget
+        ((40, 400), (40, 80)),  # a narrow band: the whole 40 rows, width at most twice that
+        ((181, 360), (64, 64)),
+    ],
+)
 def test_choose_patch_known_answers(grid, patch):
     assert choose_patch(grid, 8) == patch
     h, w = patch
@@ -76,7 +88,9 @@ def test_choose_patch_known_answers(grid, patch):
 
 
 def test_the_chosen_patch_does_not_depend_on_length_or_batch():
-    assert {choose_patch((73, 144), t, batch_size=b) for t in (4, 8, 16) for b in (1, 16)} == {(64, 64)}
+    assert {choose_patch((73, 144), t, batch_size=b) for t in (4, 8, 16) for b in (1, 16)} == {
+        (64, 64)
+    }
 
 
 def test_patches_the_networks_accept():
@@ -101,10 +115,13 @@ def test_data_module_trains_on_a_patch_and_says_so_once(tmp_path, caplog):
     assert len(notes) == 1
     assert notes[0].startswith("stgan: a training step on the whole 73×144 grid at 4 steps costs ")
     assert "training on 64×64 patches" in notes[0]
-    assert notes[0].endswith("set --data.window_height 73 --data.window_width 144 for whole-grid windows")
+    assert notes[0].endswith(
+        "set --data.window_height 73 --data.window_width 144 for whole-grid windows"
+    )
     # The flags it names give whole-grid windows.
-    whole = SpaceTimeDataModule(str(tmp_path / "g.nc"), window_length=4, batch_size=4,
-                                window_height=73, window_width=144)
+    whole = SpaceTimeDataModule(
+        str(tmp_path / "g.nc"), window_length=4, batch_size=4, window_height=73, window_width=144
+    )
     assert whole.window == (4, 73, 144) and whole.patch_note is None
     assert whole.periodic_x and not dm.periodic_x  # a 64-wide patch is not periodic itself
 
@@ -133,24 +150,31 @@ def test_inspect_prints_the_estimate_and_the_patch(tmp_path, capsys):
 
 # --- periodic longitude in the networks -------------------------------------------------------
 
+
 def _pads(net: torch.nn.Module) -> list:
     return [m.periodic_pad for m in net.modules() if isinstance(m, (SameConv2d, SameConv3d))]
 
 
 def test_module_periodic_x_sets_both_networks_unless_their_options_do():
-    small = {"generator_options": {"latent_channels": 2, "width": 2, "spatial_upsamples": 1},
-             "discriminator_options": {"width": 2, "depth": 1}, "window": (4, 8, 16)}
+    small = {
+        "generator_options": {"latent_channels": 2, "width": 2, "spatial_upsamples": 1},
+        "discriminator_options": {"width": 2, "depth": 1},
+        "window": (4, 8, 16),
+    }
     on = GANModule(periodic_x=True, **small)
     assert on.hparams.periodic_x is True
     assert all(p is not None for p in _pads(on.generator) + _pads(on.discriminator))
     assert all(p is None for p in _pads(GANModule(**small).generator))
-    explicit = GANModule(periodic_x=True, **{**small, "generator_options": {
-        **small["generator_options"], "periodic_x": False}})
+    explicit = GANModule(
+        periodic_x=True,
+        **{**small, "generator_options": {**small["generator_options"], "periodic_x": False}},
+    )
     assert all(p is None for p in _pads(explicit.generator))
     assert all(p is not None for p in _pads(explicit.discriminator))
 
 
 # --- tiling ------------------------------------------------------------------------------------
+
 
 def test_tile_starts_known_answers():
     assert tile_starts(24, 16, 4) == [0, 8]  # 2 patches of 16 cover 24, overlapping by 8 ≥ 4
@@ -160,12 +184,15 @@ def test_tile_starts_known_answers():
     assert tile_starts(20, 20, 5) == [0]
 
 
-@pytest.mark.parametrize(("grid", "patch", "overlap", "periodic"), [
-    ((24, 48), (16, 16), (4, 4), True),
-    ((24, 48), (16, 16), (4, 4), False),
-    ((73, 144), (64, 64), (16, 16), True),
-    ((30, 50), (16, 16), (8, 0), False),  # triple overlaps in y, none asked in x
-])
+@pytest.mark.parametrize(
+    ("grid", "patch", "overlap", "periodic"),
+    [
+        ((24, 48), (16, 16), (4, 4), True),
+        ((24, 48), (16, 16), (4, 4), False),
+        ((73, 144), (64, 64), (16, 16), True),
+        ((30, 50), (16, 16), (8, 0), False),  # triple overlaps in y, none asked in x
+    ],
+)
 def test_squared_weights_sum_to_one_everywhere(grid, patch, overlap, periodic):
     total, count = np.zeros(grid), np.zeros(grid)
     for tile in tiles(grid, patch, overlap, periodic_x=periodic):
@@ -205,21 +232,45 @@ def test_blending_independent_unit_patches_keeps_unit_variance():
 
 # --- end to end ------------------------------------------------------------------------------
 
+
 def test_fit_on_patches_then_generate_the_full_grid(tmp_path):
     data = tmp_path / "g.nc"
     write_netcdf(global_grid(48, 24, 48, seed=1), data)
     root = tmp_path / "run"
-    run_stgan("fit", "--config", "configs/demo.yaml", "--data.path", str(data),
-              "--trainer.max_steps", "2", "--trainer.default_root_dir", str(root), *TINY_FIT,
-              "--data.window_height", "16", "--data.window_width", "16")
+    run_stgan(
+        "fit",
+        "--config",
+        "configs/demo.yaml",
+        "--data.path",
+        str(data),
+        "--trainer.max_steps",
+        "2",
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+        "--data.window_height",
+        "16",
+        "--data.window_width",
+        "16",
+    )
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     payload = load_checkpoint(ckpt)
     assert payload["stgan"]["data"]["window"] == [4, 16, 16]
     assert payload["hyper_parameters"]["periodic_x"] is False  # a patch is not periodic itself
 
     gen = tmp_path / "full.nc"
-    run_stgan("generate", "--checkpoint", str(ckpt), "--num-samples", "3", "--output", str(gen),
-              "--full-grid", "--seed", "2")
+    run_stgan(
+        "generate",
+        "--checkpoint",
+        str(ckpt),
+        "--num-samples",
+        "3",
+        "--output",
+        str(gen),
+        "--full-grid",
+        "--seed",
+        "2",
+    )
     real = xr.open_dataset(data)
     with xr.open_dataset(gen) as ds:
         assert ds["tas"].dims == ("sample", "time", "lat", "lon")
@@ -247,8 +298,18 @@ def test_fit_on_a_whole_global_grid_pads_periodically(tmp_path, capsys):
     data = tmp_path / "g.nc"
     write_netcdf(global_grid(48, 8, 16, seed=2), data)
     root = tmp_path / "run"
-    run_stgan("fit", "--config", "configs/demo.yaml", "--data.path", str(data),
-              "--trainer.max_steps", "1", "--trainer.default_root_dir", str(root), *TINY_FIT)
+    run_stgan(
+        "fit",
+        "--config",
+        "configs/demo.yaml",
+        "--data.path",
+        str(data),
+        "--trainer.max_steps",
+        "1",
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+    )
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     module = load_module(load_checkpoint(ckpt))
     assert module.hparams.periodic_x is True
@@ -259,16 +320,35 @@ def test_fit_on_a_whole_global_grid_pads_periodically(tmp_path, capsys):
     z = torch.randn(2, *g.latent_shape(module.window))
     with torch.no_grad():
         out, rolled = g(z, module.window), g(torch.roll(z, 1, dims=-1), module.window)
-    torch.testing.assert_close(torch.roll(out, g.spatial_factor, dims=-1), rolled, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        torch.roll(out, g.spatial_factor, dims=-1), rolled, rtol=1e-5, atol=1e-5
+    )
     ds = generate(ckpt, tmp_path / "s.nc", num_samples=1, full_grid=True)
     assert ds["tas"].shape == (1, 4, 8, 16)
-    assert "trained on whole-grid windows; its samples are full-grid already" in capsys.readouterr().out
+    assert (
+        "trained on whole-grid windows; its samples are full-grid already"
+        in capsys.readouterr().out
+    )
 
 
 def test_overlap_without_full_grid_is_a_clear_error(tmp_path, capsys):
-    code = main(["generate", "--checkpoint", str(tmp_path / "none.ckpt"), "--num-samples", "1",
-                 "--output", str(tmp_path / "s.nc"), "--overlap", "3"])
+    code = main(
+        [
+            "generate",
+            "--checkpoint",
+            str(tmp_path / "none.ckpt"),
+            "--num-samples",
+            "1",
+            "--output",
+            str(tmp_path / "s.nc"),
+            "--overlap",
+            "3",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
-    assert err.strip() == "stgan: error: --overlap sets how full-grid samples are tiled: add --full-grid"
+    assert (
+        err.strip()
+        == "stgan: error: --overlap sets how full-grid samples are tiled: add --full-grid"
+    )
     assert not (tmp_path / "s.nc").exists()

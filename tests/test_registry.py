@@ -44,5 +44,7 @@ def test_build_checks_options():
         return size * scale
 
     assert reg.build("f", size=2, scale=3.0) == 6.0
-    with pytest.raises(StganError, match="thing 'f' has no option 'shape'; its options are: size, scale"):
+    with pytest.raises(
+        StganError, match="thing 'f' has no option 'shape'; its options are: size, scale"
+    ):
         reg.build("f", size=2, shape=3)

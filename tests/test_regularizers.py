@@ -23,8 +23,10 @@ def linear_critic(seed: int = 0):
 
 def batches(seed: int):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(SHAPE, generator=g, dtype=torch.float64),
-            3 * torch.randn(SHAPE, generator=g, dtype=torch.float64) + 1)
+    return (
+        torch.randn(SHAPE, generator=g, dtype=torch.float64),
+        3 * torch.randn(SHAPE, generator=g, dtype=torch.float64) + 1,
+    )
 
 
 @pytest.mark.parametrize("key", ["gp", "dragan"])
@@ -81,7 +83,9 @@ def test_lazy_regularisation_is_due_every_k_steps_and_scaled_by_k():
     lazy = REGULARIZERS.build("r1", every=4)
     assert [s for s in range(10) if lazy.due(s)] == [0, 4, 8]
     assert all(plain.due(s) for s in range(10))
-    assert lazy(d_fn, real, fake).item() == pytest.approx(4 * plain(d_fn, real, fake).item(), rel=1e-12)
+    assert lazy(d_fn, real, fake).item() == pytest.approx(
+        4 * plain(d_fn, real, fake).item(), rel=1e-12
+    )
 
 
 def test_consistency_penalty_of_a_linear_critic():
@@ -130,15 +134,18 @@ def test_penalties_leave_parameters_alone_after_the_step(key):
     assert all(torch.equal(p, p0) for p, p0 in zip(d.parameters(), before))
 
 
-@pytest.mark.parametrize(("key", "options", "message"), [
-    ("gp", {"weight": -1.0}, "weight must be >= 0"),
-    ("dragan", {"weight": -0.1}, "weight must be >= 0"),
-    ("cr", {"weight": -2.0}, "weight must be >= 0"),
-    ("r1", {"gamma": -1.0}, "gamma must be >= 0"),
-    ("r2", {"gamma": -1.0}, "gamma must be >= 0"),
-    ("r1", {"every": 0}, "every must be an integer >= 1"),
-    ("clip", {"c": 0.0}, "c must be > 0"),
-])
+@pytest.mark.parametrize(
+    ("key", "options", "message"),
+    [
+        ("gp", {"weight": -1.0}, "weight must be >= 0"),
+        ("dragan", {"weight": -0.1}, "weight must be >= 0"),
+        ("cr", {"weight": -2.0}, "weight must be >= 0"),
+        ("r1", {"gamma": -1.0}, "gamma must be >= 0"),
+        ("r2", {"gamma": -1.0}, "gamma must be >= 0"),
+        ("r1", {"every": 0}, "every must be an integer >= 1"),
+        ("clip", {"c": 0.0}, "c must be > 0"),
+    ],
+)
 def test_bad_options_are_user_errors(key, options, message):
     with pytest.raises(StganError, match=message):
         REGULARIZERS.build(key, **options)

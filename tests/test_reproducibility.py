@@ -18,9 +18,25 @@ from stgan.training.rundir import fingerprint
 @pytest.fixture(scope="module")
 def run_dir(grf_file, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("repro_run")
-    assert main(["fit", "--data.path", str(grf_file), "--trainer.default_root_dir", str(root),
-                 *TINY_FIT, "--trainer.max_steps", "2", "--metrics.every_n_steps", "1000",
-                 "--seed_everything", "123"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--data.path",
+                str(grf_file),
+                "--trainer.default_root_dir",
+                str(root),
+                *TINY_FIT,
+                "--trainer.max_steps",
+                "2",
+                "--metrics.every_n_steps",
+                "1000",
+                "--seed_everything",
+                "123",
+            ]
+        )
+        == 0
+    )
     return root / "logs" / "version_0"
 
 
@@ -46,8 +62,24 @@ def test_generate_with_a_seed_is_byte_identical(run_dir, tmp_path):
     ckpt = str(run_dir / "checkpoints" / "last.ckpt")
     outs = []
     for name, seed in (("a.nc", "5"), ("b.nc", "5"), ("c.nc", "6")):
-        assert main(["generate", "--checkpoint", ckpt, "--num-samples", "6", "--batch-size", "4",
-                     "--seed", seed, "--output", str(tmp_path / name)]) == 0
+        assert (
+            main(
+                [
+                    "generate",
+                    "--checkpoint",
+                    ckpt,
+                    "--num-samples",
+                    "6",
+                    "--batch-size",
+                    "4",
+                    "--seed",
+                    seed,
+                    "--output",
+                    str(tmp_path / name),
+                ]
+            )
+            == 0
+        )
         with xr.open_dataset(tmp_path / name) as ds:
             outs.append({k: v.values.tobytes() for k, v in ds.data_vars.items()})
     assert outs[0] == outs[1]

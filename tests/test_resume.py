@@ -19,15 +19,31 @@ EVERY = 3  # 4 steps per epoch (16 samples / batch 4): the first save, at step 3
 
 
 def _fit_args(data: Path, root: Path) -> list[str]:
-    return ["fit", "--data.path", str(data), "--trainer.default_root_dir", str(root), *TINY_FIT,
-            "--trainer.max_steps", str(MAX_STEPS), "--resume.every_n_train_steps", str(EVERY),
-            "--metrics.every_n_steps", "1000"]  # no domain metrics: only last.ckpt is written
+    return [
+        "fit",
+        "--data.path",
+        str(data),
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+        "--trainer.max_steps",
+        str(MAX_STEPS),
+        "--resume.every_n_train_steps",
+        str(EVERY),
+        "--metrics.every_n_steps",
+        "1000",
+    ]  # no domain metrics: only last.ckpt is written
 
 
 def _popen(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.Popen([sys.executable, "-m", "stgan.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "stgan.cli", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _load(path: Path) -> dict:

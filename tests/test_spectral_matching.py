@@ -61,7 +61,10 @@ def test_a_plane_wave_lands_in_its_ring_frequency_and_direction():
     assert in_ring == 16  # (±3, 0), (0, ±3), (±1, ±3), (±3, ±1), (±2, ±2)
     assert rings[3] == pytest.approx(total / (in_ring * t), rel=1e-5)
     assert np.delete(rings, 3).max() < 1e-10
-    assert freqs[1] == pytest.approx(total / (2 * h * w), rel=1e-5) and np.delete(freqs, 1).max() < 1e-10
+    assert (
+        freqs[1] == pytest.approx(total / (2 * h * w), rel=1e-5)
+        and np.delete(freqs, 1).max() < 1e-10
+    )
     assert sectors.argmax() == 0 and np.delete(sectors, 0).max() < 1e-10
     # Reversing time reverses the direction: sector 8 (west).
     back = binned_power(torch.from_numpy(wave[::-1].copy())[None, None]).numpy()[0][14:]
@@ -104,7 +107,9 @@ def test_zero_for_the_real_batch_itself_and_gradients_reach_only_the_fake():
     # negligible: log((4p + f) / (p + f)) with f = FLOOR × the mean bin power.
     p = binned_power(real)
     f = FLOOR * p.mean()
-    assert loss.item() == pytest.approx(torch.log((4 * p + f) / (p + f)).square().mean().item(), rel=1e-5)
+    assert loss.item() == pytest.approx(
+        torch.log((4 * p + f) / (p + f)).square().mean().item(), rel=1e-5
+    )
     assert loss.item() == pytest.approx(math.log(4) ** 2, rel=0.01)
     assert fake.grad.abs().sum() > 0 and not real.requires_grad
 
@@ -132,11 +137,22 @@ def _plane_waves(directions: list[int], t=8, h=16, w=16, seed=0) -> torch.Tensor
     """One unit wave per window, of wavenumber 2 towards compass point 45°·d, random phase."""
     rng = np.random.default_rng(seed)
     tt, yy, xx = np.meshgrid(np.arange(t), np.arange(h), np.arange(w), indexing="ij")
-    steps = {0: (1, 0), 1: (1, 1), 2: (0, 1), 3: (-1, 1), 4: (-1, 0), 5: (-1, -1), 6: (0, -1), 7: (1, -1)}
+    steps = {
+        0: (1, 0),
+        1: (1, 1),
+        2: (0, 1),
+        3: (-1, 1),
+        4: (-1, 0),
+        5: (-1, -1),
+        6: (0, -1),
+        7: (1, -1),
+    }
     out = []
     for d in directions:
         kx, ky = (2 * s for s in steps[d])
-        out.append(np.cos(2 * np.pi * (kx * xx / w + ky * yy / h - tt / t) + rng.uniform(0, 2 * np.pi)))
+        out.append(
+            np.cos(2 * np.pi * (kx * xx / w + ky * yy / h - tt / t) + rng.uniform(0, 2 * np.pi))
+        )
     return torch.from_numpy(np.stack(out)[:, None]).float()
 
 
@@ -152,14 +168,18 @@ def test_a_batch_that_drops_directions_costs_more_than_one_that_covers_them():
 
 def test_the_term_alone_makes_white_noise_take_the_data_spectrum():
     gen = torch.Generator().manual_seed(0)
-    smooth = torch.nn.functional.avg_pool3d(torch.randn(16, 1, 8, 40, 40, generator=gen), (3, 9, 9), stride=1)
+    smooth = torch.nn.functional.avg_pool3d(
+        torch.randn(16, 1, 8, 40, 40, generator=gen), (3, 9, 9), stride=1
+    )
     real = smooth[..., :6, :32, :32] / smooth.std()  # red in space and time
     fake = torch.randn(16, 1, 6, 32, 32, generator=gen).requires_grad_()
     term = SpectralMatching(channels=1, window=(6, 32, 32))
 
     def lsd() -> float:
-        return log_spectral_distance(mean_rapsd(real[:, 0, 0].numpy())[0][1:],
-                                     mean_rapsd(fake.detach()[:, 0, 0].numpy())[0][1:])
+        return log_spectral_distance(
+            mean_rapsd(real[:, 0, 0].numpy())[0][1:],
+            mean_rapsd(fake.detach()[:, 0, 0].numpy())[0][1:],
+        )
 
     before = lsd()
     opt = torch.optim.Adam([fake], lr=0.05)
@@ -185,7 +205,9 @@ def test_running_mean_per_class_next_to_the_mean_of_all():
     torch.testing.assert_close(term.class_power[1], want1)
     assert term.class_seen.tolist() == [3, 4, 0] and int(term.seen) == 4
     assert term.class_power[2].abs().max() == 0
-    torch.testing.assert_close(term.real_power, torch.stack([binned_power(r) for r, _ in batches]).mean(dim=0))
+    torch.testing.assert_close(
+        term.real_power, torch.stack([binned_power(r) for r, _ in batches]).mean(dim=0)
+    )
     # A fake batch of classes 0, 0, 1 is compared with the mean of those classes' means; an
     # unseen class counts with the mean of all.
     torch.testing.assert_close(term.target(torch.tensor([0, 0, 1])), (2 * want0 + want1) / 3)
@@ -216,5 +238,9 @@ def test_a_checkpoint_from_before_the_class_means_loads_with_them_empty():
     term = SpectralMatching(channels=1, window=(8, 16, 16), classes=4)
     term.load_state_dict(old.state_dict())  # strict: the missing class buffers are filled in
     torch.testing.assert_close(term.real_power, old.real_power)
-    assert int(term.seen) == 1 and int(term.class_seen.sum()) == 0 and term.class_power.abs().max() == 0
+    assert (
+        int(term.seen) == 1
+        and int(term.class_seen.sum()) == 0
+        and term.class_power.abs().max() == 0
+    )
     torch.testing.assert_close(term.target(torch.tensor([0, 3])), old.real_power)

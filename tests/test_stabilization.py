@@ -29,12 +29,21 @@ def gen(seed: int = 0) -> torch.Generator:
 
 # (schedule, step, σ) for σ = 0.2 over 100 steps, each from the formula in noise.py's docstring.
 SCHEDULE_VALUES = [
-    ("constant", 0, 0.2), ("constant", 500, 0.2),
-    ("linear", 0, 0.2), ("linear", 25, 0.15), ("linear", 100, 0.0), ("linear", 150, 0.0),
-    ("exponential", 0, 0.2), ("exponential", 20, 0.2 * math.exp(-1)),
-    ("exponential", 99, 0.2 * math.exp(-4.95)), ("exponential", 100, 0.0),
-    ("cosine", 0, 0.2), ("cosine", 25, 0.1 * (1 + math.sqrt(0.5))), ("cosine", 50, 0.1),
-    ("cosine", 100, 0.0), ("cosine", 150, 0.0),
+    ("constant", 0, 0.2),
+    ("constant", 500, 0.2),
+    ("linear", 0, 0.2),
+    ("linear", 25, 0.15),
+    ("linear", 100, 0.0),
+    ("linear", 150, 0.0),
+    ("exponential", 0, 0.2),
+    ("exponential", 20, 0.2 * math.exp(-1)),
+    ("exponential", 99, 0.2 * math.exp(-4.95)),
+    ("exponential", 100, 0.0),
+    ("cosine", 0, 0.2),
+    ("cosine", 25, 0.1 * (1 + math.sqrt(0.5))),
+    ("cosine", 50, 0.1),
+    ("cosine", 100, 0.0),
+    ("cosine", 150, 0.0),
 ]
 
 
@@ -57,7 +66,9 @@ def test_instance_noise_has_the_scheduled_std():
 
 
 def test_instance_noise_options_are_checked():
-    with pytest.raises(StganError, match="valid noise schedule keys: constant, cosine, exponential, linear"):
+    with pytest.raises(
+        StganError, match="valid noise schedule keys: constant, cosine, exponential, linear"
+    ):
         InstanceNoise(schedule="step")
     with pytest.raises(StganError, match="sigma must be >= 0"):
         InstanceNoise(sigma=-0.1)
@@ -91,8 +102,9 @@ def test_one_sided_smoothing_changes_only_the_real_targets():
     smoothed = bce_discriminator_loss(REAL, FAKE, real_target=0.9).item()
     expected = mean(bce(r, 0.9) for r in REAL.tolist()) + mean(bce(f, 0.0) for f in FAKE.tolist())
     assert smoothed == pytest.approx(expected, rel=1e-12)
-    by_torch = (F.binary_cross_entropy_with_logits(REAL, torch.full_like(REAL, 0.9))
-                + F.binary_cross_entropy_with_logits(FAKE, torch.zeros_like(FAKE)))
+    by_torch = F.binary_cross_entropy_with_logits(
+        REAL, torch.full_like(REAL, 0.9)
+    ) + F.binary_cross_entropy_with_logits(FAKE, torch.zeros_like(FAKE))
     assert smoothed == pytest.approx(by_torch.item(), rel=1e-12)
     # The fake part is the unsmoothed one: the difference is the real part's alone.
     plain = bce_discriminator_loss(REAL, FAKE).item()
@@ -115,13 +127,21 @@ def test_flip_probability_is_per_sample():
     assert loss / 20 == pytest.approx(2 * p, abs=0.01)  # both parts flip about 30 %
 
 
-@pytest.mark.parametrize(("loss", "smoothing", "flip", "message"), [
-    ("hinge", 0.1, 0.0, "need a BCE loss, but the loss is 'hinge'; use loss minimax or nonsaturating"),
-    ("wgan", 0.0, 0.05, "need a BCE loss, but the loss is 'wgan'"),
-    ("nonsaturating", 0.7, 0.0, r"label smoothing must be in \[0, 0.5\)"),
-    ("nonsaturating", -0.1, 0.0, r"label smoothing must be in \[0, 0.5\)"),
-    ("minimax", 0.0, 0.5, r"label flip must be in \[0, 0.5\)"),
-])
+@pytest.mark.parametrize(
+    ("loss", "smoothing", "flip", "message"),
+    [
+        (
+            "hinge",
+            0.1,
+            0.0,
+            "need a BCE loss, but the loss is 'hinge'; use loss minimax or nonsaturating",
+        ),
+        ("wgan", 0.0, 0.05, "need a BCE loss, but the loss is 'wgan'"),
+        ("nonsaturating", 0.7, 0.0, r"label smoothing must be in \[0, 0.5\)"),
+        ("nonsaturating", -0.1, 0.0, r"label smoothing must be in \[0, 0.5\)"),
+        ("minimax", 0.0, 0.5, r"label flip must be in \[0, 0.5\)"),
+    ],
+)
 def test_invalid_label_options_are_refused(loss, smoothing, flip, message):
     with pytest.raises(StganError, match=message):
         check_label_options(loss, smoothing, flip)
@@ -134,6 +154,7 @@ def test_valid_label_options_pass():
 
 
 # ----------------------------------------------------------------------------- EMA
+
 
 def test_ema_equals_the_closed_form_weighted_average():
     torch.manual_seed(0)
@@ -148,12 +169,14 @@ def test_ema_equals_the_closed_form_weighted_average():
 
     set_params(values[0])
     ema = EMA(model, decay=beta)
-    for k, v in enumerate(values[1:], start=1):
+    for v in values[1:]:
         set_params(v)
         model(torch.randn(4, 3, dtype=torch.float64))  # moves the BN running statistics
         ema.update(model)
     n = len(values) - 1
-    expected = beta**n * values[0] + sum((1 - beta) * beta ** (n - k) * values[k] for k in range(1, n + 1))
+    expected = beta**n * values[0] + sum(
+        (1 - beta) * beta ** (n - k) * values[k] for k in range(1, n + 1)
+    )
     for p in ema.module.parameters():
         torch.testing.assert_close(p, torch.full_like(p, expected), rtol=1e-12, atol=0)
         assert not p.requires_grad
@@ -173,16 +196,23 @@ def test_ema_warmup_and_bad_decay():
 
 # ----------------------------------------------------------------------------- augment
 
+
 def window_and_mask(b: int = 16, h: int = 6, w: int = 6, seed: int = 0):
     """A window whose mask is a function of it, so mask(x_aug) == aug(mask) iff they moved alike."""
     x = torch.randn(b, 2, 3, h, w, generator=gen(seed), dtype=torch.float64)
     return x, (x[:, :1, :1] > 0).to(x.dtype)  # (B, 1, 1, H, W)
 
 
-@pytest.mark.parametrize("options", [
-    {"flip_x": True}, {"flip_y": True}, {"roll_x": True}, {"rot90": True},
-    {"roll_x": True, "flip_x": True, "flip_y": True, "rot90": True},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"flip_x": True},
+        {"flip_y": True},
+        {"roll_x": True},
+        {"rot90": True},
+        {"roll_x": True, "flip_x": True, "flip_y": True, "rot90": True},
+    ],
+)
 def test_spatial_transforms_move_window_and_mask_alike(options):
     x, mask = window_and_mask()
     out, out_mask = Augment(**options, p=0.5)(x, mask, generator=gen(1))
@@ -250,8 +280,9 @@ LOSS = LOSSES.get("nonsaturating")
 def tiny_gan(seed: int = 0):
     torch.manual_seed(seed)
     g = nn.Linear(4, 18).double()
-    d = nn.Sequential(nn.Flatten(), nn.Linear(18, 8), nn.BatchNorm1d(8), nn.Tanh(),
-                      nn.Linear(8, 1), nn.Flatten(0)).double()
+    d = nn.Sequential(
+        nn.Flatten(), nn.Linear(18, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0)
+    ).double()
     z = torch.randn(6, 4, dtype=torch.float64)
     real = torch.randn(6, 1, 2, 3, 3, dtype=torch.float64) + 1
     return g, d, z, real
@@ -265,7 +296,9 @@ def test_zero_unrolled_steps_is_the_ordinary_generator_step():
     g, d, z, real = tiny_gan()
     fake = g(z).view(6, 1, 2, 3, 3)
     ordinary = LOSS.generator(d(fake))
-    unrolled = unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake, steps=0, lr=0.1)
+    unrolled = unrolled_generator_loss(
+        d, LOSS.discriminator, LOSS.generator, real, fake, steps=0, lr=0.1
+    )
     assert torch.equal(unrolled, ordinary)
     ordinary_grads = g_grads(LOSS.generator(d(g(z).view(6, 1, 2, 3, 3))), g)
     for a, b in zip(g_grads(unrolled, g), ordinary_grads):
@@ -280,7 +313,9 @@ def test_one_unrolled_step_equals_an_sgd_step_on_a_copy():
     LOSS.discriminator(copy_d(real), copy_d(fake.detach())).backward()
     opt.step()
     expected = LOSS.generator(copy_d(fake)).item()
-    value = unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake, steps=1, lr=0.5)
+    value = unrolled_generator_loss(
+        d, LOSS.discriminator, LOSS.generator, real, fake, steps=1, lr=0.5
+    )
     assert value.item() == pytest.approx(expected, rel=1e-12)
 
 
@@ -294,7 +329,9 @@ def test_unrolling_leaves_the_discriminator_and_its_optimiser_untouched():
     opt_state = copy.deepcopy(opt.state_dict())
     d.requires_grad_(False)  # as Lightning's toggle_optimizer leaves D during the G step
     fake = g(z).view(6, 1, 2, 3, 3)
-    loss = unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake, steps=3, lr=0.5)
+    loss = unrolled_generator_loss(
+        d, LOSS.discriminator, LOSS.generator, real, fake, steps=3, lr=0.5
+    )
     loss.backward()
     for key, value in d.state_dict().items():  # parameters and BN buffers, bit for bit
         assert torch.equal(value, state[key]), key
@@ -310,17 +347,22 @@ def test_unrolling_leaves_the_discriminator_and_its_optimiser_untouched():
 def test_unrolling_changes_the_generator_gradient():
     g, d, z, real = tiny_gan()
     fake = g(z).view(6, 1, 2, 3, 3)
-    plain = g_grads(unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake,
-                                            steps=0, lr=0.5), g)
+    plain = g_grads(
+        unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake, steps=0, lr=0.5),
+        g,
+    )
     fake = g(z).view(6, 1, 2, 3, 3)
-    ahead = g_grads(unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake,
-                                            steps=3, lr=0.5), g)
+    ahead = g_grads(
+        unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake, steps=3, lr=0.5),
+        g,
+    )
     assert not torch.allclose(plain[0], ahead[0], rtol=1e-3)
     with pytest.raises(StganError, match="steps must be an integer >= 0"):
         unrolled_generator_loss(d, LOSS.discriminator, LOSS.generator, real, fake, steps=-1, lr=0.1)
 
 
 # ----------------------------------------------------------------------------- balance
+
 
 def test_discriminator_confidence_is_the_mean_sign():
     assert discriminator_confidence(torch.tensor([2.0, -1.0, 0.5, 3.0])) == 0.5
@@ -348,6 +390,7 @@ def test_adaptive_steps_smooth_the_confidence():
 
 
 # ----------------------------------------------------------------------------- diversity
+
 
 def test_pack_stacks_consecutive_samples_along_channels():
     x = torch.arange(4 * 2 * 1 * 2 * 2).reshape(4, 2, 1, 2, 2)

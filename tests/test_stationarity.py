@@ -18,8 +18,17 @@ from stgan.io.source import GridSource
 H, W = 4, 5
 
 
-def field(n_time: int, *, calendar: str = "standard", freq: str = "D", start: str = "2000-01-01",
-          change: float = 2.0, amplitude: float = 1.0, noise: float = 0.5, seed: int = 0):
+def field(
+    n_time: int,
+    *,
+    calendar: str = "standard",
+    freq: str = "D",
+    start: str = "2000-01-01",
+    change: float = 2.0,
+    amplitude: float = 1.0,
+    noise: float = 0.5,
+    seed: int = 0,
+):
     """tas = 280 + linear trend + cos(2π · year fraction) · amplitude + white noise, per cell.
 
     The trend rises by ``change`` × (1 + row/H) over the record (cells differ); the cosine
@@ -31,14 +40,20 @@ def field(n_time: int, *, calendar: str = "standard", freq: str = "D", start: st
     days = time.numeric(f"days since {start}", calendar)
     slope = change * (1 + np.arange(H)[:, None] / H) * np.ones((H, W)) / days[-1]
     rng = np.random.default_rng(seed)
-    tas = (280 + slope * days[:, None, None]
-           + amplitude * np.cos(2 * np.pi * time.year_fraction)[:, None, None]
-           + noise * rng.standard_normal((n_time, H, W)))
+    tas = (
+        280
+        + slope * days[:, None, None]
+        + amplitude * np.cos(2 * np.pi * time.year_fraction)[:, None, None]
+        + noise * rng.standard_normal((n_time, H, W))
+    )
     ds = xr.Dataset(
         {"tas": (("time", "lat", "lon"), tas.astype(np.float32), {"units": "K"})},
-        coords={"time": dates,
-                "lat": ("lat", np.linspace(40, 46, H), {"units": "degrees_north"}),
-                "lon": ("lon", np.linspace(0, 8, W), {"units": "degrees_east"})})
+        coords={
+            "time": dates,
+            "lat": ("lat", np.linspace(40, 46, H), {"units": "degrees_north"}),
+            "lon": ("lon", np.linspace(0, 8, W), {"units": "degrees_east"}),
+        },
+    )
     return ds, slope, time
 
 
@@ -81,7 +96,9 @@ def test_detrend_recovers_the_slope(tmp_path, calendar):
     n = 3 * 365
     ds, slope, _ = field(n, calendar=calendar, noise=0.5, seed=2)
     src = _source(tmp_path, ds)
-    (tf,) = fit_transforms(src, slice(0, n), parse_steps({"tas": ["detrend"]}, ["tas"]), chunk=100).transforms
+    (tf,) = fit_transforms(
+        src, slice(0, n), parse_steps({"tas": ["detrend"]}, ["tas"]), chunk=100
+    ).transforms
     assert tf.time_units == "days since 2000-01-01 00:00:00"
     assert tf.time_calendar == ("proleptic_gregorian" if calendar == "standard" else calendar)
     # OLS slope error of white noise σ over n evenly spaced days: σ·√(12 / (n(n² − 1))).
@@ -90,8 +107,11 @@ def test_detrend_recovers_the_slope(tmp_path, calendar):
     assert np.abs(tf.trend[0].numpy() - 280).max() < 0.2  # a: the line's value at day 0
 
 
-CASES = [(cal, freq, n) for cal in ("standard", "noleap", "360_day")
-         for freq, n in (("MS", 36), ("D", 2 * 365))]
+CASES = [
+    (cal, freq, n)
+    for cal in ("standard", "noleap", "360_day")
+    for freq, n in (("MS", 36), ("D", 2 * 365))
+]
 
 
 @pytest.mark.parametrize("calendar,freq,n", CASES)
@@ -99,9 +119,13 @@ CASES = [(cal, freq, n) for cal in ("standard", "noleap", "360_day")
 def test_forward_then_inverse_is_the_identity(tmp_path, calendar, freq, n, steps):
     ds, _, _ = field(n, calendar=calendar, freq=freq, seed=3)
     src = _source(tmp_path, ds)
-    (tf,) = fit_transforms(src, slice(0, n), parse_steps({"tas": steps}, ["tas"]), chunk=50).transforms
+    (tf,) = fit_transforms(
+        src, slice(0, n), parse_steps({"tas": steps}, ["tas"]), chunk=50
+    ).transforms
     if "anomaly" in steps:  # by calendar month for monthly steps, by day of year for daily ones
-        assert (tf.climatology is not None) == (freq == "MS") and (tf.seasonal is not None) == (freq == "D")
+        assert (tf.climatology is not None) == (freq == "MS") and (tf.seasonal is not None) == (
+            freq == "D"
+        )
     time = TimeFeatures.from_times(src.time)
     x = src.read(0, n)[0].astype(np.float64)  # (T, H, W)
     z = tf.forward(x, time)
@@ -132,17 +156,28 @@ def test_day_of_year_climatology_is_the_annual_cosine(tmp_path):
 def test_monthly_anomaly_and_old_transforms_load_as_before(tmp_path):
     ds, _, _ = field(48, freq="MS", seed=5)
     src = _source(tmp_path, ds)
-    fits = [fit_transforms(src, slice(0, 48), {"tas": [s]}).transforms[0]
-            for s in ("monthly_anomaly", "anomaly")]
+    fits = [
+        fit_transforms(src, slice(0, 48), {"tas": [s]}).transforms[0]
+        for s in ("monthly_anomaly", "anomaly")
+    ]
     values = ds["tas"].values
     january = np.arange(48) % 12 == 0
-    np.testing.assert_allclose(fits[0].climatology[0].numpy(), values[january].mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        fits[0].climatology[0].numpy(), values[january].mean(axis=0), rtol=1e-6
+    )
     np.testing.assert_array_equal(fits[0].climatology.numpy(), fits[1].climatology.numpy())
     # A checkpoint written before detrend/anomaly holds only these four keys.
-    old = {"log1p": False, "climatology": fits[0].climatology, "mean": fits[0].mean, "std": fits[0].std}
+    old = {
+        "log1p": False,
+        "climatology": fits[0].climatology,
+        "mean": fits[0].mean,
+        "std": fits[0].std,
+    }
     time = TimeFeatures.from_times(src.time)
-    np.testing.assert_allclose(ChannelTransform(**old).forward(values.astype(np.float64), time),
-                               fits[0].forward(values.astype(np.float64), time))
+    np.testing.assert_allclose(
+        ChannelTransform(**old).forward(values.astype(np.float64), time),
+        fits[0].forward(values.astype(np.float64), time),
+    )
 
 
 def test_date_dependent_transforms_say_what_they_need(tmp_path):
@@ -168,15 +203,20 @@ def test_dates_are_read_in_the_models_calendar():
     assert noleap.numeric("days since 2001-01-01", "360_day").tolist() == [60, 420]
     with pytest.raises(StganError, match="does not exist in the 360_day calendar"):
         TimeFeatures.from_times(np.array(["2001-01-31"], dtype="datetime64[ns]")).numeric(
-            "days since 2001-01-01", "360_day")
+            "days since 2001-01-01", "360_day"
+        )
 
 
 def test_inspect_warns_and_names_the_fix(tmp_path):
     ds, _, _ = field(3 * 365, seed=7)
     write_netcdf(ds, tmp_path / "tas.nc")
     out = run_stgan("inspect", str(tmp_path / "tas.nc"), "--window", "4", str(H), str(W)).stdout
-    line = next(x for x in out.splitlines() if x.strip().startswith("trend over the training split"))
-    trend, cycle = (float(v) for v in line.replace(",", " ").split() if v.replace(".", "").isdigit())
+    line = next(
+        x for x in out.splitlines() if x.strip().startswith("trend over the training split")
+    )
+    trend, cycle = (
+        float(v) for v in line.replace(",", " ").split() if v.replace(".", "").isdigit()
+    )
     assert trend > THRESHOLD and cycle > THRESHOLD
     assert "warning: tas is not stationary" in out
     assert "--data.transforms '{tas: [detrend, anomaly]}'" in out
@@ -192,12 +232,35 @@ def test_trend_travels_in_the_checkpoint_and_is_restored(tmp_path):
     ds, slope, _ = field(3 * 365, calendar="standard", start="1990-01-01", change=3.0, seed=8)
     write_netcdf(ds, tmp_path / "tas.nc")
     root = tmp_path / "run"
-    run_stgan("fit", "--data.path", str(tmp_path / "tas.nc"),
-              "--data.transforms", "{tas: [detrend, anomaly]}", "--data.window_length", "4", "--data.batch_size", "4", "--data.samples_per_epoch", "8",
-              "--model.generator_options", "{latent_channels: 4, width: 4, spatial_upsamples: 1}",
-              "--model.discriminator_options", "{width: 4, depth: 2}", "--metrics.every_n_steps", "1",
-              "--metrics.num_samples", "4", "--trainer.max_steps", "2", "--trainer.accelerator", "cpu",
-              "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(root))
+    run_stgan(
+        "fit",
+        "--data.path",
+        str(tmp_path / "tas.nc"),
+        "--data.transforms",
+        "{tas: [detrend, anomaly]}",
+        "--data.window_length",
+        "4",
+        "--data.batch_size",
+        "4",
+        "--data.samples_per_epoch",
+        "8",
+        "--model.generator_options",
+        "{latent_channels: 4, width: 4, spatial_upsamples: 1}",
+        "--model.discriminator_options",
+        "{width: 4, depth: 2}",
+        "--metrics.every_n_steps",
+        "1",
+        "--metrics.num_samples",
+        "4",
+        "--trainer.max_steps",
+        "2",
+        "--trainer.accelerator",
+        "cpu",
+        "--trainer.enable_model_summary",
+        "false",
+        "--trainer.default_root_dir",
+        str(root),
+    )
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     (saved,) = torch.load(ckpt, weights_only=True)["stgan"]["data"]["transforms"]
     b = saved["trend"][1].numpy().astype(np.float64)  # per day
@@ -206,8 +269,19 @@ def test_trend_travels_in_the_checkpoint_and_is_restored(tmp_path):
     outs = []
     for start in ("2001-01-10", "2011-01-10"):  # 3652 days apart (2004 and 2008 are leap years)
         out = tmp_path / f"g{start}.nc"
-        run_stgan("generate", "--checkpoint", str(ckpt), "--num-samples", "3", "--seed", "4",
-                  "--output", str(out), "--start-time", start)
+        run_stgan(
+            "generate",
+            "--checkpoint",
+            str(ckpt),
+            "--num-samples",
+            "3",
+            "--seed",
+            "4",
+            "--output",
+            str(out),
+            "--start-time",
+            start,
+        )
         with xr.open_dataset(out) as g:
             outs.append(g["tas"].values.astype(np.float64))  # (sample, time, lat, lon)
     diff = outs[1] - outs[0]
@@ -222,10 +296,19 @@ def test_windows_of_part_of_the_grid_are_transformed_with_their_cells(tmp_path):
     from stgan.data.datamodule import SpaceTimeDataModule
 
     ds, _, _ = field(2 * 365, seed=9)
-    ds = ds.assign_coords(lon=("lon", np.arange(0, 360, 360 / W), {"units": "degrees_east"}))  # periodic
+    ds = ds.assign_coords(
+        lon=("lon", np.arange(0, 360, 360 / W), {"units": "degrees_east"})
+    )  # periodic
     write_netcdf(ds, tmp_path / "tas.nc")
-    dm = SpaceTimeDataModule(str(tmp_path / "tas.nc"), transforms={"tas": ["detrend", "anomaly"]},
-                             window_length=4, window_height=2, window_width=3, batch_size=2, in_memory=False)
+    dm = SpaceTimeDataModule(
+        str(tmp_path / "tas.nc"),
+        transforms={"tas": ["detrend", "anomaly"]},
+        window_length=4,
+        window_height=2,
+        window_width=3,
+        batch_size=2,
+        in_memory=False,
+    )
     dm.setup("fit")
     assert dm.source.periodic_x
     whole = dm._standardised(100, 104)  # (C, T, H, W) over the whole grid

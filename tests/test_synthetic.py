@@ -89,11 +89,15 @@ def test_mean_and_std():
     lam[k > 0] = k[k > 0] ** -slope
     lam *= lam.size / lam.sum()
     lags = np.abs(np.subtract.outer(np.arange(time), np.arange(time)))
-    sigma_s = math.sqrt(2.0 * np.sum(phi ** (2.0 * lags)) * np.sum(lam**2)) / (time * height * width)
+    sigma_s = math.sqrt(2.0 * np.sum(phi ** (2.0 * lags)) * np.sum(lam**2)) / (
+        time * height * width
+    )
     variance = np.mean((values - 280.0) ** 2) / 5.0**2
     assert 0.01 < sigma_s < 0.1  # the tolerance is meaningful, not vacuous
     assert variance == pytest.approx(1.0, abs=4 * sigma_s)
-    assert math.sqrt(variance) * 5.0 == pytest.approx(5.0, abs=5.0 * 2 * sigma_s)  # d(sqrt S) ~ dS/2
+    assert math.sqrt(variance) * 5.0 == pytest.approx(
+        5.0, abs=5.0 * 2 * sigma_s
+    )  # d(sqrt S) ~ dS/2
 
 
 def test_mean_and_std_are_applied():
@@ -153,8 +157,18 @@ def test_cf_attributes_and_netcdf_roundtrip(tmp_path):
     assert da.dims == ("time", "y", "x") and da.dtype == np.float32
     assert da.attrs["units"] == "K"
     assert da.attrs["long_name"] == "Gaussian random field with power-law spectrum"
-    assert (da.attrs["slope"], da.attrs["phi"], da.attrs["mean"], da.attrs["std"], da.attrs["seed"]) == (
-        2.5, 0.6, 280.0, 5.0, 11,
+    assert (
+        da.attrs["slope"],
+        da.attrs["phi"],
+        da.attrs["mean"],
+        da.attrs["std"],
+        da.attrs["seed"],
+    ) == (
+        2.5,
+        0.6,
+        280.0,
+        5.0,
+        11,
     )
     np.testing.assert_array_equal(ds["x"].values, np.arange(10) + 0.5)
     np.testing.assert_array_equal(ds["y"].values, np.arange(8) + 0.5)
@@ -206,7 +220,9 @@ def test_island_mask_is_a_static_ellipse_of_a_fifth_of_the_grid(shape):
 
 def test_masking_only_replaces_values_with_nan():
     plain = make_grf(time=40, height=16, width=24, seed=2)["field"].values
-    masked = make_grf(time=40, height=16, width=24, seed=2, mask="island", missing_steps=5)["field"].values
+    masked = make_grf(time=40, height=16, width=24, seed=2, mask="island", missing_steps=5)[
+        "field"
+    ].values
     finite = np.isfinite(masked)
     assert finite.sum() == (16 * 24 - round(0.2 * 16 * 24)) * (40 - 5)  # 307 sea cells on 35 steps
     np.testing.assert_array_equal(masked[finite], plain[finite])
@@ -243,7 +259,11 @@ def test_missing_steps_are_deterministic_per_seed():
 def test_default_has_no_missing_values():
     da = make_grf(time=10, height=8, width=8)["field"]
     assert np.isfinite(da.values).all()
-    assert da.attrs["mask"] == "none" and da.attrs["missing_steps"] == 0 and da.attrs["masked_fraction"] == 0.0
+    assert (
+        da.attrs["mask"] == "none"
+        and da.attrs["missing_steps"] == 0
+        and da.attrs["masked_fraction"] == 0.0
+    )
     assert "missing_step_indices" not in da.attrs
     assert MASKS == ("none", "island")
 
@@ -277,8 +297,9 @@ def test_masked_netcdf_roundtrip_uses_fill_value(tmp_path):
         assert back["field"].dtype == np.float32
         assert back["field"].encoding["_FillValue"] == np.float32(-9999.0)
         assert back["field"].attrs["mask"] == "island" and back["field"].attrs["missing_steps"] == 3
-        np.testing.assert_array_equal(back["field"].attrs["missing_step_indices"],
-                                      ds["field"].attrs["missing_step_indices"])
+        np.testing.assert_array_equal(
+            back["field"].attrs["missing_step_indices"], ds["field"].attrs["missing_step_indices"]
+        )
     with xr.open_dataset(path, mask_and_scale=False) as raw:  # on disk: -9999 marks the gaps
         stored = raw["field"].values
         assert raw["field"].attrs["_FillValue"] == np.float32(-9999.0)

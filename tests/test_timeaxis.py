@@ -21,8 +21,17 @@ from stgan.io.timeaxis import classify_step, describe_time, output_times, time_t
 from stgan.sampling import generate
 
 
-def write_file(path, times, units: str | None, calendar: str | None, *, ny: int = 4, nx: int = 5,
-               seed: int = 0, time_dtype: str = "f8"):
+def write_file(
+    path,
+    times,
+    units: str | None,
+    calendar: str | None,
+    *,
+    ny: int = 4,
+    nx: int = 5,
+    seed: int = 0,
+    time_dtype: str = "f8",
+):
     """A (time, lat, lon) file of one variable ``tas`` whose time variable has these attributes."""
     rng = np.random.default_rng(seed)
     with netCDF4.Dataset(path, "w") as nc:
@@ -67,17 +76,24 @@ def mid_months(years, calendar: str) -> list[cftime.datetime]:
 def write_and_reopen(tmp_path, out, name="out.nc") -> xr.Dataset:
     """Write ``out`` (an OutputTime) as a coordinate with xarray; open the file again."""
     data = {} if out.bounds is None else {"time_bnds": (("time", "bnds"), out.bounds)}
-    xr.Dataset(data, coords={"time": xr.Variable("time", out.values, out.attrs, out.encoding)}
-               ).to_netcdf(tmp_path / name)
+    xr.Dataset(
+        data, coords={"time": xr.Variable("time", out.values, out.attrs, out.encoding)}
+    ).to_netcdf(tmp_path / name)
     return xr.open_dataset(tmp_path / name)
 
 
 # Day 10 after 2000-02-25 in each calendar: Feb 2000 has 29 days in the leap-year calendars
 # (2000 is a leap year in the Gregorian and Julian rules), 28 in noleap, 30 in 360_day.
 CALENDARS = {
-    "standard": "2000-03-06", "gregorian": "2000-03-06", "proleptic_gregorian": "2000-03-06",
-    "julian": "2000-03-06", "all_leap": "2000-03-06", "366_day": "2000-03-06",
-    "noleap": "2000-03-07", "365_day": "2000-03-07", "360_day": "2000-03-05",
+    "standard": "2000-03-06",
+    "gregorian": "2000-03-06",
+    "proleptic_gregorian": "2000-03-06",
+    "julian": "2000-03-06",
+    "all_leap": "2000-03-06",
+    "366_day": "2000-03-06",
+    "noleap": "2000-03-07",
+    "365_day": "2000-03-07",
+    "360_day": "2000-03-05",
 }
 
 
@@ -108,13 +124,24 @@ def test_every_cf_calendar_is_classified_and_continued_in_itself(tmp_path, calen
 
 def test_monthly_standard_calendar_day_16_steps_by_calendar_months(tmp_path):
     units = "days since 1850-01-01"
-    dates = [cftime.datetime(2000 + i // 12, i % 12 + 1, 16, calendar="standard") for i in range(24)]
-    path = write_file(tmp_path / "m.nc", cftime.date2num(dates, units, "standard"), units, "standard")
+    dates = [
+        cftime.datetime(2000 + i // 12, i % 12 + 1, 16, calendar="standard") for i in range(24)
+    ]
+    path = write_file(
+        tmp_path / "m.nc", cftime.date2num(dates, units, "standard"), units, "standard"
+    )
     desc = read_description(path)
-    assert (desc["kind"], desc["step_months"], desc["gaps"], desc["anchor"], desc["day"]) == \
-        ("monthly", 1, 0, "day", 16)
+    assert (desc["kind"], desc["step_months"], desc["gaps"], desc["anchor"], desc["day"]) == (
+        "monthly",
+        1,
+        0,
+        "day",
+        16,
+    )
     assert "step_seconds" not in desc  # not the 29.5-day average step of old
-    assert time_text(desc) == "monthly (1 month, stamped on day 16), calendar standard, units " + units
+    assert (
+        time_text(desc) == "monthly (1 month, stamped on day 16), calendar standard, units " + units
+    )
     out = output_times(desc, 14)
     with write_and_reopen(tmp_path, out) as ds:
         t = ds["time"].values
@@ -136,13 +163,22 @@ def test_cmip_mid_month_noleap_with_a_gap_and_start_time(tmp_path):
     del dates[5]  # June 2000 missing: one step of two months
     path = write_file(tmp_path / "m.nc", cftime.date2num(dates, units, "noleap"), units, "noleap")
     desc = read_description(path)
-    assert (desc["kind"], desc["step_months"], desc["gaps"], desc["anchor"]) == ("monthly", 1, 1, "middle")
-    assert time_text(desc) == ("monthly (1 month, stamped mid-period), 1 gap, calendar noleap, units "
-                               + units)
+    assert (desc["kind"], desc["step_months"], desc["gaps"], desc["anchor"]) == (
+        "monthly",
+        1,
+        1,
+        "middle",
+    )
+    assert time_text(desc) == (
+        "monthly (1 month, stamped mid-period), 1 gap, calendar noleap, units " + units
+    )
     out = output_times(desc, 3)
     # Mid-month in noleap: 15.5 days into January, 14 into February (28 days).
-    expected = [cftime.DatetimeNoLeap(2002, 1, 16, 12), cftime.DatetimeNoLeap(2002, 2, 15),
-                cftime.DatetimeNoLeap(2002, 3, 16, 12)]
+    expected = [
+        cftime.DatetimeNoLeap(2002, 1, 16, 12),
+        cftime.DatetimeNoLeap(2002, 2, 15),
+        cftime.DatetimeNoLeap(2002, 3, 16, 12),
+    ]
     with write_and_reopen(tmp_path, out) as ds:
         assert list(ds["time"].values) == expected
         assert ds["time_bnds"].values[1, 0] == cftime.DatetimeNoLeap(2002, 2, 1)
@@ -151,8 +187,9 @@ def test_cmip_mid_month_noleap_with_a_gap_and_start_time(tmp_path):
 
 
 def test_seasonal_and_yearly_steps():
-    seasons = np.array([cftime.datetime(2000 + i // 4, 3 * (i % 4) + 1, 1, calendar="360_day")
-                        for i in range(8)])
+    seasons = np.array(
+        [cftime.datetime(2000 + i // 4, 3 * (i % 4) + 1, 1, calendar="360_day") for i in range(8)]
+    )
     desc = describe_time(seasons, {"units": "days since 2000-01-01", "calendar": "360_day"}, {})
     assert (desc["kind"], desc["step_months"], desc["anchor"]) == ("monthly", 3, "start")
     out = output_times(desc, 2, "2030-05-20")  # the season holding May 20 starts in April
@@ -163,18 +200,28 @@ def test_seasonal_and_yearly_steps():
     assert (desc["kind"], desc["step_months"]) == ("yearly", 12)
     assert time_text(desc).startswith("yearly (1 year, stamped on day 2)")
     out = output_times(desc, 2)
-    assert list(out.values) == [cftime.DatetimeJulian(1905, 7, 2, 12), cftime.DatetimeJulian(1906, 7, 2, 12)]
-    assert list(out.bounds[0]) == [cftime.DatetimeJulian(1905, 1, 1), cftime.DatetimeJulian(1906, 1, 1)]
+    assert list(out.values) == [
+        cftime.DatetimeJulian(1905, 7, 2, 12),
+        cftime.DatetimeJulian(1906, 7, 2, 12),
+    ]
+    assert list(out.bounds[0]) == [
+        cftime.DatetimeJulian(1905, 1, 1),
+        cftime.DatetimeJulian(1906, 1, 1),
+    ]
 
 
 def test_daily_with_gaps_continues_with_one_day(tmp_path):
     units = "days since 2000-01-01"
-    path = write_file(tmp_path / "d.nc", [0, 1, 2, 5, 6, 8, 9, 10], units, "standard", time_dtype="i4")
+    path = write_file(
+        tmp_path / "d.nc", [0, 1, 2, 5, 6, 8, 9, 10], units, "standard", time_dtype="i4"
+    )
     desc = read_description(path)
     assert (desc["kind"], desc["step_seconds"], desc["gaps"]) == ("fixed", 86400.0, 2)
     assert time_text(desc) == f"fixed 1 day, 2 gaps, calendar standard, units {units}"
     out = output_times(desc, 2)
-    np.testing.assert_array_equal(out.values, np.array(["2000-01-12", "2000-01-13"], dtype="datetime64[ns]"))
+    np.testing.assert_array_equal(
+        out.values, np.array(["2000-01-12", "2000-01-13"], dtype="datetime64[ns]")
+    )
 
 
 def test_six_hourly_and_start_time_in_the_calendar(tmp_path):
@@ -185,9 +232,15 @@ def test_six_hourly_and_start_time_in_the_calendar(tmp_path):
     assert time_text(desc) == f"fixed 6 hours, calendar 360_day, units {units}"
     assert desc["last"] == "1900-01-10T18:00:00"  # 39 × 6 h after the first stamp
     out = output_times(desc, 2)
-    assert list(out.values) == [cftime.Datetime360Day(1900, 1, 11), cftime.Datetime360Day(1900, 1, 11, 6)]
+    assert list(out.values) == [
+        cftime.Datetime360Day(1900, 1, 11),
+        cftime.Datetime360Day(1900, 1, 11, 6),
+    ]
     out = output_times(desc, 2, "2030-02-30")  # a real day of the 360_day calendar
-    assert list(out.values) == [cftime.Datetime360Day(2030, 2, 30), cftime.Datetime360Day(2030, 2, 30, 6)]
+    assert list(out.values) == [
+        cftime.Datetime360Day(2030, 2, 30),
+        cftime.Datetime360Day(2030, 2, 30, 6),
+    ]
     standard = dict(desc, calendar="standard")
     with pytest.raises(StganError, match="'2030-02-30' is not a date of the standard calendar"):
         output_times(standard, 2, "2030-02-30")
@@ -207,25 +260,33 @@ def test_float_time_without_units_continues_numerically(tmp_path):
 
 
 def test_irregular_axis_uses_the_median_step_and_says_so():
-    values = np.array(["2000-01-01T00", "2000-01-01T05", "2000-01-01T11", "2000-01-01T18"],
-                      dtype="datetime64[ns]")
+    values = np.array(
+        ["2000-01-01T00", "2000-01-01T05", "2000-01-01T11", "2000-01-01T18"], dtype="datetime64[ns]"
+    )
     desc = classify_step(values)
     assert desc == {"kind": "irregular", "step_seconds": 6 * 3600.0, "gaps": 0}  # steps 5, 6, 7 h
     full = describe_time(values, {"units": "hours since 2000-01-01", "calendar": "standard"}, {})
     assert time_text(full).startswith("irregular (median step 6 hours)")
     out = output_times(full, 2)
-    np.testing.assert_array_equal(out.values, np.array(["2000-01-02T00", "2000-01-02T06"],
-                                                       dtype="datetime64[ns]"))
+    np.testing.assert_array_equal(
+        out.values, np.array(["2000-01-02T00", "2000-01-02T06"], dtype="datetime64[ns]")
+    )
     assert "median" in out.note
     # Two stamps a day apart across a month end are daily, not monthly.
-    assert classify_step(np.array(["2000-01-31", "2000-02-01"], dtype="datetime64[ns]"))["kind"] == "fixed"
+    assert (
+        classify_step(np.array(["2000-01-31", "2000-02-01"], dtype="datetime64[ns]"))["kind"]
+        == "fixed"
+    )
 
 
-@pytest.mark.parametrize(("units", "calendar", "named"), [
-    ("days since 2000-01-01", "bogus_calendar", "bogus_calendar"),
-    ("fortnights since 2000-01-01", "noleap", "fortnights since 2000-01-01"),
-    ("months since 2000-01-01", "standard", "months since 2000-01-01"),
-])
+@pytest.mark.parametrize(
+    ("units", "calendar", "named"),
+    [
+        ("days since 2000-01-01", "bogus_calendar", "bogus_calendar"),
+        ("fortnights since 2000-01-01", "noleap", "fortnights since 2000-01-01"),
+        ("months since 2000-01-01", "standard", "months since 2000-01-01"),
+    ],
+)
 def test_undecodable_calendar_or_units_is_a_clear_error(tmp_path, units, calendar, named):
     from stgan.cli import main
 
@@ -240,21 +301,37 @@ def test_undecodable_calendar_or_units_is_a_clear_error(tmp_path, units, calenda
 
 def test_inspect_shows_the_classified_step(tmp_path):
     units = "days since 1850-01-01"
-    path = write_file(tmp_path / "m.nc", cftime.date2num(mid_months(range(2000, 2005), "360_day"),
-                                                         units, "360_day"), units, "360_day")
+    path = write_file(
+        tmp_path / "m.nc",
+        cftime.date2num(mid_months(range(2000, 2005), "360_day"), units, "360_day"),
+        units,
+        "360_day",
+    )
     proc = run_stgan("inspect", str(path), "--window", "4", "4", "5")
-    assert ("step monthly (1 month, stamped on day 16), calendar 360_day, units days since 1850-01-01"
-            in proc.stdout)
+    assert (
+        "step monthly (1 month, stamped on day 16), calendar 360_day, units days since 1850-01-01"
+        in proc.stdout
+    )
 
 
 # Tiny models of both generation paths: in memory (the default generator) and streamed chunk by
 # chunk (convgru, see stgan.sampling.write_streamed).
 GENERATORS = {
     "in-memory": TINY_FIT[:-4],
-    "streamed": ["--config", "configs/convgru.yaml", "--model.generator_options",
-                 "{latent_channels: 4, hidden_channels: 8, width: 4, spatial_upsamples: 1}",
-                 "--model.discriminator_options", "{width: 4, depth: 2}", "--data.window_length", "4",
-                 "--data.batch_size", "4", "--data.samples_per_epoch", "16"],
+    "streamed": [
+        "--config",
+        "configs/convgru.yaml",
+        "--model.generator_options",
+        "{latent_channels: 4, hidden_channels: 8, width: 4, spatial_upsamples: 1}",
+        "--model.discriminator_options",
+        "{width: 4, depth: 2}",
+        "--data.window_length",
+        "4",
+        "--data.batch_size",
+        "4",
+        "--data.samples_per_epoch",
+        "16",
+    ],
 }
 
 
@@ -266,24 +343,53 @@ def test_cli_generate_continues_a_noleap_monthly_record(tmp_path, path):
     values = cftime.date2num(dates, units, "noleap")
     data = write_file(tmp_path / "cmip.nc", values, units, "noleap", ny=8, nx=8)
     root = tmp_path / "run"
-    run_stgan("fit", "--data.path", str(data), "--data.transforms", "{tas: [monthly_anomaly]}",
-              "--trainer.max_steps", "2", "--trainer.default_root_dir", str(root),
-              "--metrics.every_n_steps", "0", "--trainer.enable_progress_bar", "false",
-              "--trainer.accelerator", "cpu", *GENERATORS[path])
+    run_stgan(
+        "fit",
+        "--data.path",
+        str(data),
+        "--data.transforms",
+        "{tas: [monthly_anomaly]}",
+        "--trainer.max_steps",
+        "2",
+        "--trainer.default_root_dir",
+        str(root),
+        "--metrics.every_n_steps",
+        "0",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.accelerator",
+        "cpu",
+        *GENERATORS[path],
+    )
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     out = tmp_path / "gen.nc"
     # A monthly-anomaly model needs no --start-time now: the months come from the dates.
-    run_stgan("generate", "--checkpoint", str(ckpt), "--num-samples", "2", "--output", str(out),
-              "--length", "4")
+    run_stgan(
+        "generate",
+        "--checkpoint",
+        str(ckpt),
+        "--num-samples",
+        "2",
+        "--output",
+        str(out),
+        "--length",
+        "4",
+    )
     with xr.open_dataset(out) as ds:
         t = ds["time"].values
         assert isinstance(t[0], cftime.DatetimeNoLeap)
-        assert list(t) == [cftime.DatetimeNoLeap(2006, 1, 16, 12), cftime.DatetimeNoLeap(2006, 2, 15),
-                           cftime.DatetimeNoLeap(2006, 3, 16, 12), cftime.DatetimeNoLeap(2006, 4, 16)]
+        assert list(t) == [
+            cftime.DatetimeNoLeap(2006, 1, 16, 12),
+            cftime.DatetimeNoLeap(2006, 2, 15),
+            cftime.DatetimeNoLeap(2006, 3, 16, 12),
+            cftime.DatetimeNoLeap(2006, 4, 16),
+        ]
         assert ds["time"].encoding["units"] == units and ds["time"].encoding["calendar"] == "noleap"
         assert ds["time"].attrs["bounds"] == "time_bnds"
-        assert list(ds["time_bnds"].values[0]) == [cftime.DatetimeNoLeap(2006, 1, 1),
-                                                   cftime.DatetimeNoLeap(2006, 2, 1)]
+        assert list(ds["time_bnds"].values[0]) == [
+            cftime.DatetimeNoLeap(2006, 1, 1),
+            cftime.DatetimeNoLeap(2006, 2, 1),
+        ]
         assert ds["tas"].shape == (2, 4, 8, 8)
         assert 250 < float(ds["tas"].mean()) < 310  # the climatology is added back: kelvin
     with netCDF4.Dataset(out) as nc:

@@ -14,8 +14,10 @@ from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.training.module import GANModule
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-TINY_MODEL = dict(generator_options={"latent_channels": 4, "width": 4, "spatial_upsamples": 1},
-                  discriminator_options={"width": 4, "depth": 2})
+TINY_MODEL = dict(
+    generator_options={"latent_channels": 4, "width": 4, "spatial_upsamples": 1},
+    discriminator_options={"width": 4, "depth": 2},
+)
 
 
 def _train(grf_file, tmp_path, max_steps: int, **model_options) -> tuple[GANModule, dict[str, int]]:
@@ -24,9 +26,15 @@ def _train(grf_file, tmp_path, max_steps: int, **model_options) -> tuple[GANModu
     dm = SpaceTimeDataModule(str(grf_file), window_length=4, batch_size=4, samples_per_epoch=400)
     module = GANModule(channels=1, window=dm.window, **{**TINY_MODEL, **model_options})
     counts = {"g": 0, "d": 0}
-    trainer = pl.Trainer(max_steps=max_steps, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False,
-                         default_root_dir=tmp_path, accelerator="cpu")
+    trainer = pl.Trainer(
+        max_steps=max_steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+    )
 
     class Count(pl.Callback):
         def on_train_start(self, trainer, pl_module):
@@ -58,13 +66,22 @@ def test_ema_generator_is_used_for_sampling(grf_file, tmp_path):
 
 
 def test_weight_clipping_bounds_the_trained_discriminator(grf_file, tmp_path):
-    module, _ = _train(grf_file, tmp_path, 3, loss="wgan", regularizers=[{"name": "clip", "c": 0.02}])
+    module, _ = _train(
+        grf_file, tmp_path, 3, loss="wgan", regularizers=[{"name": "clip", "c": 0.02}]
+    )
     assert max(p.abs().max().item() for p in module.discriminator.parameters()) <= 0.02 + 1e-7
 
 
-CATEGORICAL = dict(generator_options={"latent_channels": 4, "width": 4, "spatial_upsamples": 1,
-                                       "latent_vector": 12, "latent_categories": 4},
-                   discriminator_options={"width": 4, "depth": 2})
+CATEGORICAL = dict(
+    generator_options={
+        "latent_channels": 4,
+        "width": 4,
+        "spatial_upsamples": 1,
+        "latent_vector": 12,
+        "latent_categories": 4,
+    },
+    discriminator_options={"width": 4, "depth": 2},
+)
 
 
 def test_info_term_trains_the_category_classifier_with_the_generator(grf_file, tmp_path):
@@ -78,7 +95,9 @@ def test_info_term_trains_the_category_classifier_with_the_generator(grf_file, t
     # On the InfoGAN term alone, G and Q make the 4 categories tell apart: the cross-entropy
     # falls from log 4 (chance) to a quarter of it within 60 steps.
     torch.manual_seed(0)
-    opt = torch.optim.Adam([*module.generator.parameters(), *module.info_head.parameters()], lr=1e-2)
+    opt = torch.optim.Adam(
+        [*module.generator.parameters(), *module.info_head.parameters()], lr=1e-2
+    )
     losses = []
     for _ in range(60):
         z = module.sample_latent(32)
@@ -106,24 +125,52 @@ def test_spectral_term_follows_the_real_batches_and_is_checkpointed(grf_file, tm
 @pytest.mark.parametrize(
     ("options", "needles"),
     [
-        (["--model.loss", "hinge", "--model.label_smoothing", "0.1"], ("need a BCE loss", "nonsaturating")),
+        (
+            ["--model.loss", "hinge", "--model.label_smoothing", "0.1"],
+            ("need a BCE loss", "nonsaturating"),
+        ),
         (["--model.regularizers", "[{name: r1, gamma: -1}]"], ("gamma",)),
-        (["--model.regularizers", "[{name: gq}]"], ("unknown regularizer 'gq'", "gp", "r1", "clip")),
+        (
+            ["--model.regularizers", "[{name: gq}]"],
+            ("unknown regularizer 'gq'", "gp", "r1", "clip"),
+        ),
         (["--model.regularizers", "[{gamma: 1}]"], ("needs a name",)),
-        (["--model.instance_noise", "{sigma: 0.1, schedule: steep}"], ("unknown noise schedule 'steep'", "cosine")),
+        (
+            ["--model.instance_noise", "{sigma: 0.1, schedule: steep}"],
+            ("unknown noise schedule 'steep'", "cosine"),
+        ),
         (["--model.d_steps", "0"], ("d_steps must be an integer >= 1",)),
         (["--model.unrolled_steps", "2", "--model.pack", "2"], ("cannot be combined",)),
         (["--model.augment", "{roll_x: true}"], ("roll_x needs a periodic",)),
-        (["--model.info_weight", "1"],
-         ("info_weight needs a generator with categories", "latent_categories")),
+        (
+            ["--model.info_weight", "1"],
+            ("info_weight needs a generator with categories", "latent_categories"),
+        ),
         (["--model.info_weight", "-1"], ("info_weight must be >= 0",)),
         (["--model.spectral_matching", "-1"], ("spectral_matching must be >= 0",)),
     ],
 )
-def test_invalid_toolbox_settings_fail_with_the_valid_choices(grf_file, tmp_path, capsys, options, needles):
-    code = main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--data.path", str(grf_file),
-                 "--trainer.default_root_dir", str(tmp_path), "--trainer.max_steps", "1",
-                 "--data.window_length", "4", "--data.batch_size", "4", *options])
+def test_invalid_toolbox_settings_fail_with_the_valid_choices(
+    grf_file, tmp_path, capsys, options, needles
+):
+    code = main(
+        [
+            "fit",
+            "--config",
+            str(CONFIGS / "demo.yaml"),
+            "--data.path",
+            str(grf_file),
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--trainer.max_steps",
+            "1",
+            "--data.window_length",
+            "4",
+            "--data.batch_size",
+            "4",
+            *options,
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     line = err.strip().splitlines()[-1]
@@ -132,21 +179,60 @@ def test_invalid_toolbox_settings_fail_with_the_valid_choices(grf_file, tmp_path
         assert needle in line
 
 
-@pytest.mark.parametrize("preset", ["vanilla", "nonsaturating", "wgan-gp", "hinge-sn-r1", "ns-instance-noise",
-                                    "unrolled", "convgru", "spatiotemporal", "latent-vector",
-                                    "spectral-matching", "recommended"])
+@pytest.mark.parametrize(
+    "preset",
+    [
+        "vanilla",
+        "nonsaturating",
+        "wgan-gp",
+        "hinge-sn-r1",
+        "ns-instance-noise",
+        "unrolled",
+        "convgru",
+        "spatiotemporal",
+        "latent-vector",
+        "spectral-matching",
+        "recommended",
+    ],
+)
 def test_every_preset_trains_end_to_end(grf_file, tmp_path, capsys, preset):
-    code = main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--config", str(CONFIGS / f"{preset}.yaml"),
-                 "--data.path", str(grf_file), "--trainer.default_root_dir", str(tmp_path),
-                 "--trainer.max_steps", "2", "--data.window_length", "4", "--data.batch_size", "4",
-                 "--metrics.every_n_steps", "1", "--metrics.num_samples", "4",
-                 "--trainer.enable_progress_bar", "false"])
+    code = main(
+        [
+            "fit",
+            "--config",
+            str(CONFIGS / "demo.yaml"),
+            "--config",
+            str(CONFIGS / f"{preset}.yaml"),
+            "--data.path",
+            str(grf_file),
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--trainer.max_steps",
+            "2",
+            "--data.window_length",
+            "4",
+            "--data.batch_size",
+            "4",
+            "--metrics.every_n_steps",
+            "1",
+            "--metrics.num_samples",
+            "4",
+            "--trainer.enable_progress_bar",
+            "false",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     ckpts = list((tmp_path / "logs" / "version_0" / "checkpoints").glob("*.ckpt"))
-    assert any(c.name == "last.ckpt" for c in ckpts) and any(c.name.startswith("best-") for c in ckpts)
-    ckpt = torch.load(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert any(c.name == "last.ckpt" for c in ckpts) and any(
+        c.name.startswith("best-") for c in ckpts
+    )
+    ckpt = torch.load(
+        tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True
+    )
     assert ckpt["global_step"] == 2
-    assert all(torch.isfinite(v).all() for v in ckpt["state_dict"].values() if v.is_floating_point())
+    assert all(
+        torch.isfinite(v).all() for v in ckpt["state_dict"].values() if v.is_floating_point()
+    )
 
 
 @pytest.mark.parametrize("preset", ["demo", "convgru"])
@@ -156,33 +242,109 @@ def test_generate_longer_sequences(grf_file, tmp_path, capsys, preset):
     configs = ["--config", str(CONFIGS / "demo.yaml")]
     if preset != "demo":
         configs += ["--config", str(CONFIGS / f"{preset}.yaml")]
-    assert main(["fit", *configs, "--data.path", str(grf_file), "--trainer.max_steps", "1",
-                 "--trainer.default_root_dir", str(tmp_path), "--data.window_length", "4",
-                 "--data.batch_size", "4", "--metrics.every_n_steps", "0",
-                 "--trainer.enable_progress_bar", "false"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                *configs,
+                "--data.path",
+                str(grf_file),
+                "--trainer.max_steps",
+                "1",
+                "--trainer.default_root_dir",
+                str(tmp_path),
+                "--data.window_length",
+                "4",
+                "--data.batch_size",
+                "4",
+                "--metrics.every_n_steps",
+                "0",
+                "--trainer.enable_progress_bar",
+                "false",
+            ]
+        )
+        == 0
+    )
     ckpt = str(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt")
     capsys.readouterr()
-    assert main(["generate", "--checkpoint", ckpt, "--num-samples", "2", "--length", "30",
-                 "--output", str(tmp_path / "long.nc")]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                ckpt,
+                "--num-samples",
+                "2",
+                "--length",
+                "30",
+                "--output",
+                str(tmp_path / "long.nc"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     with xr.open_dataset(tmp_path / "long.nc") as ds:
         assert ds["field"].shape == (2, 30, 16, 16) and np.isfinite(ds["field"].values).all()
     expected = "receptive field" if preset == "demo" else "ConvGRU steps its state"
     assert f"note: {expected}" in out or expected in out
-    assert main(["generate", "--checkpoint", ckpt, "--num-samples", "2", "--length", "0",
-                 "--output", str(tmp_path / "bad.nc")]) == 2
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                ckpt,
+                "--num-samples",
+                "2",
+                "--length",
+                "0",
+                "--output",
+                str(tmp_path / "bad.nc"),
+            ]
+        )
+        == 2
+    )
     assert "--length must be at least 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("generator", ["conv3d", "convgru"])
 @pytest.mark.parametrize("discriminator", ["conv3d", "convgru", "spatiotemporal"])
-def test_every_generator_discriminator_pair_trains(grf_file, tmp_path, capsys, generator, discriminator):
-    assert main(["fit", "--config", str(CONFIGS / "demo.yaml"), "--data.path", str(grf_file),
-                 "--model.generator", generator, "--model.generator_options", "{width: 4}",
-                 "--model.discriminator", discriminator, "--model.discriminator_options", "{width: 4}",
-                 "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path),
-                 "--data.window_length", "4", "--data.batch_size", "4",
-                 "--metrics.every_n_steps", "0", "--trainer.enable_progress_bar", "false"]) == 0, \
-        capsys.readouterr().err
-    ckpt = torch.load(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
+def test_every_generator_discriminator_pair_trains(
+    grf_file, tmp_path, capsys, generator, discriminator
+):
+    assert (
+        main(
+            [
+                "fit",
+                "--config",
+                str(CONFIGS / "demo.yaml"),
+                "--data.path",
+                str(grf_file),
+                "--model.generator",
+                generator,
+                "--model.generator_options",
+                "{width: 4}",
+                "--model.discriminator",
+                discriminator,
+                "--model.discriminator_options",
+                "{width: 4}",
+                "--trainer.max_steps",
+                "2",
+                "--trainer.default_root_dir",
+                str(tmp_path),
+                "--data.window_length",
+                "4",
+                "--data.batch_size",
+                "4",
+                "--metrics.every_n_steps",
+                "0",
+                "--trainer.enable_progress_bar",
+                "false",
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
+    ckpt = torch.load(
+        tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True
+    )
     assert ckpt["global_step"] == 2 and ckpt["hyper_parameters"]["discriminator"] == discriminator

@@ -13,23 +13,29 @@ from stgan.data.waves import HIGH_QUALITY, label_windows, make_waves, mode_angle
 from stgan.errors import StganError
 
 
-def _plane_wave(theta: float, *, shape=(8, 32, 32), wavelength=8.0, period=8.0, phase=0.3,
-                amplitude=1.0) -> np.ndarray:
+def _plane_wave(
+    theta: float, *, shape=(8, 32, 32), wavelength=8.0, period=8.0, phase=0.3, amplitude=1.0
+) -> np.ndarray:
     """One (T, H, W) window of amplitude*cos(k(x cos theta + y sin theta) - omega t + phase)."""
     t, h, w = shape
     steps = np.arange(t)[:, None, None]
     y = np.arange(h)[None, :, None] + 0.5
     x = np.arange(w)[None, None, :] + 0.5
     k, omega = 2 * math.pi / wavelength, 2 * math.pi / period
-    return amplitude * np.cos(k * (x * math.cos(theta) + y * math.sin(theta)) - omega * steps + phase)
+    return amplitude * np.cos(
+        k * (x * math.cos(theta) + y * math.sin(theta)) - omega * steps + phase
+    )
 
 
 def _windows_inside_episodes(ds: xr.Dataset, length: int, height: int, width: int, stride: int = 1):
     """Every window of `length` steps (top-left `height` x `width` cells) within one episode."""
     values, modes = ds["wave"].values, ds["mode"].values
-    starts = [s for s in range(0, values.shape[0] - length + 1, stride)
-              if (modes[s:s + length] == modes[s]).all()]
-    windows = np.stack([values[s:s + length, :height, :width] for s in starts])
+    starts = [
+        s
+        for s in range(0, values.shape[0] - length + 1, stride)
+        if (modes[s : s + length] == modes[s]).all()
+    ]
+    windows = np.stack([values[s : s + length, :height, :width] for s in starts])
     return windows, modes[starts]
 
 
@@ -95,7 +101,9 @@ def test_mixtures_of_modes_are_not_high_quality():
     angles = mode_angles(8)
     # An equal superposition of two modes scores 0.5 for either: below HIGH_QUALITY.
     for a, b in ((0, 4), (0, 1), (2, 5)):
-        _, quality = label_windows((_plane_wave(angles[a]) + _plane_wave(angles[b], phase=1.1))[None])
+        _, quality = label_windows(
+            (_plane_wave(angles[a]) + _plane_wave(angles[b], phase=1.1))[None]
+        )
         assert quality[0] == pytest.approx(0.5, abs=0.03)
         assert quality[0] < HIGH_QUALITY
     # A window straddling two episodes, share f of its steps in the labelled mode: ~f^2.
@@ -133,8 +141,14 @@ def test_mode_coverage_of_the_data_and_the_one_percent_floor():
     labels = np.full(1000, 2)
     quality = np.concatenate([np.full(5, 0.98), np.full(995, 0.01)])
     cover = mode_coverage(labels, quality)
-    assert cover == {"modes_covered": 0, "high_quality_fraction": 0.005, "counts": [0, 0, 5, 0, 0, 0, 0, 0],
-                     "min_count": 10, "threshold": HIGH_QUALITY, "windows": 1000}
+    assert cover == {
+        "modes_covered": 0,
+        "high_quality_fraction": 0.005,
+        "counts": [0, 0, 5, 0, 0, 0, 0, 0],
+        "min_count": 10,
+        "threshold": HIGH_QUALITY,
+        "windows": 1000,
+    }
     quality[:10] = 0.98
     assert mode_coverage(labels, quality)["modes_covered"] == 1
     assert mode_coverage(labels, quality, threshold=0.005)["high_quality_fraction"] == 1.0
@@ -154,18 +168,29 @@ def test_modes_have_equal_frequency():
 
 
 def test_episodes_keep_one_mode_and_waves_travel_in_its_direction():
-    ds = make_waves(time=100, height=12, width=20, modes=4, episode=10, wavelength=6.0, period=6.0,
-                    noise=0.0, seed=6)
+    ds = make_waves(
+        time=100,
+        height=12,
+        width=20,
+        modes=4,
+        episode=10,
+        wavelength=6.0,
+        period=6.0,
+        noise=0.0,
+        seed=6,
+    )
     values, modes = ds["wave"].values.astype(np.float64), ds["mode"].values
     assert modes.dtype == np.int32
     for start in range(0, 100, 10):
-        assert (modes[start:start + 10] == modes[start]).all()
+        assert (modes[start : start + 10] == modes[start]).all()
     # Speed wavelength/period = 1 cell per step: mode 0 (+x) shifts the field one column right,
     # mode 1 (+y) one row down, mode 2 (-x) one column left, mode 3 (-y) one row up.
-    shift = {0: (slice(None), slice(1, None), slice(None), slice(None, -1)),
-             1: (slice(1, None), slice(None), slice(None, -1), slice(None)),
-             2: (slice(None), slice(None, -1), slice(None), slice(1, None)),
-             3: (slice(None, -1), slice(None), slice(1, None), slice(None))}
+    shift = {
+        0: (slice(None), slice(1, None), slice(None), slice(None, -1)),
+        1: (slice(1, None), slice(None), slice(None, -1), slice(None)),
+        2: (slice(None), slice(None, -1), slice(None), slice(1, None)),
+        3: (slice(None, -1), slice(None), slice(1, None), slice(None)),
+    }
     for start in range(0, 100, 10):
         ay, ax, by, bx = shift[int(modes[start])]
         for t in range(start, start + 9):
@@ -175,16 +200,20 @@ def test_episodes_keep_one_mode_and_waves_travel_in_its_direction():
     y, x = ds["y"].values[None, :, None], ds["x"].values[None, None, :]
     for start in range(0, 100, 10):
         theta = math.pi / 2 * modes[start]
-        psi = 2 * math.pi / 6 * (x * math.cos(theta) + y * math.sin(theta)) - 2 * math.pi / 6 * (start + steps)
+        psi = 2 * math.pi / 6 * (x * math.cos(theta) + y * math.sin(theta)) - 2 * math.pi / 6 * (
+            start + steps
+        )
         basis = np.stack([np.cos(psi).ravel(), np.sin(psi).ravel()], axis=1)
-        target = values[start:start + 10].ravel()
+        target = values[start : start + 10].ravel()
         (a, b), *_ = np.linalg.lstsq(basis, target, rcond=None)
         np.testing.assert_allclose(basis @ [a, b], target, atol=1e-5)
         assert 0.9 <= math.hypot(a, b) <= 1.1
 
 
 def test_variance_is_wave_plus_noise():
-    values = make_waves(time=1024, height=16, width=16, noise=0.3, seed=7)["wave"].values.astype(np.float64)
+    values = make_waves(time=1024, height=16, width=16, noise=0.3, seed=7)["wave"].values.astype(
+        np.float64
+    )
     # E[A^2]/2 + noise^2 = (1 + 0.1^2/3)/2 + 0.09 = 0.592; the 32 episodes' amplitudes spread it by ~0.01.
     assert values.var() == pytest.approx(0.592, abs=0.03)
     assert abs(values.mean()) < 0.02
@@ -286,7 +315,12 @@ def test_cf_attributes_and_netcdf_roundtrip(tmp_path):
     da = ds["ssh"]
     assert da.dims == ("time", "y", "x") and da.dtype == np.float32
     assert da.attrs["units"] == "m" and "sea-surface height" in da.attrs["long_name"]
-    assert (da.attrs["modes"], da.attrs["episode"], da.attrs["wavelength"], da.attrs["period"]) == (6, 8, 8.0, 8.0)
+    assert (da.attrs["modes"], da.attrs["episode"], da.attrs["wavelength"], da.attrs["period"]) == (
+        6,
+        8,
+        8.0,
+        8.0,
+    )
     assert ds["mode"].dims == ("time",) and "mode" in ds.coords and "mode" not in ds.data_vars
     np.testing.assert_array_equal(ds["x"].values, np.arange(10) + 0.5)
     assert ds["time"].values[0] == np.datetime64("2000-01-01")

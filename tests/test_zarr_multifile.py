@@ -44,8 +44,9 @@ def test_three_files_through_a_glob_equal_the_single_file_and_stay_lazy(tmp_path
     # Value for value: everything, a slab across both seams, a patch wrapping round 360°.
     np.testing.assert_array_equal(many.read(0, 60), one.read(0, 60))
     np.testing.assert_array_equal(many.read(0, 60)[1], whole["uas"].values)
-    np.testing.assert_array_equal(many.read(20, 45, y0=2, h=5, x0=3, w=4),
-                                  whole.to_array().values[:, 20:45, 2:7, 3:7])
+    np.testing.assert_array_equal(
+        many.read(20, 45, y0=2, h=5, x0=3, w=4), whole.to_array().values[:, 20:45, 2:7, 3:7]
+    )
     wrapped = many.read(24, 27, x0=10, w=4)
     np.testing.assert_array_equal(wrapped, whole.to_array().values[:, 24:27][..., [10, 11, 0, 1]])
     # The joined dataset is dask-backed, one chunk per file along time, and nothing was read.
@@ -61,8 +62,15 @@ def test_workers_reopen_the_files_and_draw_the_same_batches(tmp_path, monkeypatc
     path = _parts(tmp_path, climate(n_time=60))
     batches = []
     for workers in (0, 1):
-        dm = SpaceTimeDataModule(path, window_length=4, window_width=5, batch_size=4,
-                                 samples_per_epoch=8, in_memory=False, num_workers=workers)
+        dm = SpaceTimeDataModule(
+            path,
+            window_length=4,
+            window_width=5,
+            batch_size=4,
+            samples_per_epoch=8,
+            in_memory=False,
+            num_workers=workers,
+        )
         dm.setup("fit")
         batches.append(np.concatenate([x.numpy() for x, _ in dm.train_dataloader()]))
     assert batches[0].shape == (8, 1, 4, 9, 5)
@@ -73,12 +81,16 @@ def test_multi_file_errors_name_the_file_and_the_fix(tmp_path):
     whole = climate(n_time=40, variables=("tas", "uas"))
     write_netcdf(whole.isel(time=slice(0, 20)), tmp_path / "a1.nc")
     write_netcdf(whole.isel(time=slice(20, 40))[["tas"]], tmp_path / "a2.nc")
-    with pytest.raises(StganError, match=r"a2.nc' lacks variable\(s\) \['uas'\] that '.*a1.nc' has"):
+    with pytest.raises(
+        StganError, match=r"a2.nc' lacks variable\(s\) \['uas'\] that '.*a1.nc' has"
+    ):
         GridSource(str(tmp_path / "a*.nc"))
     shifted = whole.isel(time=slice(20, 40)).assign_coords(lon=whole["lon"] + 1)
     write_netcdf(whole.isel(time=slice(0, 20)), tmp_path / "b1.nc")
     write_netcdf(shifted, tmp_path / "b2.nc")
-    with pytest.raises(StganError, match=r"b2.nc' has a different x grid .* all files must share one grid"):
+    with pytest.raises(
+        StganError, match=r"b2.nc' has a different x grid .* all files must share one grid"
+    ):
         GridSource(str(tmp_path / "b*.nc"))
     write_netcdf(whole.isel(time=slice(0, 20)), tmp_path / "c1.nc")
     write_netcdf(whole.isel(time=slice(20, 40)), tmp_path / "c2.nc")
@@ -92,7 +104,9 @@ def test_multi_file_errors_name_the_file_and_the_fix(tmp_path):
     (tmp_path / "bad.zarr" / ".zgroup").write_text("{not json")
     with pytest.raises(StganError, match=r"cannot read '.*bad.zarr' as a Zarr store"):
         GridSource(str(tmp_path / "bad.zarr"))
-    with pytest.raises(StganError, match="is a directory; give the path of a NetCDF file or a Zarr store"):
+    with pytest.raises(
+        StganError, match="is a directory; give the path of a NetCDF file or a Zarr store"
+    ):
         GridSource(str(tmp_path))
     write_zarr(whole, tmp_path / "d2.zarr")
     write_netcdf(whole, tmp_path / "d1.nc")
@@ -108,11 +122,21 @@ def test_a_zarr_store_gives_the_windows_of_its_netcdf_file(tmp_path, monkeypatch
     xr.open_dataset(tmp_path / "a.nc").to_zarr(tmp_path / "a.zarr")  # made from the file
     out = {}
     for name in ("a.nc", "a.zarr"):
-        dm = SpaceTimeDataModule(str(tmp_path / name), window_length=4, window_width=6, batch_size=2,
-                                 samples_per_epoch=6, in_memory=False)
+        dm = SpaceTimeDataModule(
+            str(tmp_path / name),
+            window_length=4,
+            window_width=6,
+            batch_size=2,
+            samples_per_epoch=6,
+            in_memory=False,
+        )
         dm.setup("fit")
-        out[name] = (dm.source.time, dm.fitted.transforms[0].mean, dm.eval_windows("val"),
-                     np.concatenate([x.numpy() for x, _ in dm.train_dataloader()]))
+        out[name] = (
+            dm.source.time,
+            dm.fitted.transforms[0].mean,
+            dm.eval_windows("val"),
+            np.concatenate([x.numpy() for x, _ in dm.train_dataloader()]),
+        )
     nc, zarr = out["a.nc"], out["a.zarr"]
     np.testing.assert_array_equal(zarr[0], ds["time"].values)  # noleap dates decoded alike
     assert zarr[1] == nc[1] and np.isfinite(nc[1])
@@ -135,12 +159,31 @@ def test_generate_to_zarr_equals_netcdf_and_evaluates(tmp_path):
     data = tmp_path / "data.nc"
     write_netcdf(climate(n_time=64, lat=np.linspace(50, 30, 8), lon=np.arange(0, 40, 5.0)), data)
     root = tmp_path / "run"
-    run_stgan("fit", "--data.path", str(data), "--trainer.default_root_dir", str(root), *TINY_FIT,
-              "--trainer.max_steps", "2", "--metrics.every_n_steps", "0")
+    run_stgan(
+        "fit",
+        "--data.path",
+        str(data),
+        "--trainer.default_root_dir",
+        str(root),
+        *TINY_FIT,
+        "--trainer.max_steps",
+        "2",
+        "--metrics.every_n_steps",
+        "0",
+    )
     ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
     for out in ("gen.nc", "gen.zarr"):
-        run_stgan("generate", "--checkpoint", str(ckpt), "--num-samples", "5", "--seed", "4",
-                  "--output", str(tmp_path / out))
+        run_stgan(
+            "generate",
+            "--checkpoint",
+            str(ckpt),
+            "--num-samples",
+            "5",
+            "--seed",
+            "4",
+            "--output",
+            str(tmp_path / out),
+        )
     nc, zarr = xr.open_dataset(tmp_path / "gen.nc"), xr.open_zarr(tmp_path / "gen.zarr")
     assert zarr["tas"].shape == (5, 4, 8, 8)
     np.testing.assert_array_equal(zarr["tas"].values, nc["tas"].values)
@@ -149,12 +192,26 @@ def test_generate_to_zarr_equals_netcdf_and_evaluates(tmp_path):
         np.testing.assert_array_equal(zarr[name].values, nc[name].values)
         assert zarr[name].attrs == nc[name].attrs
     assert zarr["tas"].attrs == nc["tas"].attrs and zarr.attrs == nc.attrs
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporaries
+    assert (
+        sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    )  # no temporaries
     # evaluate reads the store (a real process); its metrics are those of the NetCDF twin.
-    run_stgan("evaluate", "--real", str(data), "--generated", str(tmp_path / "gen.zarr"),
-              "--output-dir", str(tmp_path / "ev"), "--metrics", "spectrum", "distribution")
+    run_stgan(
+        "evaluate",
+        "--real",
+        str(data),
+        "--generated",
+        str(tmp_path / "gen.zarr"),
+        "--output-dir",
+        str(tmp_path / "ev"),
+        "--metrics",
+        "spectrum",
+        "distribution",
+    )
     got = json.loads((tmp_path / "ev" / "metrics.json").read_text())["variables"]["tas"]
-    want = evaluate(data, tmp_path / "gen.nc", tmp_path / "ev_nc", metrics=["spectrum", "distribution"])
+    want = evaluate(
+        data, tmp_path / "gen.nc", tmp_path / "ev_nc", metrics=["spectrum", "distribution"]
+    )
     want = want["metrics"]["variables"]["tas"]
     assert got["w1"] == want["w1"] > 0 and got["rapsd_lsd_db"] == want["rapsd_lsd_db"] > 0
 
@@ -168,16 +225,26 @@ def _pieces(values: np.ndarray, fail_after: int | None = None):
             if k == fail_after:
                 raise RuntimeError("generator failed")
             k += 1
-            yield slice(s, min(s + 2, n)), slice(t0, min(t0 + 3, t)), values[s:s + 2, :, t0:t0 + 3]
+            yield (
+                slice(s, min(s + 2, n)),
+                slice(t0, min(t0 + 3, t)),
+                values[s : s + 2, :, t0 : t0 + 3],
+            )
 
 
 def _layout(shape: tuple[int, ...]) -> xr.Dataset:
     n, _, t, h, w = shape
     dims = ("sample", "time", "y", "x")
     placeholder = np.broadcast_to(np.float32(np.nan), (n, t, h, w))
-    return xr.Dataset({v: (dims, placeholder, {"units": u}) for v, u in (("a", "K"), ("b", "m"))},
-                      coords={"sample": np.arange(n), "time": np.arange(t), "y": np.arange(h) * 2.0,
-                              "x": np.arange(w) * 3.0})
+    return xr.Dataset(
+        {v: (dims, placeholder, {"units": u}) for v, u in (("a", "K"), ("b", "m"))},
+        coords={
+            "sample": np.arange(n),
+            "time": np.arange(t),
+            "y": np.arange(h) * 2.0,
+            "x": np.arange(w) * 3.0,
+        },
+    )
 
 
 def test_streamed_zarr_equals_streamed_netcdf_and_a_failed_write_leaves_nothing(tmp_path):
@@ -194,10 +261,14 @@ def test_streamed_zarr_equals_streamed_netcdf_and_a_failed_write_leaves_nothing(
     (tmp_path / "s.nc").unlink()
     # A generator failing mid-way leaves the old store as it was, and no temporary.
     with pytest.raises(RuntimeError, match="generator failed"):
-        write_zarr_chunks(_pieces(-values, fail_after=3), _layout(values.shape), tmp_path / "s.zarr")
+        write_zarr_chunks(
+            _pieces(-values, fail_after=3), _layout(values.shape), tmp_path / "s.zarr"
+        )
     np.testing.assert_array_equal(xr.open_zarr(store)["a"].values, values[:, 0])
     with pytest.raises(RuntimeError, match="generator failed"):
-        write_zarr_chunks(_pieces(values, fail_after=2), _layout(values.shape), tmp_path / "new.zarr")
+        write_zarr_chunks(
+            _pieces(values, fail_after=2), _layout(values.shape), tmp_path / "new.zarr"
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
     # A second complete write replaces the store.
     write_zarr(xr.Dataset({"a": ("t", np.arange(3.0))}), store)
@@ -208,14 +279,20 @@ def test_streamed_zarr_equals_streamed_netcdf_and_a_failed_write_leaves_nothing(
 def test_a_zarr_output_never_replaces_something_else(tmp_path):
     (tmp_path / "notes.zarr").mkdir()
     (tmp_path / "notes.zarr" / "keep.txt").write_text("mine")
-    with pytest.raises(StganError, match="exists and is not a Zarr store; remove it or choose another"):
+    with pytest.raises(
+        StganError, match="exists and is not a Zarr store; remove it or choose another"
+    ):
         write_zarr(xr.Dataset({"a": ("t", np.arange(3.0))}), tmp_path / "notes.zarr")
     assert (tmp_path / "notes.zarr" / "keep.txt").read_text() == "mine"
 
 
 def test_stale_temporary_stores_of_dead_writers_are_removed(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     stale = tmp_path / f".out.zarr.{dead.stdout.strip()}.abc.tmp"
     (stale / "a").mkdir(parents=True)
     (stale / "a" / "0.0").write_bytes(b"partial chunk")
@@ -227,8 +304,23 @@ def test_make_data_writes_zarr_when_asked(tmp_path):
     from stgan.cli import main
 
     store = tmp_path / "grf.zarr"
-    assert main(["make-data", "grf", "--output", str(store), "--time", "20", "--height", "8",
-                 "--width", "8"]) == 0
+    assert (
+        main(
+            [
+                "make-data",
+                "grf",
+                "--output",
+                str(store),
+                "--time",
+                "20",
+                "--height",
+                "8",
+                "--width",
+                "8",
+            ]
+        )
+        == 0
+    )
     assert (store / ".zmetadata").is_file() or (store / "zarr.json").is_file()
     with xr.open_zarr(store) as ds:
         assert ds["field"].shape == (20, 8, 8) and ds["field"].attrs["units"] == "K"

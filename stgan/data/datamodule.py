@@ -122,7 +122,9 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         self.save_hyperparameters()
         self.source = GridSource(path, variables, select, dims)
         self.variables = self.source.variables
-        self.time_features = TimeFeatures.from_times(self.source.time)  # for date-dependent transforms
+        self.time_features = TimeFeatures.from_times(
+            self.source.time
+        )  # for date-dependent transforms
         sizes = self.source.sizes
         self.window = (window_length, window_height or sizes["y"], window_width or sizes["x"])
         self.patch_note: str | None = None  # why the window is a patch, when it is one
@@ -135,16 +137,27 @@ class SpaceTimeDataModule(pl.LightningDataModule):
                     f"window {role} size {want} does not fit the data's {sizes[role]} {role} "
                     f"points (window {self.window} vs data {tuple(sizes.values())}); use a smaller window"
                 )
-        self.splits = time_splits(sizes["time"], window_length=window_length,
-                                  val_fraction=val_fraction, test_fraction=test_fraction)
+        self.splits = time_splits(
+            sizes["time"],
+            window_length=window_length,
+            val_fraction=val_fraction,
+            test_fraction=test_fraction,
+        )
         self.steps = parse_steps(transforms, self.variables)
-        for name, value, least in (("batch_size", batch_size, 1), ("samples_per_epoch", samples_per_epoch, 1),
-                                   ("num_workers", num_workers, 0)):
+        for name, value, least in (
+            ("batch_size", batch_size, 1),
+            ("samples_per_epoch", samples_per_epoch, 1),
+            ("num_workers", num_workers, 0),
+        ):
             if not isinstance(value, int) or value < least:
-                raise StganError(f"data.{name} must be an integer of at least {least}, got {value!r}")
+                raise StganError(
+                    f"data.{name} must be an integer of at least {least}, got {value!r}"
+                )
         if samples_per_epoch < batch_size:
-            raise StganError(f"data.samples_per_epoch ({samples_per_epoch}) is less than one batch "
-                             f"({batch_size}); raise samples_per_epoch or lower batch_size")
+            raise StganError(
+                f"data.samples_per_epoch ({samples_per_epoch}) is less than one batch "
+                f"({batch_size}); raise samples_per_epoch or lower batch_size"
+            )
         if not 0 <= max_missing_fraction <= 1:
             raise StganError(f"max_missing_fraction must be in [0, 1], got {max_missing_fraction}")
         self.batch_size = batch_size
@@ -191,12 +204,16 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         """What generation needs to write data like the input: names, attrs, coords, dims."""
         src = self.source
         coords = {
-            role: {"name": src.dims[role], "values": src.coords[role].values.astype(float).tolist(),
-                   "attrs": {k: _plain(v) for k, v in src.coords[role].attrs.items()}}
+            role: {
+                "name": src.dims[role],
+                "values": src.coords[role].values.astype(float).tolist(),
+                "attrs": {k: _plain(v) for k, v in src.coords[role].attrs.items()},
+            }
             for role in ("y", "x")
         }
         return {
-            "source": ", ".join(p.name for p in src.paths[:3]) + (" ..." if len(src.paths) > 3 else ""),
+            "source": ", ".join(p.name for p in src.paths[:3])
+            + (" ..." if len(src.paths) > 3 else ""),
             "variables": [
                 {"name": v, "attrs": {k: _plain(a) for k, a in src.var_attrs[v].items()}}
                 for v in self.variables
@@ -219,8 +236,10 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         self.bad_steps = self.fitted.missing_fraction > self.max_missing_fraction
         n_bad = int(self.bad_steps.sum())
         if n_bad:
-            rank_zero_info(f"stgan: {n_bad} time steps have more than {self.max_missing_fraction:.0%} "
-                           "of cells missing and are left out of every window")
+            rank_zero_info(
+                f"stgan: {n_bad} time steps have more than {self.max_missing_fraction:.0%} "
+                "of cells missing and are left out of every window"
+            )
         self.info["transforms"] = [t.to_dict() for t in self.fitted.transforms]
         self.info["mask"] = torch.from_numpy(self.fitted.mask)
 
@@ -242,8 +261,11 @@ class SpaceTimeDataModule(pl.LightningDataModule):
                 chosen.append(int(t0))
                 last = t0
         sizes = self.source.sizes
-        tiles = [(y0, x0) for y0 in range(0, sizes["y"] - h + 1, h)
-                 for x0 in range(0, sizes["x"] - w + 1, w)]
+        tiles = [
+            (y0, x0)
+            for y0 in range(0, sizes["y"] - h + 1, h)
+            for x0 in range(0, sizes["x"] - w + 1, w)
+        ]
         out = []
         for t0 in chosen:
             block = self.source.read(t0, t0 + t)  # (C, T, H_all, W_all)
@@ -275,8 +297,12 @@ class SpaceTimeDataModule(pl.LightningDataModule):
             )
 
     def _standardised(self, t0: int, t1: int, **crop: int) -> np.ndarray:
-        z = forward_all(self.fitted.transforms, self.source.read(t0, t1, **crop), self.time_features[t0:t1],
-                        crop)
+        z = forward_all(
+            self.fitted.transforms,
+            self.source.read(t0, t1, **crop),
+            self.time_features[t0:t1],
+            crop,
+        )
         return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
     def train_dataloader(self) -> ResumableLoader:
@@ -284,11 +310,19 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         sizes = self.source.sizes
         nbytes = 4 * self.num_channels * (train.stop - train.start) * sizes["y"] * sizes["x"]
         in_memory = self.in_memory if self.in_memory is not None else nbytes <= IN_MEMORY_BYTES
-        resident = torch.from_numpy(self._standardised(train.start, train.stop)) if in_memory else None
+        resident = (
+            torch.from_numpy(self._standardised(train.start, train.stop)) if in_memory else None
+        )
         dataset = WindowDataset(
-            read=self._standardised, resident=resident, offset=train.start,
-            starts=self.starts("train"), window=self.window, grid=(sizes["y"], sizes["x"]),
-            periodic_x=self.source.periodic_x, mask=self.fitted.mask, length=self.samples_per_epoch,
+            read=self._standardised,
+            resident=resident,
+            offset=train.start,
+            starts=self.starts("train"),
+            window=self.window,
+            grid=(sizes["y"], sizes["x"]),
+            periodic_x=self.source.periodic_x,
+            mask=self.fitted.mask,
+            length=self.samples_per_epoch,
             seed=_data_seed(),
         )
         # Under DDP each rank takes its own share of the epoch's window ids (distinct windows);
@@ -297,10 +331,18 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         world, rank = (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
         sampler = WindowSampler(self.samples_per_epoch, num_replicas=world, rank=rank)
         if len(sampler) < self.batch_size:  # an epoch without a batch would never end
-            raise StganError(f"data.samples_per_epoch ({self.samples_per_epoch}) gives each of {world} "
-                             f"processes less than one batch of {self.batch_size}; raise it")
+            raise StganError(
+                f"data.samples_per_epoch ({self.samples_per_epoch}) gives each of {world} "
+                f"processes less than one batch of {self.batch_size}; raise it"
+            )
         # Its own generator: creating the loader's iterator must not draw from torch's global
         # one (the latent noise), or a resumed run would draw different noise.
-        return ResumableLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=True,
-                               num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
-                               generator=torch.Generator().manual_seed(0))
+        return ResumableLoader(
+            dataset,
+            batch_size=self.batch_size,
+            sampler=sampler,
+            drop_last=True,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            generator=torch.Generator().manual_seed(0),
+        )

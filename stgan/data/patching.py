@@ -50,8 +50,15 @@ def _conv_macs(c_in: int, c_out: int, cells: int) -> int:
     return 27 * c_in * c_out * cells
 
 
-def generator_macs(window: tuple[int, int, int], channels: int, *, latent_channels: int,
-                   width: int, spatial_upsamples: int, temporal_upsamples: int) -> int:
+def generator_macs(
+    window: tuple[int, int, int],
+    channels: int,
+    *,
+    latent_channels: int,
+    width: int,
+    spatial_upsamples: int,
+    temporal_upsamples: int,
+) -> int:
     """Forward multiply-adds of one ``conv3d`` generator sample (see :class:`Conv3dGenerator`).
 
     The coarse latent grid ``(⌈T/2^m⌉, ⌈H/2^n⌉, ⌈W/2^n⌉)`` is upsampled ``n`` times, each block
@@ -65,12 +72,21 @@ def generator_macs(window: tuple[int, int, int], channels: int, *, latent_channe
     for i in range(n):
         grid = [grid[0] * (2 if i < m else 1), grid[1] * 2, grid[2] * 2]
         cells = math.prod(grid)
-        macs += _conv_macs(widths[i], widths[i + 1], cells) + _conv_macs(widths[i + 1], widths[i + 1], cells)
+        macs += _conv_macs(widths[i], widths[i + 1], cells) + _conv_macs(
+            widths[i + 1], widths[i + 1], cells
+        )
     return macs + _conv_macs(widths[-1], channels, math.prod(grid))
 
 
-def discriminator_macs(window: tuple[int, int, int], channels: int, *, width: int, depth: int,
-                       temporal_downsamples: int, max_width: int) -> int:
+def discriminator_macs(
+    window: tuple[int, int, int],
+    channels: int,
+    *,
+    width: int,
+    depth: int,
+    temporal_downsamples: int,
+    max_width: int,
+) -> int:
     """Forward multiply-adds of one ``conv3d`` discriminator sample (see :class:`Conv3dDiscriminator`).
 
     A stride-1 stem, then ``depth`` stride-2 blocks; a padded stride-2 convolution leaves
@@ -81,8 +97,11 @@ def discriminator_macs(window: tuple[int, int, int], channels: int, *, width: in
     c = width
     for i in range(depth):
         c_next = min(2 * c, max_width)
-        grid = [math.ceil(grid[0] / 2) if i < temporal_downsamples else grid[0],
-                math.ceil(grid[1] / 2), math.ceil(grid[2] / 2)]
+        grid = [
+            math.ceil(grid[0] / 2) if i < temporal_downsamples else grid[0],
+            math.ceil(grid[1] / 2),
+            math.ceil(grid[2] / 2),
+        ]
         macs += _conv_macs(c, c_next, math.prod(grid))
         c = c_next
     return macs
@@ -125,9 +144,15 @@ def _sides(n: int, multiple: int) -> list[int]:
     return sorted({*range(multiple, n + 1, multiple), n})
 
 
-def choose_patch(grid: tuple[int, int], window_length: int, *, channels: int = 1,
-                 batch_size: int = 16, budget_cells: int = BUDGET_CELLS,
-                 multiple: int = MULTIPLE) -> tuple[int, int]:
+def choose_patch(
+    grid: tuple[int, int],
+    window_length: int,
+    *,
+    channels: int = 1,
+    batch_size: int = 16,
+    budget_cells: int = BUDGET_CELLS,
+    multiple: int = MULTIPLE,
+) -> tuple[int, int]:
     """The (H, W) window to train on: the whole grid if affordable, else the largest patch that is.
 
     The budget is the cost of one step on a ``window_length``-step window of ``budget_cells``

@@ -26,8 +26,9 @@ def seasonal_design(year_fraction: np.ndarray, n: int = N_HARMONICS) -> np.ndarr
     return np.concatenate([np.ones((len(year_fraction), 1)), harmonics(year_fraction, n)], axis=1)
 
 
-def trend_design(t: np.ndarray, centre: float, half: float,
-                 year_fraction: np.ndarray | None = None) -> np.ndarray:
+def trend_design(
+    t: np.ndarray, centre: float, half: float, year_fraction: np.ndarray | None = None
+) -> np.ndarray:
     """(T, P) columns ``1``, ``(t − centre) / half`` and, given ``year_fraction``, annual harmonics.
 
     Scaling t to about [−1, 1] keeps the normal equations well conditioned whatever the
@@ -70,5 +71,7 @@ class GridLeastSquares:
 
         A grid point with no data gets zeros (the pseudo-inverse of a zero matrix).
         """
-        beta = np.einsum("npq,nq->np", np.linalg.pinv(self.gram, rcond=1e-10, hermitian=True), self.moment)
+        beta = np.einsum(
+            "npq,nq->np", np.linalg.pinv(self.gram, rcond=1e-10, hermitian=True), self.moment
+        )
         return beta.T.reshape(-1, *self.shape)

@@ -41,20 +41,30 @@ def short_record_warning(windows: int, batch_size: int, clusters: int = 0) -> st
         to change; None when ``windows`` reaches :data:`BATCHES` × ``batch_size`` and
         :data:`WINDOWS_PER_CLUSTER` × ``clusters``.
     """
-    short, why, fixes = [], [], ["a shorter or smaller window (data.window_length, "
-                                 "data.window_height, data.window_width)",
-                                 "more data (a longer record, or several files in data.path)"]
+    short, why, fixes = (
+        [],
+        [],
+        [
+            "a shorter or smaller window (data.window_length, "
+            "data.window_height, data.window_width)",
+            "more data (a longer record, or several files in data.path)",
+        ],
+    )
     if windows < BATCHES * batch_size:
         short.append(f"fewer than {BATCHES} batches of {batch_size} ({BATCHES * batch_size})")
         why.append("D can memorise so few windows and G learn to copy them")
     if clusters and windows < WINDOWS_PER_CLUSTER * clusters:
-        short.append(f"fewer than {WINDOWS_PER_CLUSTER} per cluster of model.clusters {clusters} "
-                     f"({WINDOWS_PER_CLUSTER * clusters})")
+        short.append(
+            f"fewer than {WINDOWS_PER_CLUSTER} per cluster of model.clusters {clusters} "
+            f"({WINDOWS_PER_CLUSTER * clusters})"
+        )
         why.append("clusters of so few windows split near-copies of one window, not modes")
         fit = windows // WINDOWS_PER_CLUSTER
         fixes.append(f"fewer clusters (model.clusters {f'{fit} or 0' if fit >= 2 else '0'})")
     if not short:
         return None
-    return (f"stgan: warning: short record: the training split holds only {windows} distinct "
-            f"windows, {' and '.join(short)}: {'; '.join(why)}. Use {', '.join(fixes[:-1])} "
-            f"or {fixes[-1]}")
+    return (
+        f"stgan: warning: short record: the training split holds only {windows} distinct "
+        f"windows, {' and '.join(short)}: {'; '.join(why)}. Use {', '.join(fixes[:-1])} "
+        f"or {fixes[-1]}"
+    )

@@ -29,8 +29,10 @@ def time_splits(
     n_val = int(round(usable * val_fraction))
     n_test = int(round(usable * test_fraction))
     n_train = usable - n_val - n_test
-    if n_train < window_length or (val_fraction > 0 and n_val < window_length) or (
-        test_fraction > 0 and n_test < window_length
+    if (
+        n_train < window_length
+        or (val_fraction > 0 and n_val < window_length)
+        or (test_fraction > 0 and n_test < window_length)
     ):
         raise StganError(
             f"{n_time} time steps are too few for windows of {window_length} steps in train/val/test "

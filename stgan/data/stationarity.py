@@ -41,7 +41,9 @@ class Stationarity:
 
     name: str
     trend: float  # mean over grid points of |b|·span / σ
-    seasonal: float | None  # mean over grid points of (max − min of monthly means) / σ; None: no dates
+    seasonal: (
+        float | None
+    )  # mean over grid points of (max − min of monthly means) / σ; None: no dates
     trend_noise: float  # E|trend ratio| of white noise: √(12/N)·√(2/π) for N steps
     seasonal_noise: float | None  # range of 12 monthly means of white noise: 3.258 / √(N/12)
 
@@ -89,7 +91,9 @@ def measure_stationarity(source, train: slice, *, chunk: int = 128) -> list[Stat
     for lo in range(0, n_steps, chunk):
         hi = min(lo + chunk, n_steps)
         x = source.read(train.start + lo, train.start + hi).astype(np.float64)  # (C, t, H, W)
-        design = trend_design(t[lo:hi], centre, half, time[lo:hi].year_fraction if seasonal else None)
+        design = trend_design(
+            t[lo:hi], centre, half, time[lo:hi].year_fraction if seasonal else None
+        )
         ok = np.isfinite(x)
         xz = np.where(ok, x, 0.0)
         count += ok.sum(axis=1)
@@ -113,13 +117,19 @@ def measure_stationarity(source, train: slice, *, chunk: int = 128) -> list[Stat
             trend = _mean(np.abs(slope) * span / sigma)
             cycle = None
             if has_months:
-                climatology = (month_x[c] - slope * month_t[c]) / month_n[c]  # (12, H, W) of x − b·t
+                climatology = (month_x[c] - slope * month_t[c]) / month_n[
+                    c
+                ]  # (12, H, W) of x − b·t
                 cycle = _mean(np.ptp(climatology, axis=0) / sigma)
-        out.append(Stationarity(
-            name=name, trend=trend, seasonal=cycle,
-            trend_noise=float(np.sqrt(12 / max(n_steps, 1)) * np.sqrt(2 / np.pi)),
-            seasonal_noise=float(_RANGE_OF_12 / np.sqrt(n_steps / 12)) if has_months else None,
-        ))
+        out.append(
+            Stationarity(
+                name=name,
+                trend=trend,
+                seasonal=cycle,
+                trend_noise=float(np.sqrt(12 / max(n_steps, 1)) * np.sqrt(2 / np.pi)),
+                seasonal_noise=float(_RANGE_OF_12 / np.sqrt(n_steps / 12)) if has_months else None,
+            )
+        )
     return out
 
 

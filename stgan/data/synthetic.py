@@ -79,7 +79,9 @@ _ISLAND_SEMI_AXES = (0.2, 0.32)  # (y, x) as fractions of (H, W): area pi*0.2*0.
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise StganError(f"{name} must be an integer, got {value!r}; pass a whole number >= {minimum}")
+        raise StganError(
+            f"{name} must be an integer, got {value!r}; pass a whole number >= {minimum}"
+        )
     if value < minimum:
         raise StganError(f"{name} must be >= {minimum}, got {value}; pass a larger {name}")
     return int(value)
@@ -262,9 +264,19 @@ def make_grf(
     times = np.datetime64("2000-01-01", "ns") + np.arange(time) * np.timedelta64(1, "D")
     cells_y = np.arange(height, dtype=np.float64) + 0.5
     cells_x = np.arange(width, dtype=np.float64) + 0.5
-    params = dict(time=time, height=height, width=width, slope=slope, phi=phi,
-                  mean=mean, std=std, seed=seed, variable=variable, mask=mask,
-                  missing_steps=int(missing_steps))
+    params = dict(
+        time=time,
+        height=height,
+        width=width,
+        slope=slope,
+        phi=phi,
+        mean=mean,
+        std=std,
+        seed=seed,
+        variable=variable,
+        mask=mask,
+        missing_steps=int(missing_steps),
+    )
     call = "make_grf(" + ", ".join(f"{key}={value!r}" for key, value in params.items()) + ")"
 
     ds = xr.Dataset(
@@ -289,14 +301,26 @@ def make_grf(
         },
         coords={
             "time": ("time", times, {"standard_name": "time", "axis": "T", "long_name": "time"}),
-            "y": ("y", cells_y, {
-                "units": "km", "axis": "Y", "standard_name": "projection_y_coordinate",
-                "long_name": "y coordinate of cell centre",
-            }),
-            "x": ("x", cells_x, {
-                "units": "km", "axis": "X", "standard_name": "projection_x_coordinate",
-                "long_name": "x coordinate of cell centre",
-            }),
+            "y": (
+                "y",
+                cells_y,
+                {
+                    "units": "km",
+                    "axis": "Y",
+                    "standard_name": "projection_y_coordinate",
+                    "long_name": "y coordinate of cell centre",
+                },
+            ),
+            "x": (
+                "x",
+                cells_x,
+                {
+                    "units": "km",
+                    "axis": "X",
+                    "standard_name": "projection_x_coordinate",
+                    "long_name": "x coordinate of cell centre",
+                },
+            ),
         },
         attrs={
             "Conventions": "CF-1.8",
@@ -306,8 +330,9 @@ def make_grf(
             "history": f"stgan.data.synthetic.{call}",
         },
     )
-    ds["time"].encoding.update(units="days since 2000-01-01 00:00:00", calendar="proleptic_gregorian",
-                               dtype="int32")
+    ds["time"].encoding.update(
+        units="days since 2000-01-01 00:00:00", calendar="proleptic_gregorian", dtype="int32"
+    )
     for name in ("time", "y", "x"):
         ds[name].encoding["_FillValue"] = None  # CF: coordinates carry no fill value
     ds[variable].encoding["_FillValue"] = FILL_VALUE  # NaN in memory <-> -9999.0 on disk

@@ -73,15 +73,19 @@ class TimeFeatures:
         return len(self.values)
 
     def __getitem__(self, index: slice) -> TimeFeatures:
-        return TimeFeatures(self.values[index],
-                            None if self.month is None else self.month[index],
-                            None if self.year_fraction is None else self.year_fraction[index])
+        return TimeFeatures(
+            self.values[index],
+            None if self.month is None else self.month[index],
+            None if self.year_fraction is None else self.year_fraction[index],
+        )
 
     def units_from(self, index: int) -> str:
         """``"days since <the date at index>"``: units whose zero is that step."""
         dt = xr.DataArray(self.values[index : index + 1], dims="t").dt
-        y, m, d, hh, mm, ss = (int(getattr(dt, k).values[0])
-                               for k in ("year", "month", "day", "hour", "minute", "second"))
+        y, m, d, hh, mm, ss = (
+            int(getattr(dt, k).values[0])
+            for k in ("year", "month", "day", "hour", "minute", "second")
+        )
         return f"days since {y:04d}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}"
 
     def numeric(self, units: str | None, calendar: str | None) -> np.ndarray:
@@ -94,12 +98,16 @@ class TimeFeatures:
         """
         if units is None:
             if self.dated:
-                raise StganError("this model's time axis was numeric, but the steps given are dates; "
-                                 "give numeric times like the training data's")
+                raise StganError(
+                    "this model's time axis was numeric, but the steps given are dates; "
+                    "give numeric times like the training data's"
+                )
             return self.values.astype(np.float64)
         if not self.dated:
-            raise StganError(f"this model measures time in {units!r} ({calendar} calendar), but the "
-                             "steps given have no dates; give dates (stgan generate --start-time)")
+            raise StganError(
+                f"this model measures time in {units!r} ({calendar} calendar), but the "
+                "steps given have no dates; give dates (stgan generate --start-time)"
+            )
         dates = self.values
         own = getattr(dates[0], "calendar", None)  # None for datetime64
         if own is None or _canonical(own) != _canonical(calendar):
@@ -108,12 +116,16 @@ class TimeFeatures:
 
     def _in_calendar(self, calendar: str) -> np.ndarray:
         dt = xr.DataArray(self.values, dims="t").dt
-        fields = [getattr(dt, k).values for k in ("year", "month", "day", "hour", "minute", "second")]
+        fields = [
+            getattr(dt, k).values for k in ("year", "month", "day", "hour", "minute", "second")
+        ]
         out = np.empty(len(self), dtype=object)
         for i, f in enumerate(zip(*fields)):
             try:
                 out[i] = cftime.datetime(*(int(v) for v in f), calendar=calendar)
             except ValueError:
-                raise StganError(f"the date {self.values[i]} does not exist in the {calendar} calendar "
-                                 "this model was trained in; give dates of that calendar") from None
+                raise StganError(
+                    f"the date {self.values[i]} does not exist in the {calendar} calendar "
+                    "this model was trained in; give dates of that calendar"
+                ) from None
         return out

@@ -35,7 +35,7 @@ STEPS = {
     "monthly_anomaly": "subtract the per-gridpoint mean of each calendar month (training split)",
     "detrend": "subtract a per-gridpoint linear trend a + b·t fitted on the training split",
     "anomaly": "subtract the per-gridpoint climatology: by calendar month for steps over 20 days, "
-               "else a smooth day-of-year cycle (mean + 3 annual harmonics)",
+    "else a smooth day-of-year cycle (mean + 3 annual harmonics)",
 }
 # The order the steps are applied in, whatever order a configuration lists them in.
 ORDER = ("log1p", "detrend", "anomaly", "monthly_anomaly")
@@ -47,28 +47,38 @@ MONTHLY_STEP_DAYS = 20.0
 SEASONAL_TREND_DAYS = 730.0
 
 
-def parse_steps(transforms: dict[str, list[str]] | None, variables: list[str]) -> dict[str, list[str]]:
+def parse_steps(
+    transforms: dict[str, list[str]] | None, variables: list[str]
+) -> dict[str, list[str]]:
     """Validate ``{variable: [step, ...]}`` against the variables and the known steps."""
     transforms = dict(transforms or {})
     unknown_vars = sorted(set(transforms) - set(variables))
     if unknown_vars:
-        raise StganError(f"transforms name variable(s) {unknown_vars} that are not trained; "
-                         f"variables: {variables}")
+        raise StganError(
+            f"transforms name variable(s) {unknown_vars} that are not trained; "
+            f"variables: {variables}"
+        )
     for name, steps in transforms.items():
         for step in steps:
             if step not in STEPS:
-                raise StganError(f"unknown transform {step!r} for {name!r}; valid transforms: "
-                                 f"{', '.join(STEPS)} (standardisation is always applied last)")
+                raise StganError(
+                    f"unknown transform {step!r} for {name!r}; valid transforms: "
+                    f"{', '.join(STEPS)} (standardisation is always applied last)"
+                )
         if len(set(steps)) < len(steps) or sum(s in _ANOMALY_STEPS for s in steps) > 1:
-            raise StganError(f"transforms for {name!r} list a step twice ({steps}); give each once, "
-                             "and only one of anomaly and monthly_anomaly")
+            raise StganError(
+                f"transforms for {name!r} list a step twice ({steps}); give each once, "
+                "and only one of anomaly and monthly_anomaly"
+            )
     return {v: list(transforms.get(v, [])) for v in variables}
 
 
 def _dates(time: TimeFeatures | None, what: str) -> TimeFeatures:
     if time is None or not time.dated:
-        raise StganError(f"this model was trained on {what}: give the dates of the steps "
-                         "(stgan generate --start-time YYYY-MM-DD)")
+        raise StganError(
+            f"this model was trained on {what}: give the dates of the steps "
+            "(stgan generate --start-time YYYY-MM-DD)"
+        )
     return time
 
 
@@ -97,7 +107,9 @@ class ChannelTransform:
     time_calendar: str | None = None  # the calendar of time_units
     seasonal: torch.Tensor | None = None  # (1 + 2K, H, W): mean, cos and sin of K annual harmonics
 
-    def offset(self, time: TimeFeatures | None, crop: dict[str, int] | None = None) -> np.ndarray | float:
+    def offset(
+        self, time: TimeFeatures | None, crop: dict[str, int] | None = None
+    ) -> np.ndarray | float:
         """(T, H, W) float64: what detrend and anomaly removed after g (0.0 when neither).
 
         ``crop`` (``y0``, ``h``, ``x0``, ``w``, as :meth:`GridSource.read` takes them) limits it
@@ -106,8 +118,10 @@ class ChannelTransform:
         total: np.ndarray | float = 0.0
         if self.trend is not None:
             if time is None:
-                raise StganError("this model removed a linear trend in time: give the times of the steps "
-                                 "(stgan generate --start-time YYYY-MM-DD)")
+                raise StganError(
+                    "this model removed a linear trend in time: give the times of the steps "
+                    "(stgan generate --start-time YYYY-MM-DD)"
+                )
             t = time.numeric(self.time_units, self.time_calendar)
             a, b = _cropped(self.trend, crop)
             total = total + a + b * t[:, None, None]
@@ -117,11 +131,17 @@ class ChannelTransform:
         if self.seasonal is not None:
             fraction = _dates(time, "day-of-year anomalies").year_fraction
             coef = _cropped(self.seasonal, crop)
-            total = total + np.einsum("tp,phw->thw", seasonal_design(fraction, len(coef) // 2), coef)
+            total = total + np.einsum(
+                "tp,phw->thw", seasonal_design(fraction, len(coef) // 2), coef
+            )
         return total
 
-    def _offset_like(self, time: TimeFeatures | None, like: np.ndarray | torch.Tensor,
-                     crop: dict[str, int] | None):
+    def _offset_like(
+        self,
+        time: TimeFeatures | None,
+        like: np.ndarray | torch.Tensor,
+        crop: dict[str, int] | None,
+    ):
         total = self.offset(time, crop)
         if isinstance(total, float):
             return total
@@ -144,9 +164,16 @@ class ChannelTransform:
         return x
 
     def to_dict(self) -> dict[str, Any]:
-        return {"log1p": self.log1p, "climatology": self.climatology, "mean": self.mean, "std": self.std,
-                "trend": self.trend, "time_units": self.time_units, "time_calendar": self.time_calendar,
-                "seasonal": self.seasonal}
+        return {
+            "log1p": self.log1p,
+            "climatology": self.climatology,
+            "mean": self.mean,
+            "std": self.std,
+            "trend": self.trend,
+            "time_units": self.time_units,
+            "time_calendar": self.time_calendar,
+            "seasonal": self.seasonal,
+        }
 
 
 @dataclass
@@ -177,7 +204,9 @@ class FitResult:
     log: list[str] = field(default_factory=list)
 
 
-def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: int = 128) -> FitResult:
+def fit_transforms(
+    source, train: slice, steps: dict[str, list[str]], *, chunk: int = 128
+) -> FitResult:
     """Fit every variable's transform on ``train`` and measure missing data over the record.
 
     Reads the record in chunks of ``chunk`` steps, once, then once more per stage that
@@ -195,8 +224,11 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
     finite_count = np.zeros((len(names), h, w), np.int64)
     missing_any = np.zeros(n_time, np.int64)  # steps x cells with any variable missing
     chunks = [(s, min(s + chunk, n_time)) for s in range(0, n_time, chunk)]
-    train_chunks = [(max(t0, train.start), min(t1, train.stop)) for t0, t1 in chunks
-                    if max(t0, train.start) < min(t1, train.stop)]
+    train_chunks = [
+        (max(t0, train.start), min(t1, train.stop))
+        for t0, t1 in chunks
+        if max(t0, train.start) < min(t1, train.stop)
+    ]
 
     # Numeric time of the training steps: days since the first one in the data's calendar.
     units, calendar, t_train = None, None, None
@@ -205,24 +237,34 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
             units, calendar = time.units_from(train.start), time.calendar
         elif any(anomaly):
             step = next(a for a in anomaly if a)
-            raise StganError(f"{step} needs a calendar time axis (dates), but the time coordinate "
-                             "is numeric; drop the transform or fix the time units")
+            raise StganError(
+                f"{step} needs a calendar time axis (dates), but the time coordinate "
+                "is numeric; drop the transform or fix the time units"
+            )
         t_train = time[train].numeric(units, calendar)
     if any(anomaly):
         absent = sorted(set(range(1, 13)) - set(time.month[train].tolist()))
         if absent:
             step = next(a for a in anomaly if a)
-            raise StganError(f"{step} for {names[anomaly.index(step)]!r}: the training split has no data "
-                             f"for month(s) {absent}; use at least one full year")
-        by_month = float(np.median(np.diff(t_train))) > MONTHLY_STEP_DAYS if len(t_train) > 1 else True
-        anomaly = [a if a is None or a == "monthly_anomaly" or by_month else "day_of_year" for a in anomaly]
+            raise StganError(
+                f"{step} for {names[anomaly.index(step)]!r}: the training split has no data "
+                f"for month(s) {absent}; use at least one full year"
+            )
+        by_month = (
+            float(np.median(np.diff(t_train))) > MONTHLY_STEP_DAYS if len(t_train) > 1 else True
+        )
+        anomaly = [
+            a if a is None or a == "monthly_anomaly" or by_month else "day_of_year" for a in anomaly
+        ]
     if any(use_trend):
         centre, half = (t_train[0] + t_train[-1]) / 2, (t_train[-1] - t_train[0]) / 2
         if half <= 0:
             raise StganError("detrend needs a training split of at least two distinct times")
         seasonal = time.dated and t_train[-1] - t_train[0] >= SEASONAL_TREND_DAYS
         n_terms = 2 + (2 * N_HARMONICS if seasonal else 0)
-        trend_fit = {c: GridLeastSquares(n_terms, (h, w)) for c in range(len(names)) if use_trend[c]}
+        trend_fit = {
+            c: GridLeastSquares(n_terms, (h, w)) for c in range(len(names)) if use_trend[c]
+        }
 
     def g(c: int, x: np.ndarray) -> np.ndarray:
         if not use_log[c]:
@@ -243,7 +285,9 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
         finite_count += np.isfinite(part).sum(axis=1)
         if any(use_trend):
             k = slice(lo - train.start, hi - train.start)
-            design = trend_design(t_train[k], centre, half, time[lo:hi].year_fraction if seasonal else None)
+            design = trend_design(
+                t_train[k], centre, half, time[lo:hi].year_fraction if seasonal else None
+            )
         for c in range(len(names)):
             raw[c].add(part[c])
             if use_trend[c]:
@@ -251,11 +295,15 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
 
     for c, name in enumerate(names):
         if raw[c].n == 0:
-            raise StganError(f"variable {name!r} has no valid value in the training split: it "
-                             "is entirely missing (all NaN or _FillValue); drop it from --data.variables")
+            raise StganError(
+                f"variable {name!r} has no valid value in the training split: it "
+                "is entirely missing (all NaN or _FillValue); drop it from --data.variables"
+            )
         if use_log[c] and raw[c].minimum < 0:
-            raise StganError(f"log1p needs non-negative values, but {name!r} has minimum "
-                             f"{raw[c].minimum:g}; drop the log1p transform for it")
+            raise StganError(
+                f"log1p needs non-negative values, but {name!r} has minimum "
+                f"{raw[c].minimum:g}; drop the log1p transform for it"
+            )
     mask = (finite_count == 0).any(axis=0)
     n_open = max(int((~mask).sum()), 1)
     masked_cells = int(mask.sum())
@@ -273,8 +321,11 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
     if any(anomaly):
         month_sum = {c: np.zeros((12, h, w)) for c, a in enumerate(anomaly) if a in _ANOMALY_STEPS}
         month_n = {c: np.zeros((12, h, w)) for c in month_sum}
-        day_fit = {c: GridLeastSquares(1 + 2 * N_HARMONICS, (h, w))
-                   for c, a in enumerate(anomaly) if a == "day_of_year"}
+        day_fit = {
+            c: GridLeastSquares(1 + 2 * N_HARMONICS, (h, w))
+            for c, a in enumerate(anomaly)
+            if a == "day_of_year"
+        }
         for lo, hi in train_chunks:
             x = source.read(lo, hi)
             tt = time[lo:hi]
@@ -301,34 +352,51 @@ def fit_transforms(source, train: slice, steps: dict[str, list[str]], *, chunk: 
         for lo, hi in train_chunks:
             x = source.read(lo, hi)
             for c, tf in enumerate(transforms):
-                moments[c].add(tf.forward(x[c].astype(np.float64), time[lo:hi]))  # mean 0, std 1 so far
+                moments[c].add(
+                    tf.forward(x[c].astype(np.float64), time[lo:hi])
+                )  # mean 0, std 1 so far
 
     for c, name in enumerate(names):
         m = moments[c]
         mean = m.total / m.n
         std = float(np.sqrt(max(m.squares / m.n - mean**2, 0.0)))
         if not np.isfinite(std) or std == 0:
-            raise StganError(f"variable {name!r} is constant over the training split; "
-                             "it cannot be standardised")
+            raise StganError(
+                f"variable {name!r} is constant over the training split; it cannot be standardised"
+            )
         transforms[c].mean, transforms[c].std = float(mean), std
     return FitResult(transforms=transforms, mask=mask, missing_fraction=missing_fraction)
 
 
-def forward_all(transforms: list[ChannelTransform], x: np.ndarray, time: TimeFeatures | None,
-                crop: dict[str, int] | None = None) -> np.ndarray:
+def forward_all(
+    transforms: list[ChannelTransform],
+    x: np.ndarray,
+    time: TimeFeatures | None,
+    crop: dict[str, int] | None = None,
+) -> np.ndarray:
     """(C, T, H, W) physical → standardised, channel by channel.
 
     ``time`` describes the T steps; ``crop`` the window of the grid x covers (default: all of
     it; see :meth:`ChannelTransform.offset`).
     """
-    return np.stack([t.forward(x[c], time, crop) for c, t in enumerate(transforms)]).astype(np.float32)
+    return np.stack([t.forward(x[c], time, crop) for c, t in enumerate(transforms)]).astype(
+        np.float32
+    )
 
 
-def inverse_all(transforms: list[ChannelTransform], z, time: TimeFeatures | None, *, channel_dim: int,
-                crop: dict[str, int] | None = None):
+def inverse_all(
+    transforms: list[ChannelTransform],
+    z,
+    time: TimeFeatures | None,
+    *,
+    channel_dim: int,
+    crop: dict[str, int] | None = None,
+):
     """Standardised → physical along ``channel_dim`` (numpy or torch); as :func:`forward_all`."""
     if isinstance(z, torch.Tensor):
         parts = [t.inverse(z.select(channel_dim, c), time, crop) for c, t in enumerate(transforms)]
         return torch.stack(parts, channel_dim)
-    parts = [t.inverse(np.take(z, c, axis=channel_dim), time, crop) for c, t in enumerate(transforms)]
+    parts = [
+        t.inverse(np.take(z, c, axis=channel_dim), time, crop) for c, t in enumerate(transforms)
+    ]
     return np.stack(parts, axis=channel_dim)

@@ -167,15 +167,27 @@ def make_waves(
         white = rng.standard_normal((episode, height, width))  # full episode: prefix-stable
         stop = min(start + episode, time)
         t = np.arange(start, stop, dtype=np.float64)
-        space = k * (cells_x[None, :] * math.cos(angles[mode]) + cells_y[:, None] * math.sin(angles[mode]))
+        space = k * (
+            cells_x[None, :] * math.cos(angles[mode]) + cells_y[:, None] * math.sin(angles[mode])
+        )
         psi = space[None, :, :] - omega * t[:, None, None] + phase
         out[start:stop] = amplitude * np.cos(psi) + noise * white[: stop - start]
         labels[start:stop] = mode
 
     times = np.datetime64("2000-01-01", "ns") + np.arange(time) * np.timedelta64(1, "D")
     degrees = np.round(np.degrees(angles), 6)
-    params = dict(time=time, height=height, width=width, modes=modes, episode=episode,
-                  wavelength=wavelength, period=period, noise=noise, seed=seed, variable=variable)
+    params = dict(
+        time=time,
+        height=height,
+        width=width,
+        modes=modes,
+        episode=episode,
+        wavelength=wavelength,
+        period=period,
+        noise=noise,
+        seed=seed,
+        variable=variable,
+    )
     call = "make_waves(" + ", ".join(f"{key}={value!r}" for key, value in params.items()) + ")"
 
     ds = xr.Dataset(
@@ -194,28 +206,46 @@ def make_waves(
                     "seed": seed,
                     "mode_angles_deg": degrees,
                     "amplitude_range": np.array([1.0 - _AMPLITUDE_JITTER, 1.0 + _AMPLITUDE_JITTER]),
-                    "comment": ("A*cos(k*(x*cos(theta_m)+y*sin(theta_m)) - omega*t + phi) + noise*N(0,1), "
-                                "k = 2*pi/wavelength per km, omega = 2*pi/period per step, "
-                                "theta_m = 2*pi*m/modes; one mode, phase and amplitude per episode"),
+                    "comment": (
+                        "A*cos(k*(x*cos(theta_m)+y*sin(theta_m)) - omega*t + phi) + noise*N(0,1), "
+                        "k = 2*pi/wavelength per km, omega = 2*pi/period per step, "
+                        "theta_m = 2*pi*m/modes; one mode, phase and amplitude per episode"
+                    ),
                 },
             )
         },
         coords={
             "time": ("time", times, {"standard_name": "time", "axis": "T", "long_name": "time"}),
-            "y": ("y", cells_y, {
-                "units": "km", "axis": "Y", "standard_name": "projection_y_coordinate",
-                "long_name": "y coordinate of cell centre",
-            }),
-            "x": ("x", cells_x, {
-                "units": "km", "axis": "X", "standard_name": "projection_x_coordinate",
-                "long_name": "x coordinate of cell centre",
-            }),
-            "mode": ("time", labels, {
-                "long_name": "travelling-wave mode of each time step",
-                "flag_values": np.arange(modes, dtype=np.int32),
-                "flag_meanings": " ".join(f"mode_{m}" for m in range(modes)),
-                "comment": "mode m travels at angle 360*m/modes degrees from +x towards +y",
-            }),
+            "y": (
+                "y",
+                cells_y,
+                {
+                    "units": "km",
+                    "axis": "Y",
+                    "standard_name": "projection_y_coordinate",
+                    "long_name": "y coordinate of cell centre",
+                },
+            ),
+            "x": (
+                "x",
+                cells_x,
+                {
+                    "units": "km",
+                    "axis": "X",
+                    "standard_name": "projection_x_coordinate",
+                    "long_name": "x coordinate of cell centre",
+                },
+            ),
+            "mode": (
+                "time",
+                labels,
+                {
+                    "long_name": "travelling-wave mode of each time step",
+                    "flag_values": np.arange(modes, dtype=np.int32),
+                    "flag_meanings": " ".join(f"mode_{m}" for m in range(modes)),
+                    "comment": "mode m travels at angle 360*m/modes degrees from +x towards +y",
+                },
+            ),
         },
         attrs={
             "Conventions": "CF-1.8",
@@ -226,8 +256,9 @@ def make_waves(
             "history": f"stgan.data.waves.{call}",
         },
     )
-    ds["time"].encoding.update(units="days since 2000-01-01 00:00:00", calendar="proleptic_gregorian",
-                               dtype="int32")
+    ds["time"].encoding.update(
+        units="days since 2000-01-01 00:00:00", calendar="proleptic_gregorian", dtype="int32"
+    )
     for name in ("time", "y", "x", "mode", variable):
         ds[name].encoding["_FillValue"] = None  # no missing values by construction
     return ds
@@ -239,16 +270,22 @@ def _as_windows(x: object) -> np.ndarray:
     try:
         array = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise StganError(f"windows must be a numeric array shaped (N, T, H, W), got {type(x).__name__}: {err}") from None
+        raise StganError(
+            f"windows must be a numeric array shaped (N, T, H, W), got {type(x).__name__}: {err}"
+        ) from None
     if array.ndim != 4:
-        raise StganError(f"windows must be shaped (N, T, H, W), got shape {array.shape}; "
-                         "pass one variable, e.g. x[:, 0] for (N, C, T, H, W)")
+        raise StganError(
+            f"windows must be shaped (N, T, H, W), got shape {array.shape}; "
+            "pass one variable, e.g. x[:, 0] for (N, C, T, H, W)"
+        )
     n, t, h, w = array.shape
     if n < 1 or t < 2 or h < 2 or w < 2:
         raise StganError(f"windows must have N >= 1 and T, H, W >= 2, got shape {array.shape}")
     if not np.isfinite(array).all():
-        raise StganError(f"{int((~np.isfinite(array)).any(axis=(1, 2, 3)).sum())} of {n} windows "
-                         "contain NaN or inf; fill or drop them before labelling")
+        raise StganError(
+            f"{int((~np.isfinite(array)).any(axis=(1, 2, 3)).sum())} of {n} windows "
+            "contain NaN or inf; fill or drop them before labelling"
+        )
     return array
 
 
@@ -304,10 +341,12 @@ def label_windows(
     fx = np.fft.fftfreq(_PAD * w)
     direction = np.empty(n)
     for start in range(0, n, _CHUNK):
-        power = np.abs(np.fft.fft2(folded[start:start + _CHUNK], s=(_PAD * h, _PAD * w))) ** 2
+        power = np.abs(np.fft.fft2(folded[start : start + _CHUNK], s=(_PAD * h, _PAD * w))) ** 2
         peak = power.reshape(power.shape[0], -1).argmax(axis=1)
         iy, ix = np.unravel_index(peak, (_PAD * h, _PAD * w))
-        direction[start:start + _CHUNK] = np.arctan2(-fy[iy], -fx[ix])  # the wave travels along -peak
+        direction[start : start + _CHUNK] = np.arctan2(
+            -fy[iy], -fx[ix]
+        )  # the wave travels along -peak
     offset = (direction[:, None] - angles[None, :] + np.pi) % (2.0 * np.pi) - np.pi
     labels = np.abs(offset).argmin(axis=1).astype(np.int64)
 
@@ -316,7 +355,9 @@ def label_windows(
     xx = np.arange(w, dtype=np.float64)[None, :]
     regressors = np.empty((2 * len(angles), t * h * w))
     for m, theta in enumerate(angles):
-        psi = (k * (xx * math.cos(theta) + yy * math.sin(theta)))[None] - omega * steps[:, None, None]
+        psi = (k * (xx * math.cos(theta) + yy * math.sin(theta)))[None] - omega * steps[
+            :, None, None
+        ]
         regressors[2 * m] = np.cos(psi).ravel()
         regressors[2 * m + 1] = np.sin(psi).ravel()
     regressors -= regressors.mean(axis=1, keepdims=True)
@@ -325,10 +366,10 @@ def label_windows(
     total = np.einsum("ij,ij->i", flat, flat)
     explained = np.empty(n)
     for m in range(len(angles)):
-        basis = regressors[2 * m:2 * m + 2]
+        basis = regressors[2 * m : 2 * m + 2]
         inverse = np.linalg.pinv(basis @ basis.T)
         chosen = labels == m
-        b = projections[chosen, 2 * m:2 * m + 2]
+        b = projections[chosen, 2 * m : 2 * m + 2]
         explained[chosen] = np.einsum("ni,ij,nj->n", b, inverse, b)
     with np.errstate(invalid="ignore", divide="ignore"):
         quality = np.where(total > 0, explained / np.where(total > 0, total, 1.0), 0.0)
@@ -372,14 +413,20 @@ def mode_coverage(
     modes = _check_int("modes", modes, 2)
     threshold = _check_float("threshold", threshold)
     if not 0.0 <= threshold <= 1.0:
-        raise StganError(f"threshold must be in [0, 1], got {threshold}; the default is {HIGH_QUALITY}")
+        raise StganError(
+            f"threshold must be in [0, 1], got {threshold}; the default is {HIGH_QUALITY}"
+        )
     labels = np.asarray(labels)
     quality = np.asarray(quality, dtype=np.float64)
     if labels.ndim != 1 or quality.shape != labels.shape or labels.size == 0:
-        raise StganError(f"labels and quality must be non-empty 1D arrays of one length, got shapes "
-                         f"{labels.shape} and {quality.shape}")
+        raise StganError(
+            f"labels and quality must be non-empty 1D arrays of one length, got shapes "
+            f"{labels.shape} and {quality.shape}"
+        )
     if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= modes:
-        raise StganError(f"labels must be integers in 0 .. {modes - 1}; did modes match label_windows?")
+        raise StganError(
+            f"labels must be integers in 0 .. {modes - 1}; did modes match label_windows?"
+        )
     high = quality >= threshold
     counts = np.bincount(labels[high], minlength=modes)
     min_count = max(1, math.ceil(0.01 * labels.size))

@@ -32,9 +32,18 @@ class WindowDataset(Dataset):
     """
 
     def __init__(
-        self, *, read: Callable[..., np.ndarray], resident: torch.Tensor | None, offset: int,
-        starts: np.ndarray, window: tuple[int, int, int], grid: tuple[int, int],
-        periodic_x: bool, mask: np.ndarray, length: int, seed: int = 0,
+        self,
+        *,
+        read: Callable[..., np.ndarray],
+        resident: torch.Tensor | None,
+        offset: int,
+        starts: np.ndarray,
+        window: tuple[int, int, int],
+        grid: tuple[int, int],
+        periodic_x: bool,
+        mask: np.ndarray,
+        length: int,
+        seed: int = 0,
     ) -> None:
         self.read, self.resident, self.offset = read, resident, offset
         self.starts = torch.as_tensor(starts)

@@ -26,9 +26,16 @@ ROLES = ("time", "y", "x")
 AXIS = {"time": "T", "y": "Y", "x": "X"}
 # Keys a user may write in a dims mapping, for each role.
 ALIASES = {
-    "time": "time", "t": "time",
-    "y": "y", "lat": "y", "latitude": "y", "rlat": "y",
-    "x": "x", "lon": "x", "longitude": "x", "rlon": "x",
+    "time": "time",
+    "t": "time",
+    "y": "y",
+    "lat": "y",
+    "latitude": "y",
+    "rlat": "y",
+    "x": "x",
+    "lon": "x",
+    "longitude": "x",
+    "rlon": "x",
 }
 _WHAT = {"time": "time", "y": "latitude or grid rows", "x": "longitude or grid columns"}
 # cf-xarray's coordinate keys that also tell a role.
@@ -44,10 +51,14 @@ def normalise_mapping(dims: Mapping[str, str] | None) -> dict[str, str]:
     for key, dim in (dims or {}).items():
         role = ALIASES.get(str(key).lower())
         if role is None:
-            raise StganError(f"data.dims: unknown key {key!r}; use time, y (or lat) and x (or lon), "
-                             f"e.g. --data.dims '{{time: TIME, y: LAT, x: LON}}'")
+            raise StganError(
+                f"data.dims: unknown key {key!r}; use time, y (or lat) and x (or lon), "
+                f"e.g. --data.dims '{{time: TIME, y: LAT, x: LON}}'"
+            )
         if role in out and out[role] != dim:
-            raise StganError(f"data.dims names two dimensions for {role!r}: {out[role]!r} and {dim!r}")
+            raise StganError(
+                f"data.dims names two dimensions for {role!r}: {out[role]!r} and {dim!r}"
+            )
         out[role] = str(dim)
     return out
 
@@ -88,7 +99,8 @@ def _is_dates(ds: xr.Dataset, dim: str) -> bool:
         return False
     var = ds[dim]
     return np.issubdtype(var.dtype, np.datetime64) or (
-        var.dtype == object and var.size > 0 and hasattr(var.values.flat[0], "calendar"))
+        var.dtype == object and var.size > 0 and hasattr(var.values.flat[0], "calendar")
+    )
 
 
 def _evidence(probe: xr.Dataset) -> dict[str, set[str]]:
@@ -146,8 +158,14 @@ def _fix(assigned: dict[str, str], dims: tuple[str, ...], hints: dict[str, set[s
     return f"--data.dims '{{{body}}}'"
 
 
-def _ambiguous(ds: xr.Dataset, da: xr.DataArray, role: str, candidates: list[str],
-               assigned: dict[str, str], hints: dict[str, set[str]]) -> None:
+def _ambiguous(
+    ds: xr.Dataset,
+    da: xr.DataArray,
+    role: str,
+    candidates: list[str],
+    assigned: dict[str, str],
+    hints: dict[str, set[str]],
+) -> None:
     names = tuple(str(d) for d in da.dims)
     known = {r: d for r, d in assigned.items() if d not in candidates}
     raise StganError(
@@ -157,8 +175,13 @@ def _ambiguous(ds: xr.Dataset, da: xr.DataArray, role: str, candidates: list[str
     )
 
 
-def find_axes(ds: xr.Dataset, da: xr.DataArray, dims: Mapping[str, str] | None = None,
-              *, extra_ok: bool = False) -> dict[str, str]:
+def find_axes(
+    ds: xr.Dataset,
+    da: xr.DataArray,
+    dims: Mapping[str, str] | None = None,
+    *,
+    extra_ok: bool = False,
+) -> dict[str, str]:
     """Map the roles ``time``, ``y``, ``x`` to dimension names of ``da``.
 
     Parameters

@@ -41,12 +41,19 @@ def check_increasing(time: np.ndarray) -> None:
 def _engine(paths: Sequence[Path]) -> str:
     stores = [is_zarr_store(p) for p in paths]
     if any(stores) and not all(stores):
-        raise StganError("the data path mixes NetCDF files and Zarr stores; convert them to one kind")
+        raise StganError(
+            "the data path mixes NetCDF files and Zarr stores; convert them to one kind"
+        )
     return "zarr" if stores[0] else "netcdf4"
 
 
-def _checker(paths: Sequence[Path], variables: Sequence[str], dims: dict[str, str],
-             grid: dict[str, xr.DataArray], parts: list[Part]) -> Callable[[xr.Dataset], xr.Dataset]:
+def _checker(
+    paths: Sequence[Path],
+    variables: Sequence[str],
+    dims: dict[str, str],
+    grid: dict[str, xr.DataArray],
+    parts: list[Part],
+) -> Callable[[xr.Dataset], xr.Dataset]:
     """open_mfdataset's ``preprocess``: check one file against the first, keep what is used."""
     by_source = {str(p.resolve()): p for p in paths}
     reference = str(paths[0])
@@ -59,7 +66,9 @@ def _checker(paths: Sequence[Path], variables: Sequence[str], dims: dict[str, st
             raise StganError(f"{str(path)!r} lacks variable(s) {missing} that {reference!r} has")
         for role in ("y", "x"):
             dim = dims[role]
-            if ds.sizes.get(dim) != grid[role].size or not np.allclose(ds[dim].values, grid[role].values):
+            if ds.sizes.get(dim) != grid[role].size or not np.allclose(
+                ds[dim].values, grid[role].values
+            ):
                 raise StganError(
                     f"{str(path)!r} has a different {role} grid from {reference!r}; "
                     "all files must share one grid"
@@ -70,8 +79,12 @@ def _checker(paths: Sequence[Path], variables: Sequence[str], dims: dict[str, st
     return check
 
 
-def open_files(paths: Sequence[Path], variables: Sequence[str], dims: dict[str, str],
-               grid: dict[str, xr.DataArray]) -> tuple[xr.Dataset, list[Part]]:
+def open_files(
+    paths: Sequence[Path],
+    variables: Sequence[str],
+    dims: dict[str, str],
+    grid: dict[str, xr.DataArray],
+) -> tuple[xr.Dataset, list[Part]]:
     """Open ``paths`` as one lazy dataset of ``variables``, concatenated along time.
 
     Parameters
@@ -104,11 +117,16 @@ def open_files(paths: Sequence[Path], variables: Sequence[str], dims: dict[str, 
     parts: list[Part] = []
     try:
         dataset = xr.open_mfdataset(
-            paths, engine=_engine(paths), preprocess=_checker(paths, variables, dims, grid, parts),
+            paths,
+            engine=_engine(paths),
+            preprocess=_checker(paths, variables, dims, grid, parts),
             combine="by_coords",  # ordered by each file's time coordinate
             # Only time-dependent variables are concatenated; whatever else the files share is
             # taken from the first, unread (the grid was checked in preprocess).
-            data_vars="minimal", coords="minimal", compat="override", join="override",
+            data_vars="minimal",
+            coords="minimal",
+            compat="override",
+            join="override",
             combine_attrs="override",
         )
     except StganError:
@@ -121,7 +139,9 @@ def open_files(paths: Sequence[Path], variables: Sequence[str], dims: dict[str, 
         # Every file opened and passed its checks: xarray could not put them in one time order.
         parts.sort(key=lambda part: part.time[0])
         check_increasing(np.concatenate([part.time for part in parts]))
-        raise StganError(f"cannot join the files along time ({type(err).__name__}: {err}); "
-                         "check that each file has a time coordinate and that they do not overlap") from None
+        raise StganError(
+            f"cannot join the files along time ({type(err).__name__}: {err}); "
+            "check that each file has a time coordinate and that they do not overlap"
+        ) from None
     parts.sort(key=lambda part: part.time[0])
     return dataset, parts

@@ -29,7 +29,9 @@ def open_dataset(path: str | os.PathLike) -> xr.Dataset:
     if is_zarr_store(path):
         return open_zarr(path)
     if path.is_dir():
-        raise StganError(f"{str(path)!r} is a directory; give the path of a NetCDF file or a Zarr store")
+        raise StganError(
+            f"{str(path)!r} is a directory; give the path of a NetCDF file or a Zarr store"
+        )
     try:
         return xr.open_dataset(path, engine="netcdf4")
     except Exception as err:  # netCDF4 raises OSError, ValueError, RuntimeError... for bad files
@@ -41,8 +43,9 @@ def open_dataset(path: str | os.PathLike) -> xr.Dataset:
         ) from None
 
 
-def dimension_roles(ds: xr.Dataset, da: xr.DataArray, dims: Mapping[str, str] | None = None
-                    ) -> dict[str, str]:
+def dimension_roles(
+    ds: xr.Dataset, da: xr.DataArray, dims: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Map the roles ``time``, ``y``, ``x`` to the dimension names of ``da``.
 
     See :func:`stgan.io.axes.find_axes` (CF evidence through cf-xarray; ``dims`` always wins).
@@ -64,8 +67,11 @@ def _referenced(ds: xr.Dataset, attr: str) -> dict[str, str]:
     return out
 
 
-def skipped_variables(ds: xr.Dataset, dims: Mapping[str, str] | None = None,
-                      select: Mapping[str, object] | None = None) -> dict[str, str]:
+def skipped_variables(
+    ds: xr.Dataset,
+    dims: Mapping[str, str] | None = None,
+    select: Mapping[str, object] | None = None,
+) -> dict[str, str]:
     """Data variables that are not fields to train on, each with the reason.
 
     Skipped: bounds (named by a ``bounds`` or ``climatology`` attribute, or ending in
@@ -94,9 +100,12 @@ def skipped_variables(ds: xr.Dataset, dims: Mapping[str, str] | None = None,
     return reasons
 
 
-def select_variables(ds: xr.Dataset, variables: Sequence[str] | None,
-                     dims: Mapping[str, str] | None = None,
-                     select: Mapping[str, object] | None = None) -> list[str]:
+def select_variables(
+    ds: xr.Dataset,
+    variables: Sequence[str] | None,
+    dims: Mapping[str, str] | None = None,
+    select: Mapping[str, object] | None = None,
+) -> list[str]:
     """The data variables to train on: the requested ones, or every space-time field.
 
     Without ``variables``, what :func:`skipped_variables` lists is left out.
@@ -112,14 +121,22 @@ def select_variables(ds: xr.Dataset, variables: Sequence[str] | None,
         chosen = list(variables)
         for name in chosen:
             if not np.issubdtype(ds[name].dtype, np.number):
-                raise StganError(f"variable {name!r} has dtype {ds[name].dtype}, not a number; "
-                                 "drop it from --data.variables")
+                raise StganError(
+                    f"variable {name!r} has dtype {ds[name].dtype}, not a number; "
+                    "drop it from --data.variables"
+                )
         return chosen
     skipped = skipped_variables(ds, dims, select)
     chosen = [v for v in present if v not in skipped]
     if not chosen:
-        fields = [v for v in present if np.issubdtype(ds[v].dtype, np.number) and ds[v].ndim >= 3
-                  and v in skipped and skipped[v].startswith("lacks")]
+        fields = [
+            v
+            for v in present
+            if np.issubdtype(ds[v].dtype, np.number)
+            and ds[v].ndim >= 3
+            and v in skipped
+            and skipped[v].startswith("lacks")
+        ]
         if fields:  # the detailed reason of the likeliest field: its dims and the fix
             var = ds[fields[0]]
             find_axes(ds, var.isel({d: 0 for d in var.dims if d in (select or {})}), dims)
@@ -135,14 +152,26 @@ def select_variables(ds: xr.Dataset, variables: Sequence[str] | None,
 # Input attributes that would be false of generated data or name what is not written with it:
 # packing and fill values (written anew), ranges of the input's values, the 2-D coordinates,
 # grid mapping and cell measures of the input file.
-_NOT_CARRIED = {"_FillValue", "missing_value", "scale_factor", "add_offset", "actual_range",
-                "valid_range", "valid_min", "valid_max", "coordinates", "grid_mapping", "cell_measures"}
+_NOT_CARRIED = {
+    "_FillValue",
+    "missing_value",
+    "scale_factor",
+    "add_offset",
+    "actual_range",
+    "valid_range",
+    "valid_min",
+    "valid_max",
+    "coordinates",
+    "grid_mapping",
+    "cell_measures",
+}
 
 
 def field_attrs(name: str, attrs: Mapping[str, object]) -> dict[str, object]:
     """A data variable's attributes as CF wants them written.
 
-    What would be false of the samples is left out (:data:`_NOT_CARRIED`); ``long_name`` defaults to the name (CF asks for it or a ``standard_name``); units that
+    What would be false of the samples is left out (:data:`_NOT_CARRIED`); ``long_name``
+    defaults to the name (CF asks for it or a ``standard_name``); units that
     UDUNITS does not know but knows in lower case (Ferret's ``M/S``) are written in lower case,
     the original kept as ``original_units``.
     """
@@ -174,9 +203,14 @@ def coordinate_encoding(ds: xr.Dataset) -> dict[str, dict[str, object]]:
     """
     bounds = {str(v.attrs["bounds"]) for v in ds.variables.values() if "bounds" in v.attrs}
     names = [str(n) for n in ds.variables if n in ds.coords or n in bounds]
-    return {name: {**{k: v for k, v in ds[name].encoding.items() if k in ("units", "calendar", "dtype")},
-                   "_FillValue": None}
-            for name in names if ds[name].dtype.kind in "fcMmO"}
+    return {
+        name: {
+            **{k: v for k, v in ds[name].encoding.items() if k in ("units", "calendar", "dtype")},
+            "_FillValue": None,
+        }
+        for name in names
+        if ds[name].dtype.kind in "fcMmO"
+    }
 
 
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:

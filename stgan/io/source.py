@@ -61,9 +61,13 @@ def _select(ds: xr.Dataset, da: xr.DataArray, select: dict[str, Any]) -> xr.Data
                 ) from None
         else:  # no coordinate: the value is a position
             n = da.sizes[dim]
-            if not (isinstance(value, (int, float)) and float(value).is_integer() and 0 <= value < n):
-                raise StganError(f"{dim}={value!r}: {dim} has no coordinate values, so give a position "
-                                 f"0 to {n - 1}")
+            if not (
+                isinstance(value, (int, float)) and float(value).is_integer() and 0 <= value < n
+            ):
+                raise StganError(
+                    f"{dim}={value!r}: {dim} has no coordinate values, so give a position "
+                    f"0 to {n - 1}"
+                )
             da = da.isel({dim: int(value)})
     return da
 
@@ -92,19 +96,29 @@ def _coordinate(ds: xr.Dataset, dim: str, role: str) -> xr.DataArray:
     if dim in ds.variables:
         coord = ds[dim].load().copy()
     else:
-        coord = xr.DataArray(np.arange(ds.sizes[dim], dtype=np.float64), dims=dim, name=dim,
-                             attrs={"long_name": f"{dim} index", "units": "1"})
+        coord = xr.DataArray(
+            np.arange(ds.sizes[dim], dtype=np.float64),
+            dims=dim,
+            name=dim,
+            attrs={"long_name": f"{dim} index", "units": "1"},
+        )
     attrs = coord.attrs
     standard = "latitude" if role == "y" else "longitude"
     canonical = "degrees_north" if role == "y" else "degrees_east"
     units = attrs.get("units")
-    if attrs.get("standard_name") == standard or _degrees(units, role) or (
-            units is None and dim.lower() in (standard, standard[:3])):
+    if (
+        attrs.get("standard_name") == standard
+        or _degrees(units, role)
+        or (units is None and dim.lower() in (standard, standard[:3]))
+    ):
         attrs.setdefault("standard_name", standard)
-        if units is None or (_degrees(units, role) and units not in
-                             coordinate_criteria[standard]["units"]):
+        if units is None or (
+            _degrees(units, role) and units not in coordinate_criteria[standard]["units"]
+        ):
             attrs["units"] = canonical  # CF spells it so; "Degrees_North" is not udunits
-    if "units" in attrs:  # CF wants units on a coordinate with an axis; without them, the name tells
+    if (
+        "units" in attrs
+    ):  # CF wants units on a coordinate with an axis; without them, the name tells
         attrs.setdefault("axis", role.upper())
     return coord
 
@@ -174,7 +188,9 @@ class GridSource:
         self.coords = {role: _coordinate(first, self.dims[role], role) for role in ("y", "x")}
         self.var_attrs = {v: variable_attrs(first, v) for v in self.variables}
         # The file's units and calendar, so that generated dates are written the same way.
-        self.time_encoding = {k: v for k, v in first[tdim].encoding.items() if k in ("units", "calendar")}
+        self.time_encoding = {
+            k: v for k, v in first[tdim].encoding.items() if k in ("units", "calendar")
+        }
         self.time_attrs = dict(first[tdim].attrs)
         self.global_attrs = dict(first.attrs)
         if len(self.paths) == 1:
@@ -194,25 +210,37 @@ class GridSource:
 
     def _array(self, ds: xr.Dataset, name: str, path: Path) -> xr.DataArray:
         if name not in ds.data_vars:
-            raise StganError(f"{str(path)!r} lacks variable {name!r}; present: {', '.join(map(str, ds.data_vars))}")
+            raise StganError(
+                f"{str(path)!r} lacks variable {name!r}; present: {', '.join(map(str, ds.data_vars))}"
+            )
         return _select(ds, ds[name], self.select)
 
     @property
     def sizes(self) -> dict[str, int]:
-        return {"time": int(self._offsets[-1]), "y": self.coords["y"].size, "x": self.coords["x"].size}
+        return {
+            "time": int(self._offsets[-1]),
+            "y": self.coords["y"].size,
+            "x": self.coords["x"].size,
+        }
 
     @property
     def periodic_x(self) -> bool:
         """True for a global longitude axis: uniform spacing whose n·Δ covers 360 degrees."""
         x = self.coords["x"]
         units = str(x.attrs.get("units", "")).lower()
-        is_lon = ("degree" in units or x.attrs.get("standard_name") == "longitude"
-                  or str(x.name).lower() in ("lon", "longitude"))
+        is_lon = (
+            "degree" in units
+            or x.attrs.get("standard_name") == "longitude"
+            or str(x.name).lower() in ("lon", "longitude")
+        )
         values = x.values.astype(float)
         if not is_lon or values.size < 3:
             return False
         step = np.diff(values)
-        return bool(np.allclose(step, step[0], rtol=1e-4) and abs(abs(step[0]) * values.size - 360) < 1e-3 * 360)
+        return bool(
+            np.allclose(step, step[0], rtol=1e-4)
+            and abs(abs(step[0]) * values.size - 360) < 1e-3 * 360
+        )
 
     def _open(self, k: int) -> xr.Dataset:
         """The ``k``-th file, opened once per process: HDF5 handles do not survive fork."""
@@ -222,8 +250,16 @@ class GridSource:
             self._handles[k] = open_dataset(self.paths[k])
         return self._handles[k]
 
-    def read(self, t0: int, t1: int, *, y0: int = 0, h: int | None = None,
-             x0: int = 0, w: int | None = None) -> np.ndarray:
+    def read(
+        self,
+        t0: int,
+        t1: int,
+        *,
+        y0: int = 0,
+        h: int | None = None,
+        x0: int = 0,
+        w: int | None = None,
+    ) -> np.ndarray:
         """Values of steps ``[t0, t1)`` as float32 (C, T, H, W), NaN where missing.
 
         With a periodic x axis, a window may start near the end and wrap around.
@@ -245,11 +281,22 @@ class GridSource:
             ds = self._open(k)
             index[self.dims["time"]] = slice(int(lo - self._offsets[k]), int(hi - self._offsets[k]))
             try:
-                chunks.append(np.stack([
-                    _select(ds, ds[v], self.select).isel(index).transpose(*order).values.astype(np.float32)
-                    for v in self.variables
-                ]))
-            except (OSError, RuntimeError, ValueError) as err:  # what netCDF4/HDF5 raise on bad data
+                chunks.append(
+                    np.stack(
+                        [
+                            _select(ds, ds[v], self.select)
+                            .isel(index)
+                            .transpose(*order)
+                            .values.astype(np.float32)
+                            for v in self.variables
+                        ]
+                    )
+                )
+            except (
+                OSError,
+                RuntimeError,
+                ValueError,
+            ) as err:  # what netCDF4/HDF5 raise on bad data
                 raise StganError(
                     f"cannot read steps {lo}–{hi - 1} from {str(self.paths[k])!r} "
                     f"({type(err).__name__}: {err}); the file may be truncated or corrupt"

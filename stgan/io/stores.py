@@ -43,8 +43,9 @@ def _require_zarr() -> None:
     try:
         import zarr  # noqa: F401
     except ImportError:
-        raise StganError("Zarr stores need the zarr package; install it with "
-                         "pip install 'stgan[zarr]'") from None
+        raise StganError(
+            "Zarr stores need the zarr package; install it with pip install 'stgan[zarr]'"
+        ) from None
 
 
 def open_zarr(path: str | os.PathLike) -> xr.Dataset:
@@ -62,8 +63,9 @@ def open_zarr(path: str | os.PathLike) -> xr.Dataset:
 def _check_target(path: Path) -> None:
     """Refuse to replace something at ``path`` that is not a Zarr store."""
     if path.exists() and not is_zarr_store(path):
-        raise StganError(f"{str(path)!r} exists and is not a Zarr store; "
-                         "remove it or choose another --output")
+        raise StganError(
+            f"{str(path)!r} exists and is not a Zarr store; remove it or choose another --output"
+        )
 
 
 def write_zarr(ds: xr.Dataset, path: str | os.PathLike) -> Path:
@@ -80,7 +82,9 @@ def write_zarr(ds: xr.Dataset, path: str | os.PathLike) -> Path:
 
 
 def write_zarr_chunks(
-    chunks: Iterator[tuple[slice, slice, np.ndarray]], layout: xr.Dataset, path: str | os.PathLike,
+    chunks: Iterator[tuple[slice, slice, np.ndarray]],
+    layout: xr.Dataset,
+    path: str | os.PathLike,
 ) -> Path:
     """Write the dataset ``layout`` describes to a Zarr store, its data filled chunk by chunk.
 
@@ -102,10 +106,16 @@ def write_zarr_chunks(
     sizes = (first_values.shape[0], first_values.shape[2], *shape[2:])  # one piece per chunk
     lazy = layout.copy()
     for name in names:  # lazy NaN placeholders: to_zarr(compute=False) writes their metadata only
-        lazy[name] = layout[name].copy(data=dask.array.full(shape, np.nan, dtype=np.float32, chunks=sizes))
+        lazy[name] = layout[name].copy(
+            data=dask.array.full(shape, np.nan, dtype=np.float32, chunks=sizes)
+        )
     with atomic_path(path, directory=True) as tmp:
         lazy.to_zarr(tmp, mode="w", compute=False, **_WRITE_OPTIONS)
-        for samples, steps, values in itertools.chain([(first_samples, first_steps, first_values)], chunks):
-            piece = xr.Dataset({name: (layout[name].dims, values[:, c]) for c, name in enumerate(names)})
+        for samples, steps, values in itertools.chain(
+            [(first_samples, first_steps, first_values)], chunks
+        ):
+            piece = xr.Dataset(
+                {name: (layout[name].dims, values[:, c]) for c, name in enumerate(names)}
+            )
             piece.to_zarr(tmp, region={sample_dim: samples, time_dim: steps})
     return path

@@ -22,8 +22,17 @@ import xarray as xr
 from stgan.errors import StganError
 
 # For messages only: which calendar names to suggest; cftime decides what is valid.
-CF_CALENDARS = ("standard", "gregorian", "proleptic_gregorian", "noleap", "365_day", "all_leap",
-                "366_day", "360_day", "julian")
+CF_CALENDARS = (
+    "standard",
+    "gregorian",
+    "proleptic_gregorian",
+    "noleap",
+    "365_day",
+    "all_leap",
+    "366_day",
+    "360_day",
+    "julian",
+)
 # Stamps of a monthly axis within this distance of their period's midpoint are "mid-month"
 # (files often round the midpoint to a whole day).
 _MIDDLE_TOLERANCE = datetime.timedelta(days=1)
@@ -61,15 +70,20 @@ def check_file_times(path: str | os.PathLike) -> None:
 
 def _is_dates(values: np.ndarray) -> bool:
     return np.issubdtype(values.dtype, np.datetime64) or (
-        values.dtype == object and values.size > 0 and isinstance(values.flat[0], cftime.datetime))
+        values.dtype == object and values.size > 0 and isinstance(values.flat[0], cftime.datetime)
+    )
 
 
 def _as_cftime(values: np.ndarray, calendar: str) -> list[cftime.datetime]:
     """Dates (datetime64 or cftime) as cftime datetimes of ``calendar``."""
     if np.issubdtype(values.dtype, np.datetime64):
         values = values.astype("datetime64[us]").astype(object)  # datetime.datetime
-    return [cftime.datetime(d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond,
-                            calendar=calendar) for d in values]
+    return [
+        cftime.datetime(
+            d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond, calendar=calendar
+        )
+        for d in values
+    ]
 
 
 def _calendar_of(values: np.ndarray) -> str:
@@ -128,11 +142,16 @@ def _anchor(dates: list[cftime.datetime], step_months: int) -> dict[str, Any]:
     starts = all(d.day == 1 and _seconds_of_day(d) == 0 for d in dates)
     last = dates[-1]
     p_last = _period_start(last, step_months, starts)
-    out = {"month_offset": _month_index(last) - p_last, "day": last.day,
-           "seconds_of_day": _seconds_of_day(last)}
+    out = {
+        "month_offset": _month_index(last) - p_last,
+        "day": last.day,
+        "seconds_of_day": _seconds_of_day(last),
+    }
     if starts:
         return {**out, "anchor": "start"}
-    if len({(d.day, _seconds_of_day(d)) for d in dates}) == 1:  # the same day and hour in each month
+    if (
+        len({(d.day, _seconds_of_day(d)) for d in dates}) == 1
+    ):  # the same day and hour in each month
         return {**out, "anchor": "day"}
 
     def middle(d: cftime.datetime) -> cftime.datetime:
@@ -147,7 +166,9 @@ def _anchor(dates: list[cftime.datetime], step_months: int) -> dict[str, Any]:
     return {**out, "anchor": "day"}  # no clear rule: the last stamp's day of the month
 
 
-def _monthly(dates: list[cftime.datetime], months: np.ndarray, seconds: np.ndarray) -> dict[str, Any] | None:
+def _monthly(
+    dates: list[cftime.datetime], months: np.ndarray, seconds: np.ndarray
+) -> dict[str, Any] | None:
     """The description of a monthly (or yearly) axis, or None if the stamps do not step by months."""
     dm = np.diff(months)
     found = _multiples(dm.astype(float))
@@ -200,7 +221,9 @@ def _plain(value: Any) -> str | int | float:
     return value if isinstance(value, (str, int, float)) else str(value)
 
 
-def describe_time(values: np.ndarray, encoding: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
+def describe_time(
+    values: np.ndarray, encoding: dict[str, Any], attrs: dict[str, Any]
+) -> dict[str, Any]:
     """A plain (JSON-able) description of a time axis, enough to continue it later.
 
     Parameters
@@ -230,19 +253,36 @@ def describe_time(values: np.ndarray, encoding: dict[str, Any], attrs: dict[str,
     if not _is_dates(values) and isinstance(units, str) and " since " in units:
         check_coding("time", units, calendar)  # left undecoded: decode it here
         values = np.asarray(cftime.num2date(values, units, calendar or "standard"))
-    extra = {k: _plain(v) for k, v in attrs.items()
-             if k not in ("units", "calendar", "bounds", "_FillValue", "missing_value")}
+    extra = {
+        k: _plain(v)
+        for k, v in attrs.items()
+        if k not in ("units", "calendar", "bounds", "_FillValue", "missing_value")
+    }
     step = classify_step(values)
     if not _is_dates(values):
-        return {"calendar": None, "units": None if units is None else str(units), "attrs": extra,
-                "first": float(values[0]), "last": float(values[-1]), **step}
-    calendar = str(calendar or (values.flat[0].calendar if values.dtype == object else "standard")).lower()
+        return {
+            "calendar": None,
+            "units": None if units is None else str(units),
+            "attrs": extra,
+            "first": float(values[0]),
+            "last": float(values[-1]),
+            **step,
+        }
+    calendar = str(
+        calendar or (values.flat[0].calendar if values.dtype == object else "standard")
+    ).lower()
     dates = _as_cftime(values[[0, -1]], calendar)
     if not (isinstance(units, str) and " since " in units):
         units = f"days since {dates[0].strftime('%Y-%m-%d')}"
     check_coding("time", units, calendar)
-    return {"calendar": calendar, "units": units, "attrs": extra,
-            "first": dates[0].isoformat(), "last": dates[1].isoformat(), **step}
+    return {
+        "calendar": calendar,
+        "units": units,
+        "attrs": extra,
+        "first": dates[0].isoformat(),
+        "last": dates[1].isoformat(),
+        **step,
+    }
 
 
 def _duration(seconds: float) -> str:
@@ -262,8 +302,12 @@ def time_text(desc: dict[str, Any]) -> str:
     elif kind in ("monthly", "yearly"):
         k = desc["step_months"]
         n, unit = (k // 12, "year") if kind == "yearly" else (k, "month")
-        where = {"start": "at the start of each", "middle": "mid-period", "end": "on the last day",
-                 "day": f"on day {desc['day']}"}[desc["anchor"]]
+        where = {
+            "start": "at the start of each",
+            "middle": "mid-period",
+            "end": "on the last day",
+            "day": f"on day {desc['day']}",
+        }[desc["anchor"]]
         text = f"{kind} ({n} {unit}{'' if n == 1 else 's'}, stamped {where})"
     else:
         step = desc["step"] if numeric else desc["step_seconds"]
@@ -272,8 +316,11 @@ def time_text(desc: dict[str, Any]) -> str:
     if desc.get("gaps"):
         text += f", {desc['gaps']} gap{'' if desc['gaps'] == 1 else 's'}"
     if numeric:
-        return text + (f", numeric time in {desc['units']}" if desc["units"]
-                       else ", numeric time without units")
+        return text + (
+            f", numeric time in {desc['units']}"
+            if desc["units"]
+            else ", numeric time without units"
+        )
     return text + f", calendar {desc['calendar']}, units {desc['units']}"
 
 
@@ -303,12 +350,15 @@ def _parse_start(start_time: str, desc: dict[str, Any]) -> cftime.datetime:
     try:  # cftime parses and validates the date in the calendar (2030-02-30 is a 360_day date)
         return _parse_iso(start_time, desc["calendar"])
     except Exception:
-        raise StganError(f"--start-time {start_time!r} is not a date of the {desc['calendar']} calendar; "
-                         "give one like 2001-07-01 or 2001-07-01T06:00") from None
+        raise StganError(
+            f"--start-time {start_time!r} is not a date of the {desc['calendar']} calendar; "
+            "give one like 2001-07-01 or 2001-07-01T06:00"
+        ) from None
 
 
-def _monthly_dates(desc: dict[str, Any], length: int, start: cftime.datetime | None
-                   ) -> tuple[list[cftime.datetime], list[list[cftime.datetime]]]:
+def _monthly_dates(
+    desc: dict[str, Any], length: int, start: cftime.datetime | None
+) -> tuple[list[cftime.datetime], list[list[cftime.datetime]]]:
     """Stamps and bounds of ``length`` periods after the record's last one (or holding ``start``)."""
     cal, k = desc["calendar"], desc["step_months"]
     last = _parse_iso(desc["last"], cal)
@@ -329,7 +379,9 @@ def _monthly_dates(desc: dict[str, Any], length: int, start: cftime.datetime | N
             m = p + desc["month_offset"]
             last_day = _days_in_month(m, cal)
             day = last_day if desc["anchor"] == "end" else min(desc["day"], last_day)
-            stamp = _month_start(m, cal).replace(day=day) + datetime.timedelta(seconds=desc["seconds_of_day"])
+            stamp = _month_start(m, cal).replace(day=day) + datetime.timedelta(
+                seconds=desc["seconds_of_day"]
+            )
         stamps.append(stamp)
         bounds.append([a, b])
     return stamps, bounds
@@ -341,8 +393,13 @@ def _decode(numbers: np.ndarray, dims: tuple[str, ...], units: str, calendar: st
     return coder.decode(xr.Variable(dims, numbers, {"units": units, "calendar": calendar})).values
 
 
-def output_times(desc: dict[str, Any], length: int, start_time: str | None = None,
-                 *, bounds_name: str = "time_bnds") -> OutputTime:
+def output_times(
+    desc: dict[str, Any],
+    length: int,
+    start_time: str | None = None,
+    *,
+    bounds_name: str = "time_bnds",
+) -> OutputTime:
     """The time coordinate of ``length`` generated steps, continuing the described record.
 
     Dates continue one step after the record's last stamp, or start at ``start_time`` (parsed in
@@ -366,11 +423,15 @@ def output_times(desc: dict[str, Any], length: int, start_time: str | None = Non
         note = f"the training time axis is irregular; generated steps are its median step, {step}"
     if cal is None:
         if start_time is not None:
-            raise StganError("--start-time needs a training time axis of dates, but this model's time "
-                             "axis is numeric (no 'units: <unit> since <date>'); leave --start-time out")
+            raise StganError(
+                "--start-time needs a training time axis of dates, but this model's time "
+                "axis is numeric (no 'units: <unit> since <date>'); leave --start-time out"
+            )
         if kind == "single":
             values = np.arange(length, dtype=float)
-            note = "the training record has a single time stamp; generated steps are numbered from 0"
+            note = (
+                "the training record has a single time stamp; generated steps are numbered from 0"
+            )
         else:
             values = desc["last"] + desc["step"] * np.arange(1, length + 1)
         if units:  # CF asks a time axis for units: without them the name has to tell
@@ -393,8 +454,12 @@ def output_times(desc: dict[str, Any], length: int, start_time: str | None = Non
     attrs.update(standard_name="time", axis="T")
     if bounds is not None:
         attrs["bounds"] = bounds_name
-        bounds = _decode(np.asarray(cftime.date2num(bounds, units, cal), dtype=float),
-                         ("time", "bnds"), units, cal)
+        bounds = _decode(
+            np.asarray(cftime.date2num(bounds, units, cal), dtype=float),
+            ("time", "bnds"),
+            units,
+            cal,
+        )
     encoding = {"units": units, "calendar": cal, "dtype": "float64", "_FillValue": None}
     months = np.array([d.month for d in dates], dtype=np.int64)
     return OutputTime(values, attrs, encoding, bounds, months, note)

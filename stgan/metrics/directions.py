@@ -91,5 +91,8 @@ def direction_counts(generated: np.ndarray, real: np.ndarray) -> dict[str, float
         found[name] = effective_directions(direction_histogram(sectors))
     if not all(math.isfinite(v) for v in found.values()):
         return dict.fromkeys(("directions_generated", "directions_real", "direction_ratio"))
-    return {"directions_generated": found["generated"], "directions_real": found["real"],
-            "direction_ratio": found["generated"] / found["real"]}
+    return {
+        "directions_generated": found["generated"],
+        "directions_real": found["real"],
+        "direction_ratio": found["generated"] / found["real"],
+    }

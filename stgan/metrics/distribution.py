@@ -15,10 +15,16 @@ from stgan.errors import StganError
 from stgan.metrics.spectral import Array, _as_float64_numpy
 
 
-def _pooled_sorted(x: Array, name: str, weights: Array | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _pooled_sorted(
+    x: Array, name: str, weights: Array | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Sorted finite values of ``x`` and their cumulative weight fractions (0 first, 1 last)."""
     values = _as_float64_numpy(x)
-    w = np.ones_like(values) if weights is None else np.broadcast_to(_as_float64_numpy(weights), values.shape)
+    w = (
+        np.ones_like(values)
+        if weights is None
+        else np.broadcast_to(_as_float64_numpy(weights), values.shape)
+    )
     values, w = values.ravel(), w.ravel()
     keep = ~np.isnan(values)
     values, w = values[keep], w[keep]
@@ -38,8 +44,9 @@ def _cdf(sorted_values: np.ndarray, cumulative: np.ndarray, at: np.ndarray) -> n
     return cumulative[np.searchsorted(sorted_values, at, side="right")]
 
 
-def wasserstein1(a: Array, b: Array, *, a_weights: Array | None = None,
-                 b_weights: Array | None = None) -> float:
+def wasserstein1(
+    a: Array, b: Array, *, a_weights: Array | None = None, b_weights: Array | None = None
+) -> float:
     """1-D Wasserstein-1 (earth mover's) distance between the pooled values of ``a`` and ``b``.
 
     ``W1 = integral |F_a(v) - F_b(v)| dv`` with ``F_a``, ``F_b`` the empirical (optionally
@@ -73,8 +80,9 @@ def wasserstein1(a: Array, b: Array, *, a_weights: Array | None = None,
     return float(np.sum(gap * np.diff(merged)))
 
 
-def ks_statistic(a: Array, b: Array, *, a_weights: Array | None = None,
-                 b_weights: Array | None = None) -> float:
+def ks_statistic(
+    a: Array, b: Array, *, a_weights: Array | None = None, b_weights: Array | None = None
+) -> float:
     """Two-sample Kolmogorov–Smirnov statistic ``max_v |F_a(v) − F_b(v)|`` of the pooled values.
 
     Equals ``scipy.stats.ks_2samp(a.ravel(), b.ravel()).statistic`` (NaNs dropped); with
@@ -90,14 +98,16 @@ def ks_statistic(a: Array, b: Array, *, a_weights: Array | None = None,
 QUANTILES = (0.01, 0.5, 0.99, 0.999)
 
 
-def quantile_errors(real: Array, generated: Array, q: tuple[float, ...] = QUANTILES, *,
-                    weights: Array | None = None) -> dict[str, float]:
-    """``generated`` minus ``real`` quantiles of the pooled values, keyed ``q01``, ``q50``, ``q99``, ``q99.9``.
+def quantile_errors(
+    real: Array, generated: Array, q: tuple[float, ...] = QUANTILES, *, weights: Array | None = None
+) -> dict[str, float]:
+    """``generated`` minus ``real`` pooled quantiles, keyed ``q01``, ``q50``, ``q99``, ``q99.9``.
 
     Signed, in the units of the values: a negative ``q99.9`` error means the generator's
     extremes are too weak. Unweighted: linear interpolation between order statistics (numpy's
     default); weighted (``weights`` broadcast to both arrays): the inverse of the weighted CDF.
     """
+
     def quantiles(x: Array, name: str) -> np.ndarray:
         values, cum = _pooled_sorted(x, name, weights)
         if weights is None:
@@ -119,11 +129,15 @@ def _per_point(x: Array) -> torch.Tensor:
     """(N, T, H, W) → (H·W, N·T) float64: each grid point's values over samples and time."""
     t = torch.as_tensor(_as_float64_numpy(x))
     if t.ndim < 3:
-        raise StganError(f"per-grid-point distances need (..., H, W) arrays; got shape {tuple(t.shape)}")
+        raise StganError(
+            f"per-grid-point distances need (..., H, W) arrays; got shape {tuple(t.shape)}"
+        )
     return t.reshape(-1, t.shape[-2] * t.shape[-1]).T.contiguous()
 
 
-def gridpoint_distances(real: Array, generated: Array, *, weights: Array | None = None) -> dict[str, float]:
+def gridpoint_distances(
+    real: Array, generated: Array, *, weights: Array | None = None
+) -> dict[str, float]:
     """W1 and KS between real and generated values at each grid point, averaged over points.
 
     Each grid point's distribution pools its values over samples and time; the per-point
@@ -140,8 +154,13 @@ def gridpoint_distances(real: Array, generated: Array, *, weights: Array | None 
     r, g = _per_point(real), _per_point(generated)
     if r.shape[0] != g.shape[0]:
         raise StganError(f"real and generated grids differ: {r.shape[0]} and {g.shape[0]} points")
-    w = torch.ones(r.shape[0], dtype=torch.float64) if weights is None else \
-        torch.as_tensor(np.broadcast_to(_as_float64_numpy(weights), real.shape[-2:]).ravel().copy())
+    w = (
+        torch.ones(r.shape[0], dtype=torch.float64)
+        if weights is None
+        else torch.as_tensor(
+            np.broadcast_to(_as_float64_numpy(weights), real.shape[-2:]).ravel().copy()
+        )
+    )
     keep = torch.isfinite(r).all(1) & torch.isfinite(g).all(1)
     if not bool(keep.any()):
         raise StganError("no grid point has complete values in both sets")
@@ -150,7 +169,9 @@ def gridpoint_distances(real: Array, generated: Array, *, weights: Array | None 
     # W1 as the area between the quantile functions: on each interval between the merged
     # breakpoints i/n and j/m both are constant, with the same breakpoints at every point.
     f64 = torch.float64
-    u = torch.unique(torch.cat([torch.arange(1, n + 1, dtype=f64) / n, torch.arange(1, m + 1, dtype=f64) / m]))
+    u = torch.unique(
+        torch.cat([torch.arange(1, n + 1, dtype=f64) / n, torch.arange(1, m + 1, dtype=f64) / m])
+    )
     du = torch.diff(torch.cat([u.new_zeros(1), u]))
     ia = (torch.ceil(u * n - 1e-9) - 1).long().clamp(0, n - 1)
     ib = (torch.ceil(u * m - 1e-9) - 1).long().clamp(0, m - 1)
@@ -160,7 +181,10 @@ def gridpoint_distances(real: Array, generated: Array, *, weights: Array | None 
     cdf_r = torch.searchsorted(r, merged, right=True).double() / n
     cdf_g = torch.searchsorted(g, merged, right=True).double() / m
     ks = (cdf_r - cdf_g).abs().amax(1)
-    return {"w1_gridpoint": float((w1 * w).sum() / w.sum()), "ks_gridpoint": float((ks * w).sum() / w.sum())}
+    return {
+        "w1_gridpoint": float((w1 * w).sum() / w.sum()),
+        "ks_gridpoint": float((ks * w).sum() / w.sum()),
+    }
 
 
 def gradient_magnitude(x: Array) -> np.ndarray:
@@ -173,7 +197,9 @@ def gradient_magnitude(x: Array) -> np.ndarray:
     return np.sqrt(dx**2 + dy**2)
 
 
-def increment_distances(real: Array, generated: Array, *, weights: Array | None = None) -> dict[str, float]:
+def increment_distances(
+    real: Array, generated: Array, *, weights: Array | None = None
+) -> dict[str, float]:
     """W1 between the distributions of spatial-gradient magnitudes and of temporal differences.
 
     (N, T, H, W) inputs. Gradients are forward differences per grid cell (a field that is too
@@ -191,10 +217,12 @@ def increment_distances(real: Array, generated: Array, *, weights: Array | None 
         raise StganError("temporal differences need at least two time steps")
     w_grad = None if weights is None else np.asarray(weights)[..., :-1, :-1]
     return {
-        "w1_gradient": wasserstein1(gradient_magnitude(r), gradient_magnitude(g),
-                                    a_weights=w_grad, b_weights=w_grad),
-        "w1_tdiff": wasserstein1(np.diff(r, axis=-3), np.diff(g, axis=-3),
-                                 a_weights=weights, b_weights=weights),
+        "w1_gradient": wasserstein1(
+            gradient_magnitude(r), gradient_magnitude(g), a_weights=w_grad, b_weights=w_grad
+        ),
+        "w1_tdiff": wasserstein1(
+            np.diff(r, axis=-3), np.diff(g, axis=-3), a_weights=weights, b_weights=weights
+        ),
     }
 
 

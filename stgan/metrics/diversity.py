@@ -56,12 +56,20 @@ def summary_features(windows: Array) -> np.ndarray:
     if x.ndim != 4:
         raise StganError(f"summary features need (N, T, H, W) windows; got shape {x.shape}")
     flat = x.reshape(len(x), -1)
-    feats = [np.nanmean(flat, 1), np.nanstd(flat, 1), *np.nanquantile(flat, [0.01, 0.5, 0.99], axis=1)]
+    feats = [
+        np.nanmean(flat, 1),
+        np.nanstd(flat, 1),
+        *np.nanquantile(flat, [0.01, 0.5, 0.99], axis=1),
+    ]
     feats.append(np.nanmean(gradient_magnitude(x).reshape(len(x), -1), 1))
     if x.shape[1] > 1:
         feats.append(np.nanstd(np.diff(x, axis=1).reshape(len(x), -1), 1))
     spectra = rapsd(fill_frames(x)).mean(1)  # (N, n_bins)
-    bins = np.unique(np.geomspace(1, spectra.shape[1] - 1, 6).round().astype(int)) if spectra.shape[1] > 1 else []
+    bins = (
+        np.unique(np.geomspace(1, spectra.shape[1] - 1, 6).round().astype(int))
+        if spectra.shape[1] > 1
+        else []
+    )
     feats += [np.log10(np.maximum(spectra[:, k], 1e-300)) for k in bins]
     lags = min(2, x.shape[1] - 1)
     if lags:
@@ -80,12 +88,19 @@ def prdc(real_features: Array, fake_features: Array, *, k: int = 5) -> dict[str,
     regions); coverage: share of real balls holding at least one fake sample (collapse lowers
     it). Features are used as given; standardise them first (:func:`feature_prdc` does).
     """
-    real, fake = torch.as_tensor(_as_float64_numpy(real_features)), torch.as_tensor(_as_float64_numpy(fake_features))
+    real, fake = (
+        torch.as_tensor(_as_float64_numpy(real_features)),
+        torch.as_tensor(_as_float64_numpy(fake_features)),
+    )
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise StganError(f"prdc needs (N, F) feature arrays with the same F; got {tuple(real.shape)}, {tuple(fake.shape)}")
+        raise StganError(
+            f"prdc needs (N, F) feature arrays with the same F; got {tuple(real.shape)}, {tuple(fake.shape)}"
+        )
     if min(len(real), len(fake)) <= k:
-        raise StganError(f"prdc with k={k} needs more than {k} samples in each set; "
-                         f"got {len(real)} real and {len(fake)} generated")
+        raise StganError(
+            f"prdc with k={k} needs more than {k} samples in each set; "
+            f"got {len(real)} real and {len(fake)} generated"
+        )
     radius_real = torch.cdist(real, real).kthvalue(k + 1, dim=1).values  # +1: itself at 0
     radius_fake = torch.cdist(fake, fake).kthvalue(k + 1, dim=1).values
     d = torch.cdist(real, fake)  # (R, F)
@@ -131,6 +146,9 @@ def memorisation(generated: Array, train: Array, heldout: Array) -> dict[str, fl
 
     d_gen, d_held = nearest(gen), nearest(held)
     med_gen, med_held = float(d_gen.median()), float(d_held.median())
-    return {"nn_distance_generated": med_gen, "nn_distance_heldout": med_held,
-            "memorisation_ratio": med_gen / med_held if med_held > 0 else float("nan"),
-            "copy_fraction": float((d_gen < d_held.min()).double().mean())}
+    return {
+        "nn_distance_generated": med_gen,
+        "nn_distance_heldout": med_held,
+        "memorisation_ratio": med_gen / med_held if med_held > 0 else float("nan"),
+        "copy_fraction": float((d_gen < d_held.min()).double().mean()),
+    }

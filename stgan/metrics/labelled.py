@@ -15,7 +15,6 @@ import numpy as np
 import xarray as xr
 
 from stgan.data.windows import complete_windows
-from stgan.errors import StganError
 from stgan.io.axes import array_axes
 from stgan.metrics import registry
 from stgan.metrics import spectral as _spectral
@@ -46,7 +45,9 @@ def rapsd(da: xr.DataArray, *, wavenumbers: str = "index") -> xr.DataArray:
     coords = {d: da.coords[d] for d in (*batch, t) if d in da.coords}
     out = xr.DataArray(spectrum, dims=(*batch, t, "wavenumber"), coords=coords, name="rapsd")
     return out.assign_coords(freq=("wavenumber", freq)).assign_attrs(
-        long_name="radially averaged power spectral density", units=f"({da.attrs.get('units', '1')})^2")
+        long_name="radially averaged power spectral density",
+        units=f"({da.attrs.get('units', '1')})^2",
+    )
 
 
 def temporal_acf(da: xr.DataArray, nlags: int, *, area_weighted: bool = True) -> xr.DataArray:
@@ -56,8 +57,13 @@ def temporal_acf(da: xr.DataArray, nlags: int, *, area_weighted: bool = True) ->
     values = da.transpose(*batch, t, y, x).values
     acf = _temporal.temporal_acf(values, nlags, weights=_weights(da, y, x, area_weighted))
     coords = {d: da.coords[d] for d in batch if d in da.coords}
-    return xr.DataArray(acf, dims=(*batch, "lag"), coords={**coords, "lag": np.arange(nlags + 1)},
-                        name="acf", attrs={"long_name": "temporal autocorrelation", "units": "1"})
+    return xr.DataArray(
+        acf,
+        dims=(*batch, "lag"),
+        coords={**coords, "lag": np.arange(nlags + 1)},
+        name="acf",
+        attrs={"long_name": "temporal autocorrelation", "units": "1"},
+    )
 
 
 def _windows(da: xr.DataArray, length: int | None) -> np.ndarray:
@@ -69,9 +75,16 @@ def _windows(da: xr.DataArray, length: int | None) -> np.ndarray:
     return values.reshape(-1, *values.shape[-3:])
 
 
-def compare(real: xr.DataArray, generated: xr.DataArray, *, metrics: list[str] | None = None,
-            max_lag: int = 10, wavenumbers: str = "index", area_weighted: bool = True,
-            train: xr.DataArray | None = None) -> xr.Dataset:
+def compare(
+    real: xr.DataArray,
+    generated: xr.DataArray,
+    *,
+    metrics: list[str] | None = None,
+    max_lag: int = 10,
+    wavenumbers: str = "index",
+    area_weighted: bool = True,
+    train: xr.DataArray | None = None,
+) -> xr.Dataset:
     """The registry's metrics of ``generated`` against ``real`` as a Dataset of scalars.
 
     Batch dimensions of either array are samples; a ``real`` array with no batch dimension
@@ -83,15 +96,28 @@ def compare(real: xr.DataArray, generated: xr.DataArray, *, metrics: list[str] |
     ref = _windows(real, gen.shape[1])
     _, _, y, x = _roles(real)
     weights = _weights(real, y, x, area_weighted)
-    result = registry.compare(ref, gen, metrics=metrics, max_lag=max_lag, wavenumbers=wavenumbers,
-                              weights=weights,
-                              train=None if train is None else _windows(train, gen.shape[1]))
+    result = registry.compare(
+        ref,
+        gen,
+        metrics=metrics,
+        max_lag=max_lag,
+        wavenumbers=wavenumbers,
+        weights=weights,
+        train=None if train is None else _windows(train, gen.shape[1]),
+    )
     scalars: dict[str, Any] = {k: v for k, v in result.items() if not isinstance(v, list)}
     units = str(real.attrs.get("units", "1"))
     return xr.Dataset(
-        {k: xr.DataArray(np.nan if v is None else v,
-                         attrs={"units": registry.UNITS.get(k, "1").replace(registry.VALUE, units)})
-         for k, v in scalars.items()},
-        attrs={"area_weighting": "cos(lat)" if weights is not None else "none",
-               "n_real": len(ref), "n_generated": len(gen)},
+        {
+            k: xr.DataArray(
+                np.nan if v is None else v,
+                attrs={"units": registry.UNITS.get(k, "1").replace(registry.VALUE, units)},
+            )
+            for k, v in scalars.items()
+        },
+        attrs={
+            "area_weighting": "cos(lat)" if weights is not None else "none",
+            "n_real": len(ref),
+            "n_generated": len(gen),
+        },
     )

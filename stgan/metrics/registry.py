@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from stgan.errors import StganError
+from stgan.metrics.directions import direction_counts
 from stgan.metrics.distribution import (
     gridpoint_distances,
     increment_distances,
@@ -23,7 +24,6 @@ from stgan.metrics.distribution import (
     quantile_errors,
     wasserstein1,
 )
-from stgan.metrics.directions import direction_counts
 from stgan.metrics.diversity import feature_prdc, memorisation, pairwise_distance_ratio
 from stgan.metrics.spectral import fill_frames, log_spectral_distance, mean_rapsd, spectral_slope
 from stgan.metrics.temporal import (
@@ -39,16 +39,36 @@ METRICS = Registry("metric")
 
 VALUE = "units of the variable"
 UNITS = {
-    "rapsd_lsd_db": "dB", "spectral_slope_real": "1", "spectral_slope_generated": "1",
-    "acf_rmse": "1", "integral_real": "time steps", "integral_generated": "time steps",
-    "efolding_real": "time steps", "efolding_generated": "time steps",
+    "rapsd_lsd_db": "dB",
+    "spectral_slope_real": "1",
+    "spectral_slope_generated": "1",
+    "acf_rmse": "1",
+    "integral_real": "time steps",
+    "integral_generated": "time steps",
+    "efolding_real": "time steps",
+    "efolding_generated": "time steps",
     "tpsd_lsd_db": "dB",
-    "w1": VALUE, "ks": "1", "q01": VALUE, "q50": VALUE, "q99": VALUE, "q99.9": VALUE,
-    "w1_gridpoint": VALUE, "ks_gridpoint": "1",
-    "w1_gradient": VALUE + " per grid cell", "w1_tdiff": VALUE + " per time step",
-    "diversity_ratio": "1", "directions_generated": "sectors", "directions_real": "sectors",
-    "direction_ratio": "1", "precision": "1", "recall": "1", "density": "1", "coverage": "1",
-    "nn_distance_generated": VALUE, "nn_distance_heldout": VALUE, "memorisation_ratio": "1",
+    "w1": VALUE,
+    "ks": "1",
+    "q01": VALUE,
+    "q50": VALUE,
+    "q99": VALUE,
+    "q99.9": VALUE,
+    "w1_gridpoint": VALUE,
+    "ks_gridpoint": "1",
+    "w1_gradient": VALUE + " per grid cell",
+    "w1_tdiff": VALUE + " per time step",
+    "diversity_ratio": "1",
+    "directions_generated": "sectors",
+    "directions_real": "sectors",
+    "direction_ratio": "1",
+    "precision": "1",
+    "recall": "1",
+    "density": "1",
+    "coverage": "1",
+    "nn_distance_generated": VALUE,
+    "nn_distance_heldout": VALUE,
+    "memorisation_ratio": "1",
     "copy_fraction": "1",
 }
 
@@ -101,7 +121,9 @@ def _spectrum(d: Inputs) -> dict[str, Any]:
         "rapsd_lsd_db": float(log_spectral_distance(p_real[1:], p_gen[1:])),
         "spectral_slope_real": spectral_slope(p_real, freq) if can_fit_slope else None,
         "spectral_slope_generated": spectral_slope(p_gen, freq) if can_fit_slope else None,
-        "rapsd_freq": freq.tolist(), "rapsd_real": p_real.tolist(), "rapsd_generated": p_gen.tolist(),
+        "rapsd_freq": freq.tolist(),
+        "rapsd_real": p_real.tolist(),
+        "rapsd_generated": p_gen.tolist(),
     }
 
 
@@ -114,7 +136,8 @@ def _acf(d: Inputs) -> dict[str, Any]:
         "integral_generated": integral_timescale(acf_gen),
         "efolding_real": _none_if_nan(efolding_time(acf_real)),
         "efolding_generated": _none_if_nan(efolding_time(acf_gen)),
-        "acf_real": acf_real.tolist(), "acf_generated": acf_gen.tolist(),
+        "acf_real": acf_real.tolist(),
+        "acf_generated": acf_gen.tolist(),
     }
 
 
@@ -126,16 +149,22 @@ def _tpsd(d: Inputs) -> dict[str, Any]:
     # Bin 0 is ~0 after Welch's mean removal; a constant set has no power anywhere.
     usable = (freq > 0) & (psd_real > 0) & (psd_gen > 0)
     lsd = float(log_spectral_distance(psd_real[usable], psd_gen[usable])) if usable.any() else None
-    return {"tpsd_lsd_db": lsd, "tpsd_freq": freq.tolist(), "tpsd_real": psd_real.tolist(),
-            "tpsd_generated": psd_gen.tolist()}
+    return {
+        "tpsd_lsd_db": lsd,
+        "tpsd_freq": freq.tolist(),
+        "tpsd_real": psd_real.tolist(),
+        "tpsd_generated": psd_gen.tolist(),
+    }
 
 
 @METRICS.register("distribution")
 def _distribution(d: Inputs) -> dict[str, Any]:
     w = d.weights
-    return {"w1": wasserstein1(d.real, d.generated, a_weights=w, b_weights=w),
-            "ks": ks_statistic(d.real, d.generated, a_weights=w, b_weights=w),
-            **quantile_errors(d.real, d.generated, weights=w)}
+    return {
+        "w1": wasserstein1(d.real, d.generated, a_weights=w, b_weights=w),
+        "ks": ks_statistic(d.real, d.generated, a_weights=w, b_weights=w),
+        **quantile_errors(d.real, d.generated, weights=w),
+    }
 
 
 @METRICS.register("gridpoint")
@@ -174,19 +203,32 @@ def _memorisation(d: Inputs) -> dict[str, Any]:
 
 
 def compare(
-    real: np.ndarray, generated: np.ndarray, *, metrics: list[str] | tuple[str, ...] | None = None,
-    max_lag: int = 10, weights: np.ndarray | None = None, wavenumbers: str = "index",
+    real: np.ndarray,
+    generated: np.ndarray,
+    *,
+    metrics: list[str] | tuple[str, ...] | None = None,
+    max_lag: int = 10,
+    weights: np.ndarray | None = None,
+    wavenumbers: str = "index",
     train: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Run the ``metrics`` entries (default: all) on generated vs real (·, T, H, W) windows."""
     real, generated = np.asarray(real, dtype=np.float64), np.asarray(generated, dtype=np.float64)
     if real.ndim != 4 or generated.ndim != 4 or real.shape[1:] != generated.shape[1:]:
-        raise StganError(f"compare needs real and generated windows shaped (N, T, H, W) alike; "
-                         f"got {real.shape} and {generated.shape}")
+        raise StganError(
+            f"compare needs real and generated windows shaped (N, T, H, W) alike; "
+            f"got {real.shape} and {generated.shape}"
+        )
     if real.shape[1] < 2:
         raise StganError("windows of one time step have no temporal statistics; use T >= 2")
-    inputs = Inputs(real, generated, max_lag=max_lag, weights=weights, wavenumbers=wavenumbers,
-                    train=None if train is None else np.asarray(train, dtype=np.float64))
+    inputs = Inputs(
+        real,
+        generated,
+        max_lag=max_lag,
+        weights=weights,
+        wavenumbers=wavenumbers,
+        train=None if train is None else np.asarray(train, dtype=np.float64),
+    )
     result: dict[str, Any] = {}
     for key in metrics or METRICS.keys():
         result.update(METRICS.get(key)(inputs))

@@ -92,7 +92,9 @@ def ring_radius(h: int, w: int, wavenumbers: str) -> np.ndarray:
         side = max(h, w)
         yc, xc = yc * side / h, xc * side / w
     elif wavenumbers != "index":
-        raise StganError(f"wavenumbers must be one of {', '.join(WAVENUMBERS)}; got {wavenumbers!r}")
+        raise StganError(
+            f"wavenumbers must be one of {', '.join(WAVENUMBERS)}; got {wavenumbers!r}"
+        )
     return np.rint(np.sqrt(yc**2 + xc**2)).astype(np.int64)
 
 
@@ -288,7 +290,9 @@ def log_spectral_distance(p_real: Array, p_gen: Array) -> float | np.ndarray:
     return float(distance) if distance.ndim == 0 else distance
 
 
-def spectral_slope(spectrum: Array, freq: Array, *, k_min: int = 2, k_max: int | None = None) -> float:
+def spectral_slope(
+    spectrum: Array, freq: Array, *, k_min: int = 2, k_max: int | None = None
+) -> float:
     """Least-squares slope of ``log10 P`` against ``log10 k`` over bins ``k_min … k_max``.
 
     Bins are ring indices of :func:`rapsd` (k_max defaults to the last bin − 1, leaving out
@@ -298,6 +302,8 @@ def spectral_slope(spectrum: Array, freq: Array, *, k_min: int = 2, k_max: int |
     f = _as_float64_numpy(freq).ravel()
     k_max = p.size - 2 if k_max is None else k_max
     if not 1 <= k_min < k_max < p.size:
-        raise StganError(f"spectral slope needs 1 <= k_min < k_max < {p.size}, got {k_min}, {k_max}")
+        raise StganError(
+            f"spectral slope needs 1 <= k_min < k_max < {p.size}, got {k_min}, {k_max}"
+        )
     sel = slice(k_min, k_max + 1)
     return float(np.polyfit(np.log10(f[sel]), np.log10(p[sel]), 1)[0])

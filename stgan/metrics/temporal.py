@@ -90,8 +90,10 @@ def temporal_acf(
     if weights is None:
         mean_acf = torch.nanmean(acf, dim=1)
     else:
-        w = torch.as_tensor(np.broadcast_to(_as_float64_numpy(weights), t.shape[dim + 1 :]).ravel().copy(),
-                            device=acf.device)[None, :, None]
+        w = torch.as_tensor(
+            np.broadcast_to(_as_float64_numpy(weights), t.shape[dim + 1 :]).ravel().copy(),
+            device=acf.device,
+        )[None, :, None]
         w = torch.where(torch.isnan(acf), 0.0, w)
         mean_acf = torch.nan_to_num(acf).mul(w).sum(1) / w.sum(1)
     return _like_input(mean_acf.reshape(*lead, nlags + 1), was_numpy, out_dtype)
@@ -146,7 +148,9 @@ def efolding_time(acf: Array) -> float:
     return float(k - 1 + (rho[k - 1] - 1 / math.e) / (rho[k - 1] - rho[k]))
 
 
-def temporal_psd(x: Array, *, nperseg: int | None = None, dim: int = -3) -> tuple[np.ndarray, np.ndarray]:
+def temporal_psd(
+    x: Array, *, nperseg: int | None = None, dim: int = -3
+) -> tuple[np.ndarray, np.ndarray]:
     """Welch power spectral density along time, averaged over grid points and leading axes.
 
     Hann window, 50 % overlap, segment mean removed, one-sided density with unit sampling

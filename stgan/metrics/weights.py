@@ -21,7 +21,10 @@ def is_latitude(coord: xr.DataArray | None, name: str = "") -> bool:
     if coord is None:
         return False
     attrs = coord.attrs
-    if attrs.get("standard_name") == "latitude" or str(attrs.get("units", "")).lower() in _LAT_UNITS:
+    if (
+        attrs.get("standard_name") == "latitude"
+        or str(attrs.get("units", "")).lower() in _LAT_UNITS
+    ):
         return True
     return name.lower() in {"lat", "latitude"} and "units" not in attrs
 

@@ -15,7 +15,13 @@ from einops import rearrange
 from torch import nn
 
 from stgan.nn.layers import (
-    LEAKY_SLOPE, MinibatchStd, append_mask, center_crop, conv, conv2d_block, linear,
+    LEAKY_SLOPE,
+    MinibatchStd,
+    append_mask,
+    center_crop,
+    conv,
+    conv2d_block,
+    linear,
     strided_blocks,
 )
 from stgan.nn.registry import DISCRIMINATORS, GENERATORS
@@ -43,8 +49,9 @@ class ConvGRUCell(nn.Module):
         Padding and normalisation of the two convolutions (see :func:`stgan.nn.layers.conv`).
     """
 
-    def __init__(self, c_in: int, hidden: int, *, periodic_x: bool = False,
-                 spectral_norm: bool = False) -> None:
+    def __init__(
+        self, c_in: int, hidden: int, *, periodic_x: bool = False, spectral_norm: bool = False
+    ) -> None:
         super().__init__()
         opts = dict(periodic_x=periodic_x, spectral_norm=spectral_norm)
         self.hidden = hidden
@@ -87,8 +94,10 @@ class ConvGRUGenerator(nn.Module):
         Spectrally normalise every convolution (Miyato et al. 2018).
     """
 
-    length_note = ("the ConvGRU steps its state once per frame; beyond the training window it "
-                   "runs the recurrence longer than it was trained to")
+    length_note = (
+        "the ConvGRU steps its state once per frame; beyond the training window it "
+        "runs the recurrence longer than it was trained to"
+    )
 
     def __init__(
         self,
@@ -112,8 +121,11 @@ class ConvGRUGenerator(nn.Module):
         c = hidden_channels
         for i in range(spatial_upsamples):
             c_next = width * 2 ** (spatial_upsamples - 1 - i)
-            blocks += [nn.Upsample(scale_factor=2, mode="nearest"),
-                       conv2d_block(c, c_next, **opts), conv2d_block(c_next, c_next, **opts)]
+            blocks += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                conv2d_block(c, c_next, **opts),
+                conv2d_block(c_next, c_next, **opts),
+            ]
             c = c_next
         # Linear output: the data are standardised, so no squashing nonlinearity.
         blocks.append(conv(c, channels, (3, 3), **opts))
@@ -130,8 +142,11 @@ class ConvGRUGenerator(nn.Module):
         b, _, h, w = z_t.shape
         return z_t.new_zeros(b, self.cell.hidden, h, w)
 
-    def step(self, z_t: torch.Tensor, state: torch.Tensor | None = None,
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(
+        self,
+        z_t: torch.Tensor,
+        state: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """One step: latent frame (B, latent, h, w) → (uncropped frame (B, C, h·f, w·f), state).
 
         ``state`` None starts from :meth:`initial_state`.
@@ -143,8 +158,9 @@ class ConvGRUGenerator(nn.Module):
     def forward(self, z: torch.Tensor, window: tuple[int, int, int]) -> torch.Tensor:
         b, _, t = z.shape[:3]
         # Encoder and decoder see every frame at once; only the cell has to loop over time.
-        x = rearrange(self.encode(rearrange(z, "b c t h w -> (b t) c h w")),
-                      "(b t) c h w -> t b c h w", b=b)
+        x = rearrange(
+            self.encode(rearrange(z, "b c t h w -> (b t) c h w")), "(b t) c h w -> t b c h w", b=b
+        )
         state = self.initial_state(x[0])
         states = []
         for x_t in x:
@@ -154,8 +170,14 @@ class ConvGRUGenerator(nn.Module):
         return center_crop(rearrange(frames, "(b t) c h w -> b c t h w", b=b), window)
 
     @torch.no_grad()
-    def stream(self, n: int, length: int, window: tuple[int, int, int], *,
-               generator: torch.Generator | None = None) -> Iterator[torch.Tensor]:
+    def stream(
+        self,
+        n: int,
+        length: int,
+        window: tuple[int, int, int],
+        *,
+        generator: torch.Generator | None = None,
+    ) -> Iterator[torch.Tensor]:
         """Yield ``length`` frames (n, C, H, W) one at a time, drawing each latent frame as needed.
 
         Runs without autograd and keeps only the current state, so memory does not grow with
@@ -168,8 +190,11 @@ class ConvGRUGenerator(nn.Module):
         device = next(self.parameters()).device
         state = None
         for _ in range(length):
-            z_t = torch.randn((n, self.latent_channels, h, w), generator=generator,
-                              device=generator.device if generator is not None else device)
+            z_t = torch.randn(
+                (n, self.latent_channels, h, w),
+                generator=generator,
+                device=generator.device if generator is not None else device,
+            )
             frame, state = self.step(z_t.to(device), state)
             yield center_crop(frame, window[1:])
 
@@ -216,8 +241,9 @@ class ConvGRUDiscriminator(nn.Module):
         super().__init__()
         self.mask_channel = mask_channel
         opts = dict(periodic_x=periodic_x, spectral_norm=spectral_norm)
-        layers, c = strided_blocks(channels + int(mask_channel), width, depth,
-                                   max_width=max_width, dims=2, **opts)
+        layers, c = strided_blocks(
+            channels + int(mask_channel), width, depth, max_width=max_width, dims=2, **opts
+        )
         self.encoder = nn.Sequential(*layers)
         self.minibatch_std = MinibatchStd() if minibatch_std else None
         self.cell = ConvGRUCell(c + int(minibatch_std), hidden_channels, **opts)

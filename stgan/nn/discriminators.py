@@ -80,9 +80,16 @@ class Conv3dDiscriminator(nn.Module):
         super().__init__()
         self.mask_channel = mask_channel
         layers, c = strided_blocks(
-            channels + int(mask_channel), width, depth, max_width=max_width, dims=3,
-            temporal_downsamples=temporal_downsamples, factorized=factorized,
-            periodic_x=periodic_x, spectral_norm=spectral_norm, minibatch_std=minibatch_std,
+            channels + int(mask_channel),
+            width,
+            depth,
+            max_width=max_width,
+            dims=3,
+            temporal_downsamples=temporal_downsamples,
+            factorized=factorized,
+            periodic_x=periodic_x,
+            spectral_norm=spectral_norm,
+            minibatch_std=minibatch_std,
         )
         self.features = nn.Sequential(*layers)
         self.head = linear(c, 1, spectral_norm=spectral_norm)
@@ -106,13 +113,28 @@ class FrameDiscriminator(nn.Module):
     of a sample counted as its features.
     """
 
-    def __init__(self, channels: int, width: int, depth: int, *, max_width: int = 256,
-                 periodic_x: bool = False, spectral_norm: bool = False,
-                 minibatch_std: bool = False) -> None:
+    def __init__(
+        self,
+        channels: int,
+        width: int,
+        depth: int,
+        *,
+        max_width: int = 256,
+        periodic_x: bool = False,
+        spectral_norm: bool = False,
+        minibatch_std: bool = False,
+    ) -> None:
         super().__init__()
-        layers, c = strided_blocks(channels, width, depth, max_width=max_width, dims=2,
-                                   periodic_x=periodic_x, spectral_norm=spectral_norm,
-                                   minibatch_std=minibatch_std)
+        layers, c = strided_blocks(
+            channels,
+            width,
+            depth,
+            max_width=max_width,
+            dims=2,
+            periodic_x=periodic_x,
+            spectral_norm=spectral_norm,
+            minibatch_std=minibatch_std,
+        )
         self.features = nn.ModuleList(layers)
         self.head = linear(c, 1, spectral_norm=spectral_norm)
 
@@ -174,11 +196,11 @@ class SpatiotemporalDiscriminator(nn.Module):
         self.n_frames = n_frames
         self.downsample = downsample
         self.mask_channel = mask_channel
-        opts = dict(spectral_norm=spectral_norm, periodic_x=periodic_x,
-                    minibatch_std=minibatch_std)
+        opts = dict(spectral_norm=spectral_norm, periodic_x=periodic_x, minibatch_std=minibatch_std)
         self.spatial = FrameDiscriminator(channels + int(mask_channel), width, depth, **opts)
-        self.temporal = Conv3dDiscriminator(channels, width, depth, mask_channel=mask_channel,
-                                            **opts)
+        self.temporal = Conv3dDiscriminator(
+            channels, width, depth, mask_channel=mask_channel, **opts
+        )
 
     def frame_indices(self, batch: int, length: int, device: torch.device) -> torch.Tensor:
         """(B, n) sorted indices of the frames the spatial part judges (see class docstring)."""
@@ -188,8 +210,11 @@ class SpatiotemporalDiscriminator(nn.Module):
         even = torch.linspace(0, length - 1, n).round().long()
         return even.expand(batch, n).to(device)
 
-    def scores(self, x: torch.Tensor, mask: torch.Tensor | None = None,
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+    def scores(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The spatial and the temporal score, each (B,); ``forward`` returns their sum."""
         b, _, t, h, w = x.shape
         full = append_mask(x, mask) if self.mask_channel else x  # (B, C[+1], T, H, W)
@@ -202,8 +227,9 @@ class SpatiotemporalDiscriminator(nn.Module):
         kernel = (1, min(self.downsample, h), min(self.downsample, w))
         coarse = F.avg_pool3d(x, kernel, ceil_mode=True)
         # Pooled, the mask becomes the valid fraction of each coarse cell.
-        coarse_mask = None if mask is None else F.avg_pool3d(mask.to(x.dtype), kernel,
-                                                             ceil_mode=True)
+        coarse_mask = (
+            None if mask is None else F.avg_pool3d(mask.to(x.dtype), kernel, ceil_mode=True)
+        )
         return spatial, self.temporal(coarse, coarse_mask)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:

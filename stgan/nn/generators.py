@@ -84,8 +84,10 @@ class Conv3dGenerator(nn.Module):
         ``latent_vector``.
     """
 
-    length_note = ("conv3d makes a longer window from a longer latent grid: steps further apart "
-                   "than its temporal receptive field are independent of each other")
+    length_note = (
+        "conv3d makes a longer window from a longer latent grid: steps further apart "
+        "than its temporal receptive field are independent of each other"
+    )
 
     def __init__(
         self,
@@ -103,17 +105,27 @@ class Conv3dGenerator(nn.Module):
     ) -> None:
         super().__init__()
         if not 0 <= temporal_upsamples <= spatial_upsamples:
-            raise StganError(f"generator option temporal_upsamples must be between 0 and "
-                             f"spatial_upsamples ({spatial_upsamples}), got {temporal_upsamples}")
+            raise StganError(
+                f"generator option temporal_upsamples must be between 0 and "
+                f"spatial_upsamples ({spatial_upsamples}), got {temporal_upsamples}"
+            )
         if not isinstance(latent_vector, int) or latent_vector < 0:
-            raise StganError(f"generator option latent_vector must be an integer >= 0 (0: a latent "
-                             f"grid), got {latent_vector!r}; e.g. latent_vector: 64")
-        if (not isinstance(latent_categories, int) or latent_categories == 1 or latent_categories < 0
-                or latent_categories >= max(latent_vector, 1)):
-            raise StganError(f"generator option latent_categories must be 0 or an integer from 2 to "
-                             f"latent_vector - 1 (it needs latent_vector), got {latent_categories!r} "
-                             f"with latent_vector {latent_vector!r}; e.g. latent_vector: 64, "
-                             f"latent_categories: 8")
+            raise StganError(
+                f"generator option latent_vector must be an integer >= 0 (0: a latent "
+                f"grid), got {latent_vector!r}; e.g. latent_vector: 64"
+            )
+        if (
+            not isinstance(latent_categories, int)
+            or latent_categories == 1
+            or latent_categories < 0
+            or latent_categories >= max(latent_vector, 1)
+        ):
+            raise StganError(
+                f"generator option latent_categories must be 0 or an integer from 2 to "
+                f"latent_vector - 1 (it needs latent_vector), got {latent_categories!r} "
+                f"with latent_vector {latent_vector!r}; e.g. latent_vector: 64, "
+                f"latent_categories: 8"
+            )
         self.latent_categories = latent_categories
         self.latent_channels = latent_channels
         self.spatial_factor = 2**spatial_upsamples
@@ -130,8 +142,11 @@ class Conv3dGenerator(nn.Module):
             self.length_note = "its latent vector is projected onto the training window's grid"
             self.grid = self._coarse(self.window)
             self.project = nn.Sequential(
-                linear(self.latent_vector, latent_channels * math.prod(self.grid),
-                       spectral_norm=spectral_norm),
+                linear(
+                    self.latent_vector,
+                    latent_channels * math.prod(self.grid),
+                    spectral_norm=spectral_norm,
+                ),
                 nn.LeakyReLU(LEAKY_SLOPE),
             )
         self.stem = conv3d_block(latent_channels, widths[0], **opts)
@@ -150,8 +165,11 @@ class Conv3dGenerator(nn.Module):
 
     def _coarse(self, window: tuple[int, int, int]) -> tuple[int, int, int]:
         t, h, w = window
-        return (math.ceil(t / self.temporal_factor), math.ceil(h / self.spatial_factor),
-                math.ceil(w / self.spatial_factor))
+        return (
+            math.ceil(t / self.temporal_factor),
+            math.ceil(h / self.spatial_factor),
+            math.ceil(w / self.spatial_factor),
+        )
 
     def latent_shape(self, window: tuple[int, int, int]) -> tuple[int, int, int, int]:
         """Shape of one latent sample (without batch) that generates ``window`` = (T, H, W)."""
@@ -161,7 +179,7 @@ class Conv3dGenerator(nn.Module):
 
     def categories(self, z: torch.Tensor) -> torch.Tensor:
         """The category (0 .. K-1) each latent of a ``latent_categories`` generator picks."""
-        return z.flatten(1)[:, :self.latent_categories].argmax(dim=1)
+        return z.flatten(1)[:, : self.latent_categories].argmax(dim=1)
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int]) -> torch.Tensor:
         if self.project is not None:

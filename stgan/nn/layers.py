@@ -53,11 +53,23 @@ class _SamePadding:
     plain ``nn.Conv3d``, so checkpoints from before ``periodic_x`` existed still load.
     """
 
-    def __init__(self, c_in: int, c_out: int, kernel_size: tuple[int, ...],
-                 stride: tuple[int, ...] | int = 1, *, periodic_x: bool = False) -> None:
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel_size: tuple[int, ...],
+        stride: tuple[int, ...] | int = 1,
+        *,
+        periodic_x: bool = False,
+    ) -> None:
         same = tuple(k // 2 for k in kernel_size)
-        super().__init__(c_in, c_out, kernel_size, stride=stride,  # type: ignore[call-arg]
-                         padding=0 if periodic_x else same)
+        super().__init__(
+            c_in,
+            c_out,
+            kernel_size,
+            stride=stride,  # type: ignore[call-arg]
+            padding=0 if periodic_x else same,
+        )
         self.periodic_pad = same if periodic_x else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -74,8 +86,15 @@ class SameConv3d(_SamePadding, nn.Conv3d):
     """``nn.Conv3d`` with 'same' padding: zeros, or zeros in T, replicate in y and wrap in x."""
 
 
-def conv(c_in: int, c_out: int, kernel: tuple[int, ...], *, stride: tuple[int, ...] | int = 1,
-         periodic_x: bool = False, spectral_norm: bool = False) -> nn.Module:
+def conv(
+    c_in: int,
+    c_out: int,
+    kernel: tuple[int, ...],
+    *,
+    stride: tuple[int, ...] | int = 1,
+    periodic_x: bool = False,
+    spectral_norm: bool = False,
+) -> nn.Module:
     """A 2D (``len(kernel) == 2``) or 3D 'same'-padded convolution, optionally spectrally normed.
 
     Spectral normalisation (Miyato et al. 2018) divides the weight, reshaped to (out, -1), by
@@ -92,9 +111,15 @@ def linear(c_in: int, c_out: int, *, spectral_norm: bool = False) -> nn.Module:
     return _spectral_norm(layer) if spectral_norm else layer
 
 
-def conv3d(c_in: int, c_out: int, *, stride: tuple[int, int, int] = (1, 1, 1),
-           factorized: bool = False, periodic_x: bool = False,
-           spectral_norm: bool = False) -> nn.Module:
+def conv3d(
+    c_in: int,
+    c_out: int,
+    *,
+    stride: tuple[int, int, int] = (1, 1, 1),
+    factorized: bool = False,
+    periodic_x: bool = False,
+    spectral_norm: bool = False,
+) -> nn.Module:
     """3×3×3 convolution, or with ``factorized`` its (2+1)D form (Tran et al. 2018).
 
     The factorised form is a 1×3×3 spatial convolution, LeakyReLU, then a 3×1×1 temporal
@@ -114,29 +139,44 @@ def conv3d(c_in: int, c_out: int, *, stride: tuple[int, int, int] = (1, 1, 1),
     )
 
 
-def conv3d_block(c_in: int, c_out: int, *, stride: tuple[int, int, int] = (1, 1, 1),
-                 factorized: bool = False, periodic_x: bool = False,
-                 spectral_norm: bool = False) -> nn.Sequential:
+def conv3d_block(
+    c_in: int,
+    c_out: int,
+    *,
+    stride: tuple[int, int, int] = (1, 1, 1),
+    factorized: bool = False,
+    periodic_x: bool = False,
+    spectral_norm: bool = False,
+) -> nn.Sequential:
     """:func:`conv3d` followed by LeakyReLU(0.2)."""
     return nn.Sequential(
-        conv3d(c_in, c_out, stride=stride, factorized=factorized, periodic_x=periodic_x,
-               spectral_norm=spectral_norm),
+        conv3d(
+            c_in,
+            c_out,
+            stride=stride,
+            factorized=factorized,
+            periodic_x=periodic_x,
+            spectral_norm=spectral_norm,
+        ),
         nn.LeakyReLU(LEAKY_SLOPE),
     )
 
 
-def conv2d_block(c_in: int, c_out: int, *, stride: int = 1, periodic_x: bool = False,
-                 spectral_norm: bool = False) -> nn.Sequential:
+def conv2d_block(
+    c_in: int, c_out: int, *, stride: int = 1, periodic_x: bool = False, spectral_norm: bool = False
+) -> nn.Sequential:
     """3×3 convolution followed by LeakyReLU(0.2)."""
     return nn.Sequential(
-        conv(c_in, c_out, (3, 3), stride=stride, periodic_x=periodic_x,
-             spectral_norm=spectral_norm),
+        conv(
+            c_in, c_out, (3, 3), stride=stride, periodic_x=periodic_x, spectral_norm=spectral_norm
+        ),
         nn.LeakyReLU(LEAKY_SLOPE),
     )
 
 
-def minibatch_std(x: torch.Tensor, group_size: int = 4, eps: float = 1e-8, *,
-                  frames: int = 1) -> torch.Tensor:
+def minibatch_std(
+    x: torch.Tensor, group_size: int = 4, eps: float = 1e-8, *, frames: int = 1
+) -> torch.Tensor:
     """Append the minibatch standard deviation as one channel (Karras et al. 2018, §3).
 
     The batch is split into ``⌈B / min(group_size, B)⌉`` groups, sample ``i`` going to group
@@ -200,7 +240,7 @@ def append_mask(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
 def center_crop(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
     """Crop the last ``len(size)`` dims of ``x`` to ``size`` around the centre."""
     slices = []
-    for have, want in zip(x.shape[-len(size):], size):
+    for have, want in zip(x.shape[-len(size) :], size):
         if want > have:
             raise ValueError(f"cannot crop {have} to {want}")
         start = (have - want) // 2
@@ -208,11 +248,19 @@ def center_crop(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
     return x[(..., *slices)]
 
 
-
-def strided_blocks(c_in: int, width: int, depth: int, *, max_width: int, dims: int,
-                   temporal_downsamples: int = 0, factorized: bool = False,
-                   periodic_x: bool = False, spectral_norm: bool = False,
-                   minibatch_std: bool = False) -> tuple[list[nn.Module], int]:
+def strided_blocks(
+    c_in: int,
+    width: int,
+    depth: int,
+    *,
+    max_width: int,
+    dims: int,
+    temporal_downsamples: int = 0,
+    factorized: bool = False,
+    periodic_x: bool = False,
+    spectral_norm: bool = False,
+    minibatch_std: bool = False,
+) -> tuple[list[nn.Module], int]:
     """The discriminator trunk: a stride-1 stem to ``width``, then ``depth`` stride-2 blocks.
 
     Each block halves space (in 3D, time too for the first ``temporal_downsamples``) and

@@ -69,14 +69,17 @@ def plot_acf(real: np.ndarray, generated: np.ndarray, *, title: str, path: Path)
     return _save(fig, path)
 
 
-def plot_histogram(real: np.ndarray, generated: np.ndarray, *, units: str, title: str,
-                   path: Path) -> Path:
+def plot_histogram(
+    real: np.ndarray, generated: np.ndarray, *, units: str, title: str, path: Path
+) -> Path:
     """Value histograms (log density, so the tails show) with the 1 % and 99.9 % quantiles."""
     r, g = real[np.isfinite(real)], generated[np.isfinite(generated)]
     bins = np.linspace(min(r.min(), g.min()), max(r.max(), g.max()), 80)
     fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
     ax.hist(r, bins=bins, density=True, histtype="step", color="k", lw=2, label="real (held-out)")
-    ax.hist(g, bins=bins, density=True, histtype="step", color="C1", lw=2, ls="--", label="generated")
+    ax.hist(
+        g, bins=bins, density=True, histtype="step", color="C1", lw=2, ls="--", label="generated"
+    )
     for q, style in ((0.01, ":"), (0.999, "-.")):
         ax.axvline(np.quantile(r, q), color="k", ls=style, lw=1)
         ax.axvline(np.quantile(g, q), color="C1", ls=style, lw=1)
@@ -88,8 +91,9 @@ def plot_histogram(real: np.ndarray, generated: np.ndarray, *, units: str, title
     return _save(fig, path)
 
 
-def plot_frames(real: np.ndarray, generated: np.ndarray, *, units: str, title: str, path: Path,
-                n: int = 4) -> Path:
+def plot_frames(
+    real: np.ndarray, generated: np.ndarray, *, units: str, title: str, path: Path, n: int = 4
+) -> Path:
     """First frame of ``n`` real and ``n`` generated windows, one shared colour scale."""
     n = min(n, len(real), len(generated))
     both = np.concatenate([real[:n, 0].ravel(), generated[:n, 0].ravel()])
@@ -97,7 +101,9 @@ def plot_frames(real: np.ndarray, generated: np.ndarray, *, units: str, title: s
     fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.6), dpi=100, squeeze=False)
     for row, (label, data) in enumerate((("real", real), ("generated", generated))):
         for i in range(n):
-            im = axes[row, i].imshow(data[i, 0], origin="lower", vmin=vmin, vmax=vmax, cmap="viridis")
+            im = axes[row, i].imshow(
+                data[i, 0], origin="lower", vmin=vmin, vmax=vmax, cmap="viridis"
+            )
             axes[row, i].set_xticks([])
             axes[row, i].set_yticks([])
         axes[row, 0].set_ylabel(label)
@@ -109,16 +115,21 @@ def plot_frames(real: np.ndarray, generated: np.ndarray, *, units: str, title: s
     return path
 
 
-def plot_timeseries(real: np.ndarray, generated: np.ndarray, *, units: str, title: str,
-                    path: Path, n: int = 3) -> Path:
+def plot_timeseries(
+    real: np.ndarray, generated: np.ndarray, *, units: str, title: str, path: Path, n: int = 3
+) -> Path:
     """Time series at the window centre for ``n`` real and ``n`` generated windows."""
     _, t, h, w = real.shape
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
     for i in range(min(n, len(real))):
         ax.plot(real[i, :, h // 2, w // 2], "k-", alpha=0.8, label="real" if i == 0 else None)
     for i in range(min(n, len(generated))):
-        ax.plot(generated[i, :, h // 2, w // 2], "C1--", alpha=0.8,
-                label="generated" if i == 0 else None)
+        ax.plot(
+            generated[i, :, h // 2, w // 2],
+            "C1--",
+            alpha=0.8,
+            label="generated" if i == 0 else None,
+        )
     ax.set_xlabel("time step")
     ax.set_ylabel(units)
     ax.set_title(title)

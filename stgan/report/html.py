@@ -20,14 +20,15 @@ def _img(path: Path) -> str:
 def render(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
     """HTML for an evaluation ``result`` (the metrics.json content) and its figure files."""
     t, h, w = result["window"]
-    keys = [k for k, v in next(iter(result["variables"].values())).items()
-            if k != "units" and not isinstance(v, list)]
+    keys = [
+        k
+        for k, v in next(iter(result["variables"].values())).items()
+        if k != "units" and not isinstance(v, list)
+    ]
     head = "".join(f"<th>{html.escape(k)}</th>" for k in ["variable", *keys])
     rows = []
     for name, m in result["variables"].items():
-        cells = "".join(
-            f"<td>{'–' if m[k] is None else f'{m[k]:.4g}'}</td>" for k in keys
-        )
+        cells = "".join(f"<td>{'–' if m[k] is None else f'{m[k]:.4g}'}</td>" for k in keys)
         rows.append(f"<tr><td>{html.escape(name)} ({html.escape(m['units'])})</td>{cells}</tr>")
     units = ", ".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in result["units"].items())
     parts = [
@@ -39,6 +40,8 @@ def render(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
         f"<table><tr>{head}</tr>{''.join(rows)}</table><p><small>units: {units}</small></p>",
     ]
     for name, paths in figures.items():
-        parts.append(f"<h2>{html.escape(name)}</h2><div class='figs'>{''.join(_img(p) for p in paths)}</div>")
+        parts.append(
+            f"<h2>{html.escape(name)}</h2><div class='figs'>{''.join(_img(p) for p in paths)}</div>"
+        )
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -71,7 +71,9 @@ class Augment:
         return ops and self.p > 0
 
     def __call__(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None,
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Augment ``x`` (B, C, T, H, W) and move ``mask`` (B or 1, 1, 1, H, W) with it."""
@@ -118,8 +120,12 @@ class Augment:
             left = (draw(b) * (w - side + 1)).long().clamp_max(w - side)
             ys = torch.arange(h, device=x.device).view(1, h, 1)
             xs = torch.arange(w, device=x.device).view(1, 1, w)
-            inside = ((ys >= top.view(b, 1, 1)) & (ys < (top + side).view(b, 1, 1))
-                      & (xs >= left.view(b, 1, 1)) & (xs < (left + side).view(b, 1, 1)))
+            inside = (
+                (ys >= top.view(b, 1, 1))
+                & (ys < (top + side).view(b, 1, 1))
+                & (xs >= left.view(b, 1, 1))
+                & (xs < (left + side).view(b, 1, 1))
+            )
             hole = inside & chosen().view(b, 1, 1)  # (B, H, W)
             x = x * (~hole).to(x.dtype).view(b, 1, 1, h, w)
         return x, mask

@@ -43,8 +43,15 @@ class AdaptiveSteps:
         Most consecutive iterations without a D step.
     """
 
-    def __init__(self, target: float = 0.6, low: int = 0, high: int = 3, margin: float = 0.2,
-                 rate: float = 0.9, max_skip: int = 4) -> None:
+    def __init__(
+        self,
+        target: float = 0.6,
+        low: int = 0,
+        high: int = 3,
+        margin: float = 0.2,
+        rate: float = 0.9,
+        max_skip: int = 4,
+    ) -> None:
         problems = [
             f"0 <= low <= high and high >= 1 (got low={low}, high={high})"
             * (not (0 <= low <= high and high >= 1)),
@@ -64,8 +71,11 @@ class AdaptiveSteps:
     def update(self, r_t: float | None) -> int:
         """Fold in this iteration's r_t (None: no D(real) was computed) and return next n."""
         if r_t is not None:
-            self.confidence = r_t if self.confidence is None else (
-                self.rate * self.confidence + (1 - self.rate) * r_t)
+            self.confidence = (
+                r_t
+                if self.confidence is None
+                else (self.rate * self.confidence + (1 - self.rate) * r_t)
+            )
         if self.confidence is not None:
             if self.confidence > self.target:
                 self.steps = max(self.low, self.steps - 1)

@@ -81,8 +81,9 @@ def cluster_count(k: int, distinct: int) -> int:
     return max(1, min(k, distinct // CLUSTER_WINDOWS))
 
 
-def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
-           iterations: int = KMEANS_ITERATIONS) -> torch.Tensor:
+def kmeans(
+    points: torch.Tensor, k: int, *, generator: torch.Generator, iterations: int = KMEANS_ITERATIONS
+) -> torch.Tensor:
     """(k, F) centroids of (N, F) ``points``: k-means++ seeding, then Lloyd's iterations.
 
     A cluster left empty moves to the point farthest from its own centroid, so ``k`` distinct
@@ -92,7 +93,9 @@ def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
     for _ in range(1, k):
         d2 = torch.cdist(points, centroids).square().amin(dim=1)
         weights = d2 if d2.sum() > 0 else torch.ones(n)
-        centroids = torch.cat([centroids, points[torch.multinomial(weights, 1, generator=generator)]])
+        centroids = torch.cat(
+            [centroids, points[torch.multinomial(weights, 1, generator=generator)]]
+        )
     for _ in range(iterations):
         distances = torch.cdist(points, centroids)  # (N, k)
         labels = distances.argmin(dim=1)
@@ -112,35 +115,49 @@ def kmeans(points: torch.Tensor, k: int, *, generator: torch.Generator,
     return centroids
 
 
-def check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers,
-                  augment, info_weight) -> None:
+def check_options(
+    clusters, g_options, discriminator, pack, unrolled_steps, regularizers, augment, info_weight
+) -> None:
     """Validate model.clusters against the rest of the model."""
     vector = g_options.get("latent_vector") or 0
     if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
-        raise StganError(f"model.clusters must be an integer >= 2 (0: off), got {clusters!r}; "
-                         f"e.g. 16")
+        raise StganError(
+            f"model.clusters must be an integer >= 2 (0: off), got {clusters!r}; e.g. 16"
+        )
     if not vector:
-        raise StganError("model.clusters conditions G through its latent vector: set "
-                         "model.generator_options.latent_vector, e.g. {latent_vector: 64}")
+        raise StganError(
+            "model.clusters conditions G through its latent vector: set "
+            "model.generator_options.latent_vector, e.g. {latent_vector: 64}"
+        )
     if clusters >= vector:
-        raise StganError(f"model.clusters ({clusters}) must be below the generator's "
-                         f"latent_vector ({vector}): the cluster's one-hot code takes that many "
-                         f"of its numbers")
+        raise StganError(
+            f"model.clusters ({clusters}) must be below the generator's "
+            f"latent_vector ({vector}): the cluster's one-hot code takes that many "
+            f"of its numbers"
+        )
     if g_options.get("latent_categories") or info_weight:
-        raise StganError("model.clusters writes its one-hot code into the latent vector's first "
-                         "numbers, as InfoGAN's latent_categories would: drop "
-                         "generator_options.latent_categories and model.info_weight")
+        raise StganError(
+            "model.clusters writes its one-hot code into the latent vector's first "
+            "numbers, as InfoGAN's latent_categories would: drop "
+            "generator_options.latent_categories and model.info_weight"
+        )
     if discriminator != "conv3d" or pack > 1 or unrolled_steps:
-        raise StganError("model.clusters projects the class onto D's pooled features: it needs "
-                         "discriminator conv3d, pack 1 and unrolled_steps 0")
+        raise StganError(
+            "model.clusters projects the class onto D's pooled features: it needs "
+            "discriminator conv3d, pack 1 and unrolled_steps 0"
+        )
     if any(r.get("name") == "r2" for r in regularizers or []):
-        raise StganError("model.clusters judges regularised inputs at the real windows' "
-                         "clusters, which R2's fake inputs do not have: use r1 or gp")
+        raise StganError(
+            "model.clusters judges regularised inputs at the real windows' "
+            "clusters, which R2's fake inputs do not have: use r1 or gp"
+        )
     moved = [k for k in ("flip_x", "flip_y", "rot90") if (augment or {}).get(k)]
     if moved:
-        raise StganError(f"model.clusters labels each window before augmentation, and augment "
-                         f"{', '.join(moved)} would move a window into another direction's cluster: "
-                         f"drop {', '.join(moved)} or model.clusters")
+        raise StganError(
+            f"model.clusters labels each window before augmentation, and augment "
+            f"{', '.join(moved)} would move a window into another direction's cluster: "
+            f"drop {', '.join(moved)} or model.clusters"
+        )
 
 
 def silhouette(points: torch.Tensor, labels: torch.Tensor) -> float:
@@ -206,8 +223,10 @@ class SpectralClusters(nn.Module):
         self.scale.fill_(float(spread.square().mean().sqrt().clamp_min(1e-6)))
         points = self._standardise(unique).cpu()
         rng = torch.Generator().manual_seed(seed)
-        centroids = min((kmeans(points, k, generator=rng) for _ in range(KMEANS_RESTARTS)),
-                        key=lambda c: float(torch.cdist(points, c).amin(dim=1).square().sum()))
+        centroids = min(
+            (kmeans(points, k, generator=rng) for _ in range(KMEANS_RESTARTS)),
+            key=lambda c: float(torch.cdist(points, c).amin(dim=1).square().sum()),
+        )
         self.centroids.zero_()
         self.centroids[:k] = centroids.to(self.centroids.device)
         labels = torch.cdist(points, centroids).argmin(dim=1)
@@ -251,9 +270,10 @@ class SpectralClusters(nn.Module):
         """Overwrite the first ``k`` numbers of each (N, L, 1, 1, 1) latent vector with the one-hot
         code of a drawn cluster; without structure, leave the latent all noise."""
         if bool(self.structured):
-            z.view(z.shape[0], -1)[:, :self.k] = nn.functional.one_hot(
-                self.draw(z.shape[0], generator), self.k).to(z.dtype)
+            z.view(z.shape[0], -1)[:, : self.k] = nn.functional.one_hot(
+                self.draw(z.shape[0], generator), self.k
+            ).to(z.dtype)
 
     def codes(self, z: torch.Tensor) -> torch.Tensor:
         """(N,) the cluster each latent's one-hot code names."""
-        return z.flatten(1)[:, :self.k].argmax(dim=1)
+        return z.flatten(1)[:, : self.k].argmax(dim=1)

@@ -25,8 +25,13 @@ def pack(x: torch.Tensor, m: int) -> torch.Tensor:
     return x.reshape(b // m, x.shape[1] * m, *x.shape[2:])  # '(b m) c t h w -> b (m c) t h w'
 
 
-def mode_seeking_loss(g_out1: torch.Tensor, g_out2: torch.Tensor, z1: torch.Tensor,
-                      z2: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+def mode_seeking_loss(
+    g_out1: torch.Tensor,
+    g_out2: torch.Tensor,
+    z1: torch.Tensor,
+    z2: torch.Tensor,
+    eps: float = 1e-5,
+) -> torch.Tensor:
     """MSGAN (Mao et al. 2019): 1 / (mean|G(z1) − G(z2)| / mean|z1 − z2| + eps).
 
     G minimises it (times a weight λ, the trainer's option); it is small when different

@@ -19,7 +19,11 @@ BCE_LOSSES = ("minimax", "nonsaturating")  # the loss keys that are BCE on D's l
 
 
 def bce_discriminator_loss(
-    real: torch.Tensor, fake: torch.Tensor, *, real_target: float = 1.0, flip: float = 0.0,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    *,
+    real_target: float = 1.0,
+    flip: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """E_real[BCE(r, t_r)] + E_fake[BCE(f, t_f)] on logits, with smoothed and flipped targets.
@@ -40,8 +44,9 @@ def bce_discriminator_loss(
 
         target_real = torch.where(flipped(real), torch.zeros_like(real), target_real)
         target_fake = torch.where(flipped(fake), torch.full_like(fake, real_target), target_fake)
-    return (F.binary_cross_entropy_with_logits(real, target_real)
-            + F.binary_cross_entropy_with_logits(fake, target_fake))
+    return F.binary_cross_entropy_with_logits(
+        real, target_real
+    ) + F.binary_cross_entropy_with_logits(fake, target_fake)
 
 
 def check_label_options(loss_key: str, smoothing: float = 0.0, flip: float = 0.0) -> None:

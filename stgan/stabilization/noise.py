@@ -80,8 +80,9 @@ class InstanceNoise:
         """The noise standard deviation at training iteration ``step``."""
         return self._schedule(step, self.sigma, self.steps)
 
-    def __call__(self, x: torch.Tensor, step: int,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(
+        self, x: torch.Tensor, step: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         sigma = self.sigma_at(step)
         if sigma == 0:
             return x  # annealed away: no draw, so the random stream is not consumed

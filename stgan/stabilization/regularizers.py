@@ -64,13 +64,25 @@ class Regularizer:
         """Whether the penalty is applied on discriminator step ``step`` (0-based)."""
         return step % self.every == 0
 
-    def __call__(self, d_fn: DiscriminatorFn, real: torch.Tensor, fake: torch.Tensor, *,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(
+        self,
+        d_fn: DiscriminatorFn,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         # × every: lazy regularisation keeps the average strength (StyleGAN2).
         return (self.weight * self.every) * self.penalty(d_fn, real, fake, generator=generator)
 
-    def penalty(self, d_fn: DiscriminatorFn, real: torch.Tensor, fake: torch.Tensor, *,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+    def penalty(
+        self,
+        d_fn: DiscriminatorFn,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         raise NotImplementedError
 
     def after_discriminator_step(self, discriminator: nn.Module) -> None:
@@ -170,8 +182,9 @@ class Consistency(Regularizer):
 
     key = "cr"
 
-    def __init__(self, weight: float = 10.0, augment: Callable[..., Any] | dict | None = None,
-                 every: int = 1) -> None:
+    def __init__(
+        self, weight: float = 10.0, augment: Callable[..., Any] | dict | None = None, every: int = 1
+    ) -> None:
         super().__init__(weight, every)
         if augment is None:
             augment = Augment(cutout=0.25, p=1.0)

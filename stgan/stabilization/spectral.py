@@ -61,9 +61,14 @@ def bin_table(t: int, h: int, w: int) -> torch.Tensor:
     rings[:, np.arange(h * w)[ring < n_rings], ring[ring < n_rings]] = 1.0  # corners left out
     temporal = np.zeros((t, h * w, t // 2 + 1))
     temporal[np.arange(t), :, freq] = 1.0
-    table = torch.cat([torch.from_numpy(rings.reshape(n, -1)).float(),
-                       torch.from_numpy(temporal.reshape(n, -1)).float(),
-                       sector_table(t, h, w, SECTORS, torch.device("cpu"))], dim=1)
+    table = torch.cat(
+        [
+            torch.from_numpy(rings.reshape(n, -1)).float(),
+            torch.from_numpy(temporal.reshape(n, -1)).float(),
+            sector_table(t, h, w, SECTORS, torch.device("cpu")),
+        ],
+        dim=1,
+    )
     table = table[:, table.sum(dim=0) > 0]
     return table / table.sum(dim=0)
 
@@ -100,7 +105,9 @@ class SpectralMatching(nn.Module):
         self.register_buffer("seen", torch.zeros((), dtype=torch.long))
         per_class = torch.zeros(classes, channels, bins) if classes else None
         self.register_buffer("class_power", per_class)
-        self.register_buffer("class_seen", torch.zeros(classes, dtype=torch.long) if classes else None)
+        self.register_buffer(
+            "class_seen", torch.zeros(classes, dtype=torch.long) if classes else None
+        )
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         # A checkpoint from before the per-class means: they start empty, and the mean of all
@@ -125,8 +132,11 @@ class SpectralMatching(nn.Module):
         sums = torch.zeros_like(self.class_power).index_add_(0, classes, per_window)
         present = counts > 0
         self.class_seen += present
-        rates = torch.where(present, (1.0 / self.class_seen.clamp_min(1)).clamp_min(1.0 - DECAY),
-                            torch.zeros((), device=counts.device)).to(sums.dtype)
+        rates = torch.where(
+            present,
+            (1.0 / self.class_seen.clamp_min(1)).clamp_min(1.0 - DECAY),
+            torch.zeros((), device=counts.device),
+        ).to(sums.dtype)
         means = sums / counts.clamp_min(1).to(sums.dtype)[:, None, None]
         self.class_power += rates[:, None, None] * (means - self.class_power)
 
@@ -137,9 +147,18 @@ class SpectralMatching(nn.Module):
         known = (self.class_seen[classes] > 0)[:, None, None]
         return torch.where(known, self.class_power[classes], self.real_power).mean(dim=0)
 
-    def forward(self, fake: torch.Tensor, real: torch.Tensor, fake_classes: torch.Tensor | None = None,
-                real_classes: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        fake: torch.Tensor,
+        real: torch.Tensor,
+        fake_classes: torch.Tensor | None = None,
+        real_classes: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         self.observe(real, real_classes)
         floor = FLOOR * self.real_power.mean()
         p_fake = binned_power(fake)
-        return (torch.log(p_fake + floor) - torch.log(self.target(fake_classes) + floor)).square().mean()
+        return (
+            (torch.log(p_fake + floor) - torch.log(self.target(fake_classes) + floor))
+            .square()
+            .mean()
+        )

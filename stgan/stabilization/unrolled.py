@@ -66,8 +66,9 @@ def unrolled_generator_loss(
     # Fresh leaves: D's own parameters may have requires_grad off (Lightning's toggle_optimizer
     # in the G step), and gradients must not reach D's .grad. Buffers are cloned because
     # batch-norm and spectral-norm forwards update them in place.
-    params = {n: p.detach().clone().requires_grad_(True)
-              for n, p in discriminator.named_parameters()}
+    params = {
+        n: p.detach().clone().requires_grad_(True) for n, p in discriminator.named_parameters()
+    }
     buffers = {n: b.clone() for n, b in discriminator.named_buffers()}
 
     def d(x: torch.Tensor, state: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -76,7 +77,8 @@ def unrolled_generator_loss(
     real = real.detach()
     for _ in range(int(steps)):
         loss_d = d_loss_fn(d(real, params), d(fake, params))
-        grads = torch.autograd.grad(loss_d, list(params.values()), create_graph=True,
-                                    allow_unused=True)
+        grads = torch.autograd.grad(
+            loss_d, list(params.values()), create_graph=True, allow_unused=True
+        )
         params = {n: p if g is None else p - lr * g for (n, p), g in zip(params.items(), grads)}
     return g_loss_fn(d(fake, params))

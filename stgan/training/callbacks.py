@@ -18,8 +18,11 @@ SCORE_SCALES = {"rapsd_lsd_db": 1.0, "acf_rmse": 0.05}
 
 def domain_score(metrics: dict[str, float], real_std: float) -> float:
     """``rapsd_lsd_db / 1 dB + acf_rmse / 0.05 + w1 / σ_real`` for one variable; lower is better."""
-    return (metrics["rapsd_lsd_db"] / SCORE_SCALES["rapsd_lsd_db"]
-            + metrics["acf_rmse"] / SCORE_SCALES["acf_rmse"] + metrics["w1"] / real_std)
+    return (
+        metrics["rapsd_lsd_db"] / SCORE_SCALES["rapsd_lsd_db"]
+        + metrics["acf_rmse"] / SCORE_SCALES["acf_rmse"]
+        + metrics["w1"] / real_std
+    )
 
 
 class DomainMetrics(Callback):
@@ -44,15 +47,28 @@ class DomainMetrics(Callback):
         Largest ACF lag compared (capped at T − 1).
     """
 
-    def __init__(self, every_n_steps: int = 100, num_samples: int = 32, max_windows: int = 64,
-                 max_lag: int = 10) -> None:
-        bad = [f"{k}={v!r}" for k, v, least in (("every_n_steps", every_n_steps, 0),
-                                                 ("num_samples", num_samples, 2),
-                                                 ("max_windows", max_windows, 1), ("max_lag", max_lag, 1))
-               if not isinstance(v, int) or v < least]
+    def __init__(
+        self,
+        every_n_steps: int = 100,
+        num_samples: int = 32,
+        max_windows: int = 64,
+        max_lag: int = 10,
+    ) -> None:
+        bad = [
+            f"{k}={v!r}"
+            for k, v, least in (
+                ("every_n_steps", every_n_steps, 0),
+                ("num_samples", num_samples, 2),
+                ("max_windows", max_windows, 1),
+                ("max_lag", max_lag, 1),
+            )
+            if not isinstance(v, int) or v < least
+        ]
         if bad:
-            raise StganError(f"metrics options out of range: {', '.join(bad)}; every_n_steps >= 0 "
-                             "(0: off), num_samples >= 2, max_windows >= 1, max_lag >= 1")
+            raise StganError(
+                f"metrics options out of range: {', '.join(bad)}; every_n_steps >= 0 "
+                "(0: off), num_samples >= 2, max_windows >= 1, max_lag >= 1"
+            )
         self.every_n_steps = every_n_steps
         self.num_samples = num_samples
         self.max_windows = max_windows
@@ -88,8 +104,12 @@ class DomainMetrics(Callback):
         generated = generated.astype(np.float64)
         logs, scores = {}, []
         for c, name in enumerate(self.names):
-            m = compare(self.real[:, c], generated[:, c], metrics=("spectrum", "acf", "distribution"),
-                        max_lag=self.max_lag)
+            m = compare(
+                self.real[:, c],
+                generated[:, c],
+                metrics=("spectrum", "acf", "distribution"),
+                max_lag=self.max_lag,
+            )
             for key in ("rapsd_lsd_db", "acf_rmse", "w1"):
                 logs[f"val_{key}_{name}"] = m[key]
             scores.append(domain_score(m, self.real_std[c]))

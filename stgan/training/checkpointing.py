@@ -47,13 +47,17 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     it runs.
     """
 
-    def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
+    def load_checkpoint(
+        self, path: Any, map_location: Any = None, weights_only: bool | None = None
+    ) -> dict[str, Any]:
         if not Path(str(path)).is_file() and "://" not in str(path):
             raise StganError(f"checkpoint {str(path)!r} does not exist; check --ckpt_path")
         with refuse_unsafe(path):
             return super().load_checkpoint(path, map_location=map_location, weights_only=True)
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
         if "://" in str(path):  # remote storage: fsspec's own transaction
             return super().save_checkpoint(checkpoint, path, storage_options)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -80,9 +84,17 @@ def refuse_unsafe(path: Any) -> Iterator[None]:
             f"refusing to load {str(path)!r}: it holds objects other than tensors and plain "
             f"data ({unpickling_detail(err)}); only load checkpoints written by stgan"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError, struct.error) as err:  # truncated, not torch
-        raise StganError(f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: "
-                         f"{str(err).splitlines()[0] if str(err) else ''}); is it complete?") from None
+    except (
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        struct.error,
+    ) as err:  # truncated, not torch
+        raise StganError(
+            f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}); is it complete?"
+        ) from None
 
 
 def use_atomic_checkpoints(trainer: pl.Trainer) -> None:
@@ -107,12 +119,22 @@ class ResumeCheckpoint(ModelCheckpoint):
         Folder for ``last.ckpt`` (default: the logger's ``version_N/checkpoints``).
     """
 
-    def __init__(self, every_n_train_steps: int = DEFAULT_EVERY_N_STEPS, dirpath: str | None = None) -> None:
+    def __init__(
+        self, every_n_train_steps: int = DEFAULT_EVERY_N_STEPS, dirpath: str | None = None
+    ) -> None:
         if not isinstance(every_n_train_steps, int) or every_n_train_steps < 0:
-            raise StganError(f"resume.every_n_train_steps must be an integer >= 0 (0: only at the "
-                             f"end), got {every_n_train_steps!r}")
-        super().__init__(dirpath=dirpath, monitor=None, save_top_k=0, save_last=True,
-                         every_n_train_steps=every_n_train_steps, enable_version_counter=False)
+            raise StganError(
+                f"resume.every_n_train_steps must be an integer >= 0 (0: only at the "
+                f"end), got {every_n_train_steps!r}"
+            )
+        super().__init__(
+            dirpath=dirpath,
+            monitor=None,
+            save_top_k=0,
+            save_last=True,
+            every_n_train_steps=every_n_train_steps,
+            enable_version_counter=False,
+        )
         self._trainer: pl.Trainer | None = None
 
     @property
@@ -141,7 +163,9 @@ class ResumeCheckpoint(ModelCheckpoint):
         trainer = self._trainer
         rng = torch.get_rng_state()  # (5056,) uint8 on CPU
         if trainer is not None and trainer.world_size > 1:
-            rng = trainer.strategy.all_gather(rng.to(trainer.strategy.root_device)).cpu()  # (W, 5056)
+            rng = trainer.strategy.all_gather(
+                rng.to(trainer.strategy.root_device)
+            ).cpu()  # (W, 5056)
         else:
             rng = rng[None]
         state["rng_cpu"] = rng
@@ -166,6 +190,9 @@ class ResumeCheckpoint(ModelCheckpoint):
             root = Path(logger.save_dir or trainer.default_root_dir) / str(logger.name)
             if root.is_dir():
                 pattern = re.compile(rf"^{self.CHECKPOINT_NAME_LAST}(-v\d+)?\.ckpt$")
-                found |= {os.path.normpath(p) for p in root.glob("*/checkpoints/*.ckpt")
-                          if pattern.match(p.name)}
+                found |= {
+                    os.path.normpath(p)
+                    for p in root.glob("*/checkpoints/*.ckpt")
+                    if pattern.match(p.name)
+                }
         return found

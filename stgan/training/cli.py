@@ -54,7 +54,9 @@ class StganCLI(LightningCLI):
 
     def _parse_ckpt_path(self) -> None:
         # LightningCLI reads --ckpt_path's hyper-parameters (weights_only=True) before fitting.
-        ckpt_path = (self.config.get(self.config.get("subcommand") or "", None) or {}).get("ckpt_path")
+        ckpt_path = (self.config.get(self.config.get("subcommand") or "", None) or {}).get(
+            "ckpt_path"
+        )
         with refuse_unsafe(ckpt_path):
             super()._parse_ckpt_path()
 
@@ -93,8 +95,10 @@ def run_fit(args: list[str]) -> StganCLI:
         parser_kwargs={
             "prog": "stgan",
             # A short usage line: the full one lists hundreds of options on every error.
-            "fit": {"usage": "stgan fit [--config FILE.yaml] [--SECTION.OPTION VALUE ...]  "
-                             "(stgan fit --help lists every option and its default)"},
+            "fit": {
+                "usage": "stgan fit [--config FILE.yaml] [--SECTION.OPTION VALUE ...]  "
+                "(stgan fit --help lists every option and its default)"
+            },
         },
         auto_configure_optimizers=False,
     )

@@ -27,8 +27,11 @@ def is_finite(*values: torch.Tensor | float) -> bool:
 
 def weights_finite(module: nn.Module) -> bool:
     """True when every floating-point parameter and buffer of ``module`` is finite."""
-    return all(bool(torch.isfinite(t).all()) for t in module.state_dict().values()
-               if torch.is_tensor(t) and t.is_floating_point())
+    return all(
+        bool(torch.isfinite(t).all())
+        for t in module.state_dict().values()
+        if torch.is_tensor(t) and t.is_floating_point()
+    )
 
 
 class DivergenceGuard:
@@ -46,14 +49,19 @@ class DivergenceGuard:
         False turns the guard off (non-finite steps are then taken as they come).
     """
 
-    def __init__(self, max_rollbacks: int = 3, lr_factor: float = 0.5, snapshot_every: int = 10,
-                 enabled: bool = True) -> None:
+    def __init__(
+        self,
+        max_rollbacks: int = 3,
+        lr_factor: float = 0.5,
+        snapshot_every: int = 10,
+        enabled: bool = True,
+    ) -> None:
         problems = [
-            f"max_rollbacks >= 0 (got {max_rollbacks})" * (int(max_rollbacks) != max_rollbacks
-                                                           or max_rollbacks < 0),
+            f"max_rollbacks >= 0 (got {max_rollbacks})"
+            * (int(max_rollbacks) != max_rollbacks or max_rollbacks < 0),
             f"lr_factor in (0, 1] (got {lr_factor})" * (not 0.0 < lr_factor <= 1.0),
-            f"snapshot_every >= 1 (got {snapshot_every})" * (int(snapshot_every) != snapshot_every
-                                                              or snapshot_every < 1),
+            f"snapshot_every >= 1 (got {snapshot_every})"
+            * (int(snapshot_every) != snapshot_every or snapshot_every < 1),
         ]
         if any(problems):
             raise StganError(f"divergence_guard needs {'; '.join(p for p in problems if p)}")
@@ -71,16 +79,22 @@ class DivergenceGuard:
         if options is None:
             return cls()
         if not isinstance(options, dict):
-            raise StganError("divergence_guard takes a mapping, e.g. {max_rollbacks: 3, "
-                             f"lr_factor: 0.5}}, got {options!r}")
+            raise StganError(
+                "divergence_guard takes a mapping, e.g. {max_rollbacks: 3, "
+                f"lr_factor: 0.5}}, got {options!r}"
+            )
         known = {"max_rollbacks", "lr_factor", "snapshot_every", "enabled"}
         unknown = sorted(set(options) - known)
         if unknown:
-            raise StganError(f"divergence_guard has no option {', '.join(map(repr, unknown))}; "
-                             f"its options are: {', '.join(sorted(known))}")
+            raise StganError(
+                f"divergence_guard has no option {', '.join(map(repr, unknown))}; "
+                f"its options are: {', '.join(sorted(known))}"
+            )
         return cls(**options)
 
-    def snapshot(self, module: nn.Module, optimizers: list[torch.optim.Optimizer], step: int) -> bool:
+    def snapshot(
+        self, module: nn.Module, optimizers: list[torch.optim.Optimizer], step: int
+    ) -> bool:
         """Keep a copy of ``module``'s weights and the optimisers' states if all are finite."""
         if not weights_finite(module):
             return False
@@ -89,15 +103,17 @@ class DivergenceGuard:
         self.snapshot_step = step
         return True
 
-    def good_iteration(self, module: nn.Module, optimizers: list[torch.optim.Optimizer],
-                       step: int) -> None:
+    def good_iteration(
+        self, module: nn.Module, optimizers: list[torch.optim.Optimizer], step: int
+    ) -> None:
         """Count a finite iteration; snapshot every ``snapshot_every`` of them."""
         self._good += 1
         if self._snapshot is None or self._good % self.snapshot_every == 0:
             self.snapshot(module, optimizers, step)
 
-    def rollback(self, module: nn.Module, optimizers: list[torch.optim.Optimizer], step: int,
-                 reason: str) -> None:
+    def rollback(
+        self, module: nn.Module, optimizers: list[torch.optim.Optimizer], step: int, reason: str
+    ) -> None:
         """Restore the last good state and lower the learning rates, or stop if out of tries."""
         self.rollbacks += 1
         self.events.append({"step": int(step), "reason": reason})
@@ -106,10 +122,13 @@ class DivergenceGuard:
                 f"training diverged: {reason} at step {step}, after {self.max_rollbacks} "
                 "rollbacks to the last good state; lower the learning rates (model.lr_g, "
                 "model.lr_d), add a regulariser (r1 or gp) or spectral norm, or use the "
-                "hinge-sn-r1 preset. No checkpoint with non-finite weights was written")
+                "hinge-sn-r1 preset. No checkpoint with non-finite weights was written"
+            )
         if self._snapshot is None:
-            raise StganError(f"training diverged: {reason} at step {step}, before any good "
-                             "state was recorded; lower the learning rates or check the data")
+            raise StganError(
+                f"training diverged: {reason} at step {step}, before any good "
+                "state was recorded; lower the learning rates or check the data"
+            )
         weights, states = self._snapshot
         module.load_state_dict(weights)
         for opt, state in zip(optimizers, states, strict=True):

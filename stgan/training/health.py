@@ -40,32 +40,52 @@ REMEDIES = {
     "mode_collapse": [
         "model.clusters: 16 with model.generator_options.latent_vector: 64 (self-conditioning; "
         "part of the recommended preset)",
-        "model.d_steps: 5 (n_critic)", "model.loss: wgan with model.regularizers [{name: gp}]",
-        "model.unrolled_steps: 5", "model.discriminator_options.minibatch_std: true",
-        "model.pack: 2 (PacGAN)", "model.mode_seeking: 1.0",
-        "model.generator_options.latent_categories: 8 with model.info_weight: 1.0 (InfoGAN)"],
+        "model.d_steps: 5 (n_critic)",
+        "model.loss: wgan with model.regularizers [{name: gp}]",
+        "model.unrolled_steps: 5",
+        "model.discriminator_options.minibatch_std: true",
+        "model.pack: 2 (PacGAN)",
+        "model.mode_seeking: 1.0",
+        "model.generator_options.latent_categories: 8 with model.info_weight: 1.0 (InfoGAN)",
+    ],
     "vanishing_gradients": [
-        "model.loss: nonsaturating", "model.loss: wgan with model.regularizers [{name: gp}]",
-        "model.loss: hinge", "model.loss: lsgan", "model.instance_noise: {sigma: 0.1}",
+        "model.loss: nonsaturating",
+        "model.loss: wgan with model.regularizers [{name: gp}]",
+        "model.loss: hinge",
+        "model.loss: lsgan",
+        "model.instance_noise: {sigma: 0.1}",
         "model.discriminator_options.spectral_norm: true",
-        "model.regularizers: [{name: r1, gamma: 1}]"],
-    "d_overpowering": [
-        "model.instance_noise: {sigma: 0.1}", "model.label_smoothing: 0.1",
         "model.regularizers: [{name: r1, gamma: 1}]",
-        "model.discriminator_options.spectral_norm: true", "lower model.lr_d (TTUR)",
-        "model.adaptive_d: {target: 0.6}"],
+    ],
+    "d_overpowering": [
+        "model.instance_noise: {sigma: 0.1}",
+        "model.label_smoothing: 0.1",
+        "model.regularizers: [{name: r1, gamma: 1}]",
+        "model.discriminator_options.spectral_norm: true",
+        "lower model.lr_d (TTUR)",
+        "model.adaptive_d: {target: 0.6}",
+    ],
     "g_overpowering": [
-        "model.d_steps: 2 or more (n_critic)", "raise model.lr_d (TTUR)",
-        "model.adaptive_d: {target: 0.6}", "model.unrolled_steps: 5"],
+        "model.d_steps: 2 or more (n_critic)",
+        "raise model.lr_d (TTUR)",
+        "model.adaptive_d: {target: 0.6}",
+        "model.unrolled_steps: 5",
+    ],
     "no_progress": [
         "model.instance_noise: {sigma: 0.1, schedule: linear}",
         "model.regularizers: [{name: r1, gamma: 1}]",
-        "model.discriminator_options.spectral_norm: true", "TTUR (model.lr_d > model.lr_g)",
-        "model.ema_decay: 0.999", "model.adaptive_d: {target: 0.6}",
-        "the hinge-sn-r1 preset"],
+        "model.discriminator_options.spectral_norm: true",
+        "TTUR (model.lr_d > model.lr_g)",
+        "model.ema_decay: 0.999",
+        "model.adaptive_d: {target: 0.6}",
+        "the hinge-sn-r1 preset",
+    ],
     "divergence": [
-        "lower model.lr_g and model.lr_d", "model.regularizers: [{name: r1, gamma: 1}] or gp",
-        "model.discriminator_options.spectral_norm: true", "the hinge-sn-r1 preset"],
+        "lower model.lr_g and model.lr_d",
+        "model.regularizers: [{name: r1, gamma: 1}] or gp",
+        "model.discriminator_options.spectral_norm: true",
+        "the hinge-sn-r1 preset",
+    ],
 }
 
 
@@ -111,6 +131,7 @@ def mode_collapse(threshold: float, directions: float, min_steps: int) -> Detect
     which sees a generator that has dropped modes although each sample still differs from
     the next (a partial collapse: every wave travels one of two ways, say).
     """
+
     def test(s):
         r, own = _get(s, "diversity_ratio_smooth"), _get(s, "fake_self_diversity_smooth")
         alike = r is not None and r < threshold and (own is None or own < SELF_DIVERSITY)
@@ -120,64 +141,99 @@ def mode_collapse(threshold: float, directions: float, min_steps: int) -> Detect
             return None
         evidence = {"diversity_ratio": r, "fake_self_diversity": own} if alike else {}
         if few:
-            evidence.update(direction_ratio=ratio, directions_fake=s.get("directions_fake"),
-                            directions_real=s.get("directions_real"))
+            evidence.update(
+                direction_ratio=ratio,
+                directions_fake=s.get("directions_fake"),
+                directions_real=s.get("directions_real"),
+            )
         return evidence
 
     def describe(e, since):
         found = []
         if "fake_self_diversity" in e:
-            found.append(f"in-batch diversity is {e['diversity_ratio']:.2f} of the real data's "
-                         f"(alarm below {threshold})")
+            found.append(
+                f"in-batch diversity is {e['diversity_ratio']:.2f} of the real data's "
+                f"(alarm below {threshold})"
+            )
         if e.get("direction_ratio") is not None:
-            found.append(f"the generated windows travel in {e['directions_fake']:.1f} effective "
-                         f"directions against the data's {e['directions_real']:.1f}, "
-                         f"{e['direction_ratio']:.2f} of them (alarm below {directions})")
+            found.append(
+                f"the generated windows travel in {e['directions_fake']:.1f} effective "
+                f"directions against the data's {e['directions_real']:.1f}, "
+                f"{e['direction_ratio']:.2f} of them (alarm below {directions})"
+            )
         return f"mode collapse suspected since step {since:,}: " + "; ".join(found)
+
     return Detector("mode_collapse", min_steps, test, describe)
 
 
 def vanishing_gradients(ratio: float, min_steps: int) -> Detector:
     """G's gradient norm below ``ratio`` × its largest (smoothed) value so far."""
+
     def test(s):
         g, peak = _get(s, "grad_norm_g_smooth"), _get(s, "grad_norm_g_peak")
         if g is None or not peak or g >= ratio * peak:
             return None
-        return {"grad_norm_g": g, "grad_norm_g_peak": peak, "d_accuracy": s.get("d_accuracy_smooth")}
-    return Detector("vanishing_gradients", min_steps, test, lambda e, since: (
-        f"vanishing generator gradients since step {since:,}: G's gradient norm is "
-        f"{e['grad_norm_g']:.2e}, {e['grad_norm_g'] / e['grad_norm_g_peak']:.1e} of its peak "
-        f"{e['grad_norm_g_peak']:.2e} (alarm below {ratio}); D wins and G learns nothing"))
+        return {
+            "grad_norm_g": g,
+            "grad_norm_g_peak": peak,
+            "d_accuracy": s.get("d_accuracy_smooth"),
+        }
+
+    return Detector(
+        "vanishing_gradients",
+        min_steps,
+        test,
+        lambda e, since: (
+            f"vanishing generator gradients since step {since:,}: G's gradient norm is "
+            f"{e['grad_norm_g']:.2e}, {e['grad_norm_g'] / e['grad_norm_g_peak']:.1e} of its peak "
+            f"{e['grad_norm_g_peak']:.2e} (alarm below {ratio}); D wins and G learns nothing"
+        ),
+    )
 
 
 def _accuracy_beyond(threshold: float, above: bool):
     """A test: D's smoothed accuracy above (or below) ``threshold``, with the evidence."""
+
     def test(s):
         acc = _get(s, "d_accuracy_smooth")
         if acc is None or (acc <= threshold if above else acc >= threshold):
             return None
         return {"d_accuracy": acc, "d_gap": s.get("d_gap_smooth")}
+
     return test
 
 
 def d_overpowering(threshold: float, min_steps: int) -> Detector:
     """D separates real from fake almost perfectly for a long time."""
-    return Detector("d_overpowering", min_steps, _accuracy_beyond(threshold, above=True), lambda e, since: (
-        f"the discriminator overpowers the generator since step {since:,}: it separates "
-        f"{e['d_accuracy']:.0%} of real and fake samples (alarm above {threshold:.0%}), "
-        f"mean D(real) − D(fake) = {e['d_gap']:.3g}"))
+    return Detector(
+        "d_overpowering",
+        min_steps,
+        _accuracy_beyond(threshold, above=True),
+        lambda e, since: (
+            f"the discriminator overpowers the generator since step {since:,}: it separates "
+            f"{e['d_accuracy']:.0%} of real and fake samples (alarm above {threshold:.0%}), "
+            f"mean D(real) − D(fake) = {e['d_gap']:.3g}"
+        ),
+    )
 
 
 def g_overpowering(threshold: float, min_steps: int) -> Detector:
     """D rates generated samples above real ones (accuracy below chance) for a long time."""
-    return Detector("g_overpowering", min_steps, _accuracy_beyond(threshold, above=False), lambda e, since: (
-        f"the generator overpowers the discriminator since step {since:,}: D's accuracy is "
-        f"{e['d_accuracy']:.0%} (alarm below {threshold:.0%}, chance is 50%), "
-        f"mean D(real) − D(fake) = {e['d_gap']:.3g}"))
+    return Detector(
+        "g_overpowering",
+        min_steps,
+        _accuracy_beyond(threshold, above=False),
+        lambda e, since: (
+            f"the generator overpowers the discriminator since step {since:,}: D's accuracy is "
+            f"{e['d_accuracy']:.0%} (alarm below {threshold:.0%}, chance is 50%), "
+            f"mean D(real) − D(fake) = {e['d_gap']:.3g}"
+        ),
+    )
 
 
 def divergence(factor: float, min_steps: int) -> Detector:
     """A rollback of the divergence guard, a non-finite signal, or a gradient norm explosion."""
+
     def test(s):
         if s.get("rolled_back"):
             return {"rollbacks": s["rollbacks"], "_now": True}
@@ -191,20 +247,32 @@ def divergence(factor: float, min_steps: int) -> Detector:
 
     def describe(e, since):
         if "rollbacks" in e:
-            return (f"training diverged at step {since:,}: a non-finite loss or gradient; the "
-                    f"update was skipped and the last good state restored ({e['rollbacks']} "
-                    "rollback(s) so far)")
+            return (
+                f"training diverged at step {since:,}: a non-finite loss or gradient; the "
+                f"update was skipped and the last good state restored ({e['rollbacks']} "
+                "rollback(s) so far)"
+            )
         key = next(iter(e))
         if "median" not in e:
             return f"training diverged at step {since:,}: {key} is {e[key]}"
-        return (f"exploding gradients since step {since:,}: {key} = {e[key]:.3g}, "
-                f"{e['factor']:.0f}× its recent median (alarm above {factor:g}×)")
+        return (
+            f"exploding gradients since step {since:,}: {key} = {e[key]:.3g}, "
+            f"{e['factor']:.0f}× its recent median (alarm above {factor:g}×)"
+        )
+
     return Detector("divergence", min_steps, test, describe)
 
 
 # --- the monitor ---------------------------------------------------------------------------
 
-SMOOTHED = ("diversity_ratio", "fake_self_diversity", "d_accuracy", "d_gap", "grad_norm_g", "grad_norm_d")
+SMOOTHED = (
+    "diversity_ratio",
+    "fake_self_diversity",
+    "d_accuracy",
+    "d_gap",
+    "grad_norm_g",
+    "grad_norm_d",
+)
 MEDIAN_WINDOW = 100  # iterations behind the running median of each gradient norm
 
 
@@ -268,15 +336,26 @@ class HealthMonitor(Callback):
     ) -> None:
         if not 0.0 <= smoothing < 1.0:
             raise StganError(f"health.smoothing must be in [0, 1), got {smoothing}")
-        steps = dict(warmup_steps=warmup_steps, collapse_steps=collapse_steps,
-                     vanishing_steps=vanishing_steps, d_overpower_steps=d_overpower_steps,
-                     g_overpower_steps=g_overpower_steps, progress_window=progress_window,
-                     explode_steps=explode_steps, direction_window=direction_window)
-        bad = [f"{k}={v}" for k, v in steps.items()
-               if int(v) != v or v < (0 if k == "warmup_steps" else 1)]
+        steps = dict(
+            warmup_steps=warmup_steps,
+            collapse_steps=collapse_steps,
+            vanishing_steps=vanishing_steps,
+            d_overpower_steps=d_overpower_steps,
+            g_overpower_steps=g_overpower_steps,
+            progress_window=progress_window,
+            explode_steps=explode_steps,
+            direction_window=direction_window,
+        )
+        bad = [
+            f"{k}={v}"
+            for k, v in steps.items()
+            if int(v) != v or v < (0 if k == "warmup_steps" else 1)
+        ]
         if bad:
-            raise StganError(f"health step counts must be whole numbers >= 1 (warmup_steps >= 0); "
-                             f"got {', '.join(bad)}")
+            raise StganError(
+                f"health step counts must be whole numbers >= 1 (warmup_steps >= 0); "
+                f"got {', '.join(bad)}"
+            )
         self.enabled, self.warmup_steps, self.smoothing = enabled, int(warmup_steps), smoothing
         self.progress_window, self.progress_min_delta = int(progress_window), progress_min_delta
         self.direction_window = int(direction_window)
@@ -310,21 +389,27 @@ class HealthMonitor(Callback):
     # --- signals in --------------------------------------------------------------------------
     def observe(self, raw: dict[str, Any], step: int) -> dict[str, float]:
         """Fold one iteration's signals in; return them with the smoothed ones added."""
-        s = {k: float(v) for k, v in raw.items() if isinstance(v, (int, float, torch.Tensor))
-             and (not torch.is_tensor(v) or v.numel() == 1)}
+        s = {
+            k: float(v)
+            for k, v in raw.items()
+            if isinstance(v, (int, float, torch.Tensor))
+            and (not torch.is_tensor(v) or v.numel() == 1)
+        }
         for key in SMOOTHED:
             if key in s and math.isfinite(s[key]):
                 # Gradient norms span decades: average their logarithms (a geometric mean).
                 log = key.startswith("grad_norm")
                 value = math.log(max(s[key], 1e-30)) if log else s[key]
                 old = self._ema.get(key)
-                self._ema[key] = value if old is None else (
-                    self.smoothing * old + (1 - self.smoothing) * value)
+                self._ema[key] = (
+                    value if old is None else (self.smoothing * old + (1 - self.smoothing) * value)
+                )
                 self.smooth[key] = math.exp(self._ema[key]) if log else self._ema[key]
         s.update({f"{k}_smooth": v for k, v in self.smooth.items()})
         if "grad_norm_g_smooth" in s:
-            self.smooth["grad_norm_g_peak"] = max(self.smooth.get("grad_norm_g_peak", 0.0),
-                                                  s["grad_norm_g_smooth"])
+            self.smooth["grad_norm_g_peak"] = max(
+                self.smooth.get("grad_norm_g_peak", 0.0), s["grad_norm_g_smooth"]
+            )
             s["grad_norm_g_peak"] = self.smooth["grad_norm_g_peak"]
         for net in ("g", "d"):
             past = sorted(self.history[net])
@@ -346,8 +431,10 @@ class HealthMonitor(Callback):
             self.directions[kind].append(direction_histogram(found.detach().cpu()))
         if len(self.directions["fake"]) < self.direction_window:
             return {}
-        fake, real = (effective_directions(torch.stack(list(self.directions[k])).sum(0))
-                      for k in ("fake", "real"))
+        fake, real = (
+            effective_directions(torch.stack(list(self.directions[k])).sum(0))
+            for k in ("fake", "real")
+        )
         if not (math.isfinite(fake) and math.isfinite(real)):
             return {}
         return {"directions_fake": fake, "directions_real": real, "direction_ratio": fake / real}
@@ -369,8 +456,9 @@ class HealthMonitor(Callback):
             self.active[det.name] = det.streak >= det.min_steps or now
             if self.active[det.name]:
                 since = det.since if det.name != "divergence" else step
-                new = self._record(det.name, since, step, evidence, det.describe(evidence, since),
-                                   det.remedies)
+                new = self._record(
+                    det.name, since, step, evidence, det.describe(evidence, since), det.remedies
+                )
                 raised += [new] if new else []
         return raised
 
@@ -389,10 +477,14 @@ class HealthMonitor(Callback):
             self.active["no_progress"] = True
             since = self.scores[-w][0]
             evidence = {"best_before": before, "best_recent": recent, "evaluations": w}
-            message = (f"no progress since step {since:,}: the best domain score of the last {w} "
-                       f"evaluations is {recent:.3f}, against {before:.3f} before them (needs "
-                       f"{self.progress_min_delta:.0%} lower); training oscillates or worsens")
-            return self._record("no_progress", since, step, evidence, message, REMEDIES["no_progress"])
+            message = (
+                f"no progress since step {since:,}: the best domain score of the last {w} "
+                f"evaluations is {recent:.3f}, against {before:.3f} before them (needs "
+                f"{self.progress_min_delta:.0%} lower); training oscillates or worsens"
+            )
+            return self._record(
+                "no_progress", since, step, evidence, message, REMEDIES["no_progress"]
+            )
         return None
 
     def _record(self, name, since, step, evidence, message, remedies) -> dict[str, Any] | None:
@@ -400,25 +492,45 @@ class HealthMonitor(Callback):
         if alarm is not None:
             alarm["last_step"] = int(step)
             return None
-        self.alarms[name] = {"name": name, "first_step": int(since), "last_step": int(step),
-                             "message": message, "evidence": _plain(evidence),
-                             "remedies": list(remedies)}
+        self.alarms[name] = {
+            "name": name,
+            "first_step": int(since),
+            "last_step": int(step),
+            "message": message,
+            "evidence": _plain(evidence),
+            "remedies": list(remedies),
+        }
         return self.alarms[name]
 
     # --- summary out ----------------------------------------------------------------------
     def summary(self, final_step: int) -> dict[str, Any]:
         """The ``health.json`` record (schema ``stgan-health/1``)."""
         best = min(self.scores, key=lambda p: p[1]) if self.scores else None
-        alarms = sorted(({**a, "active_at_end": bool(self.active.get(a["name"], False))}
-                         for a in self.alarms.values()), key=lambda a: a["first_step"])
+        alarms = sorted(
+            (
+                {**a, "active_at_end": bool(self.active.get(a["name"], False))}
+                for a in self.alarms.values()
+            ),
+            key=lambda a: a["first_step"],
+        )
         # An alarm whose condition no longer holds at the end (a transient) leaves the run
         # "recovered"; one still holding leaves it in "alarms".
         state = self.final_state or (
-            "alarms" if any(a["active_at_end"] for a in alarms) else "recovered" if alarms else "healthy")
-        return {"schema": SCHEMA, "alarms": alarms,
-                "best_domain_score": None if best is None else float(best[1]),
-                "best_step": None if best is None else int(best[0]),
-                "final_step": int(final_step), "final_state": state, "rollbacks": int(self.rollbacks)}
+            "alarms"
+            if any(a["active_at_end"] for a in alarms)
+            else "recovered"
+            if alarms
+            else "healthy"
+        )
+        return {
+            "schema": SCHEMA,
+            "alarms": alarms,
+            "best_domain_score": None if best is None else float(best[1]),
+            "best_step": None if best is None else int(best[0]),
+            "final_step": int(final_step),
+            "final_state": state,
+            "rollbacks": int(self.rollbacks),
+        }
 
     # --- Lightning hooks ------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -437,31 +549,47 @@ class HealthMonitor(Callback):
             self._score_seen = score
             raised += [a for a in [self.add_score(float(score), step)] if a]
         for alarm in raised:
-            _announce(f"stgan health: ALARM {alarm['name']}: {alarm['message']}. Remedies: "
-                      f"{'; '.join(alarm['remedies'])}")
+            _announce(
+                f"stgan health: ALARM {alarm['name']}: {alarm['message']}. Remedies: "
+                f"{'; '.join(alarm['remedies'])}"
+            )
         names = [d.name for d in self.detectors] + ["no_progress"]
         pl_module.log_dict({f"alarm_{n}": float(self.active.get(n, False)) for n in names})
         pl_module.log("alarms", float(len(self.alarms)), prog_bar=True)
-        pl_module.log_dict({k: signals[k] for k in ("direction_ratio", "directions_fake", "directions_real")
-                            if k in signals})
+        pl_module.log_dict(
+            {
+                k: signals[k]
+                for k in ("direction_ratio", "directions_fake", "directions_real")
+                if k in signals
+            }
+        )
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.enabled:
             self._finish(trainer)
 
-    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
-                     exception: BaseException) -> None:
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
         if not self.enabled:
             return
         guard = getattr(pl_module, "guard", None)
         if guard is not None and guard.rollbacks > guard.max_rollbacks:
             self.final_state, self.rollbacks = "diverged", guard.rollbacks
             event = guard.events[-1]
-            self._record("divergence", event["step"], event["step"], {"rollbacks": guard.rollbacks},
-                         f"training diverged: {event['reason']} at step {event['step']:,}, and "
-                         f"stopped after {guard.max_rollbacks} rollbacks", REMEDIES["divergence"])
+            self._record(
+                "divergence",
+                event["step"],
+                event["step"],
+                {"rollbacks": guard.rollbacks},
+                f"training diverged: {event['reason']} at step {event['step']:,}, and "
+                f"stopped after {guard.max_rollbacks} rollbacks",
+                REMEDIES["divergence"],
+            )
         else:
-            self.final_state = "interrupted" if isinstance(exception, KeyboardInterrupt) else "failed"
+            self.final_state = (
+                "interrupted" if isinstance(exception, KeyboardInterrupt) else "failed"
+            )
         self._finish(trainer)
 
     def _finish(self, trainer: pl.Trainer) -> None:
@@ -477,13 +605,17 @@ class HealthMonitor(Callback):
 def format_summary(summary: dict[str, Any], path: Path | None = None) -> str:
     """The end-of-fit health summary as a few lines of text."""
     best = summary["best_domain_score"]
-    lines = [f"stgan health: {summary['final_state']} at step {summary['final_step']:,}; "
-             f"{len(summary['alarms'])} alarm(s), {summary['rollbacks']} rollback(s); best domain "
-             + ("score: none" if best is None else f"score {best:.3f} at step {summary['best_step']:,}")]
+    lines = [
+        f"stgan health: {summary['final_state']} at step {summary['final_step']:,}; "
+        f"{len(summary['alarms'])} alarm(s), {summary['rollbacks']} rollback(s); best domain "
+        + ("score: none" if best is None else f"score {best:.3f} at step {summary['best_step']:,}")
+    ]
     for alarm in summary["alarms"]:
         when = "still active" if alarm.get("active_at_end") else "cleared"
-        lines.append(f"  {alarm['name']} (steps {alarm['first_step']:,}-{alarm['last_step']:,}, {when}): "
-                     f"{alarm['message']}")
+        lines.append(
+            f"  {alarm['name']} (steps {alarm['first_step']:,}-{alarm['last_step']:,}, {when}): "
+            f"{alarm['message']}"
+        )
     if path is not None:
         lines.append(f"  written to {path}")
     return "\n".join(lines)

@@ -153,22 +153,42 @@ class GANModule(pl.LightningModule):
             if not lr > 0:  # also catches NaN
                 raise StganError(f"model.{name} must be a positive learning rate, got {lr}")
         self.toolbox = build_toolbox(
-            loss=loss, regularizers=regularizers, instance_noise=instance_noise,
-            label_smoothing=label_smoothing, label_flip=label_flip, augment=augment,
-            d_steps=d_steps, g_steps=g_steps, adaptive_d=adaptive_d,
-            unrolled_steps=unrolled_steps, unrolled_lr=unrolled_lr, pack=pack,
-            mode_seeking=mode_seeking, info_weight=info_weight, spectral_matching=spectral_matching,
+            loss=loss,
+            regularizers=regularizers,
+            instance_noise=instance_noise,
+            label_smoothing=label_smoothing,
+            label_flip=label_flip,
+            augment=augment,
+            d_steps=d_steps,
+            g_steps=g_steps,
+            adaptive_d=adaptive_d,
+            unrolled_steps=unrolled_steps,
+            unrolled_lr=unrolled_lr,
+            pack=pack,
+            mode_seeking=mode_seeking,
+            info_weight=info_weight,
+            spectral_matching=spectral_matching,
         )
         g_options = dict(generator_options or {})
         d_options = dict(discriminator_options or {})
         if periodic_x:  # a global longitude: no artificial east/west edge in either network
-            for cls, opts in ((GENERATORS.get(generator), g_options),
-                              (DISCRIMINATORS.get(discriminator), d_options)):
+            for cls, opts in (
+                (GENERATORS.get(generator), g_options),
+                (DISCRIMINATORS.get(discriminator), d_options),
+            ):
                 if "periodic_x" in inspect.signature(cls).parameters:
                     opts.setdefault("periodic_x", True)
         if clusters:
-            check_options(clusters, g_options, discriminator, pack, unrolled_steps, regularizers,
-                          augment, info_weight)
+            check_options(
+                clusters,
+                g_options,
+                discriminator,
+                pack,
+                unrolled_steps,
+                regularizers,
+                augment,
+                info_weight,
+            )
         if "window" in inspect.signature(GENERATORS.get(generator)).parameters:
             g_options.setdefault("window", self.window)  # a generator tied to the window size
         self.generator = GENERATORS.build(generator, channels=channels, **g_options)
@@ -184,10 +204,12 @@ class GANModule(pl.LightningModule):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(torch.initial_seed() + 1)
                 self.class_embedding = nn.utils.parametrizations.spectral_norm(
-                    nn.Embedding(clusters, self.discriminator.head.in_features))
+                    nn.Embedding(clusters, self.discriminator.head.in_features)
+                )
         # With clusters the spectral term compares each fake batch with its own clusters' data.
-        self.spectral = (SpectralMatching(channels, self.window, classes=clusters)
-                         if spectral_matching else None)
+        self.spectral = (
+            SpectralMatching(channels, self.window, classes=clusters) if spectral_matching else None
+        )
         self.generator_ema = EMA(self.generator, ema_decay, warmup=True) if ema_decay else None
         self.data_info: dict[str, Any] | None = None
         self.d_updates = 0  # discriminator optimiser steps so far
@@ -199,7 +221,10 @@ class GANModule(pl.LightningModule):
 
     # --- sampling --------------------------------------------------------------------------
     def sample_latent(
-        self, n: int, *, window: tuple[int, int, int] | None = None,
+        self,
+        n: int,
+        *,
+        window: tuple[int, int, int] | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Standard normal latent for ``n`` samples of ``window`` (default: training window)."""
@@ -232,8 +257,12 @@ class GANModule(pl.LightningModule):
             x = tb.noise(x, self.global_step)
         return x * valid, valid  # masked cells are identical (0) in real and fake
 
-    def _d(self, x: torch.Tensor, valid: torch.Tensor, classes: torch.Tensor | None = None,
-           ) -> torch.Tensor:
+    def _d(
+        self,
+        x: torch.Tensor,
+        valid: torch.Tensor,
+        classes: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         m = self.toolbox.pack
         if m > 1:
             x, valid = pack(x, m), valid[::m]
@@ -281,16 +310,22 @@ class GANModule(pl.LightningModule):
         self.health_signals = logs
         shown = {k: logs[k] for k in ("loss_d", "loss_g") if k in logs}
         self.log_dict(shown, prog_bar=True)
-        self.log_dict({k: v for k, v in logs.items()
-                       if k not in shown and (not torch.is_tensor(v) or v.numel() == 1)})
+        self.log_dict(
+            {
+                k: v
+                for k, v in logs.items()
+                if k not in shown and (not torch.is_tensor(v) or v.numel() == 1)
+            }
+        )
 
     def _finite_or_rollback(self, total: torch.Tensor, grad_norm: torch.Tensor, net: str) -> bool:
         """True if the step may be taken; else roll back to the last good state (guard on)."""
         if not self.guard.enabled or is_finite(total, grad_norm):
             return True
         what = "loss" if not is_finite(total) else "gradient"
-        self.guard.rollback(self, self.trainer.optimizers, self.global_step,
-                            f"non-finite {net} {what}")
+        self.guard.rollback(
+            self, self.trainer.optimizers, self.global_step, f"non-finite {net} {what}"
+        )
         self._rolled_back = True
         return False
 
@@ -305,7 +340,9 @@ class GANModule(pl.LightningModule):
         fake_in, fake_mask = self._d_input(fake, valid)
         d_real, d_fake = self._d(real_in, real_mask, c_real), self._d(fake_in, fake_mask, c_fake)
         if tb.label_tricks:
-            loss_d = bce_discriminator_loss(d_real, d_fake, real_target=tb.real_target, flip=tb.flip)
+            loss_d = bce_discriminator_loss(
+                d_real, d_fake, real_target=tb.real_target, flip=tb.flip
+            )
         else:
             loss_d = tb.loss.discriminator(d_real, d_fake)
         total = loss_d
@@ -324,13 +361,19 @@ class GANModule(pl.LightningModule):
         self.untoggle_optimizer(opt_d)
         self.d_updates += 1
         d_real_mean, d_fake_mean = d_real.mean().detach(), d_fake.mean().detach()
-        return {"loss_d": loss_d.detach(), "d_real": d_real_mean, "d_fake": d_fake_mean,
-                "d_gap": d_real_mean - d_fake_mean, "d_confidence": discriminator_confidence(d_real),
-                "d_accuracy": discriminator_accuracy(d_real.detach(), d_fake.detach()),
-                **batch_diversity(fake * valid, real), **norms,
-                # Per-window tensors for the health monitor's direction histograms; not logged.
-                "fake_directions": propagation_directions(fake * valid),
-                "real_directions": propagation_directions(real)}
+        return {
+            "loss_d": loss_d.detach(),
+            "d_real": d_real_mean,
+            "d_fake": d_fake_mean,
+            "d_gap": d_real_mean - d_fake_mean,
+            "d_confidence": discriminator_confidence(d_real),
+            "d_accuracy": discriminator_accuracy(d_real.detach(), d_fake.detach()),
+            **batch_diversity(fake * valid, real),
+            **norms,
+            # Per-window tensors for the health monitor's direction histograms; not logged.
+            "fake_directions": propagation_directions(fake * valid),
+            "real_directions": propagation_directions(real),
+        }
 
     def _classes(self, real, valid, z) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """The clusters of a real batch and of the fakes drawn from ``z`` (None: unconditioned)."""
@@ -345,13 +388,20 @@ class GANModule(pl.LightningModule):
         learning at GAN rates to read."""
         k = getattr(self.generator, "latent_categories", 0)
         if not k:
-            raise StganError("model.info_weight needs a generator with categories: generator conv3d "
-                             "with generator_options {latent_vector: 64, latent_categories: 8}")
+            raise StganError(
+                "model.info_weight needs a generator with categories: generator conv3d "
+                "with generator_options {latent_vector: 64, latent_categories: 8}"
+            )
         if not hasattr(self.discriminator, "embed") or self.toolbox.pack > 1:
-            raise StganError("model.info_weight reads D's features: it needs discriminator conv3d "
-                             "and pack 1")
-        return nn.Sequential(nn.Linear(self.discriminator.head.in_features, 128), nn.BatchNorm1d(128),
-                             nn.LeakyReLU(0.1), nn.Linear(128, k))
+            raise StganError(
+                "model.info_weight reads D's features: it needs discriminator conv3d and pack 1"
+            )
+        return nn.Sequential(
+            nn.Linear(self.discriminator.head.in_features, 128),
+            nn.BatchNorm1d(128),
+            nn.LeakyReLU(0.1),
+            nn.Linear(128, k),
+        )
 
     def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
         tb = self.toolbox
@@ -367,9 +417,14 @@ class GANModule(pl.LightningModule):
         if tb.unrolled_steps:
             real_in, real_mask = self._d_input(real, valid)
             loss_g = unrolled_generator_loss(
-                self.discriminator, tb.loss.discriminator,
-                lambda scores: tb.loss.generator(scores, real_scores), real_in, fake_in,
-                steps=tb.unrolled_steps, lr=tb.unrolled_lr, d_fn_kwargs={"mask": real_mask},
+                self.discriminator,
+                tb.loss.discriminator,
+                lambda scores: tb.loss.generator(scores, real_scores),
+                real_in,
+                fake_in,
+                steps=tb.unrolled_steps,
+                lr=tb.unrolled_lr,
+                d_fn_kwargs={"mask": real_mask},
             )
         else:
             loss_g = tb.loss.generator(self._d(fake_in, fake_mask, c_fake), real_scores)
@@ -404,11 +459,15 @@ class GANModule(pl.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         # InfoGAN's Q learns with G: both minimise the category cross-entropy.
-        g_params = [*self.generator.parameters(),
-                    *(self.info_head.parameters() if self.info_head is not None else [])]
+        g_params = [
+            *self.generator.parameters(),
+            *(self.info_head.parameters() if self.info_head is not None else []),
+        ]
         opt_g = torch.optim.Adam(g_params, lr=hp.lr_g, betas=tuple(hp.betas_g))
-        d_params = [*self.discriminator.parameters(),
-                    *(self.class_embedding.parameters() if self.class_embedding is not None else [])]
+        d_params = [
+            *self.discriminator.parameters(),
+            *(self.class_embedding.parameters() if self.class_embedding is not None else []),
+        ]
         opt_d = torch.optim.Adam(d_params, lr=hp.lr_d, betas=tuple(hp.betas_d))
         return opt_g, opt_d
 
@@ -419,8 +478,10 @@ class GANModule(pl.LightningModule):
             self.data_info = datamodule.info
         aug = self.toolbox.augment
         if aug is not None and aug.roll_x and not (self.data_info or {}).get("periodic_x"):
-            raise StganError("augment roll_x needs a periodic (global) longitude axis, and this "
-                             "grid is not; drop roll_x")
+            raise StganError(
+                "augment roll_x needs a periodic (global) longitude axis, and this "
+                "grid is not; drop roll_x"
+            )
         self._mkldnn_was = None
         if self.device.type == "cpu" and str(self.trainer.precision).startswith("bf16"):
             # torch's oneDNN bf16 conv3d gives a wrong (NaN or ~1e37) weight gradient for some
@@ -428,12 +489,17 @@ class GANModule(pl.LightningModule):
             # own CPU kernels are right. Train without oneDNN, and say so.
             self._mkldnn_was = torch.backends.mkldnn.enabled
             torch.backends.mkldnn.enabled = False
-            rank_zero_info("stgan: bf16 on CPU trains without oneDNN (its bf16 conv3d gradients "
-                           "are wrong for some shapes); expect little speed-up over 32-true")
+            rank_zero_info(
+                "stgan: bf16 on CPU trains without oneDNN (its bf16 conv3d gradients "
+                "are wrong for some shapes); expect little speed-up over 32-true"
+            )
 
         if datamodule is not None and hasattr(datamodule, "count_windows"):
-            warning = short_record_warning(datamodule.count_windows("train"), datamodule.batch_size,
-                                           self.clusters.k if self.clusters is not None else 0)
+            warning = short_record_warning(
+                datamodule.count_windows("train"),
+                datamodule.batch_size,
+                self.clusters.k if self.clusters is not None else 0,
+            )
             if warning:
                 rank_zero_info(warning)
         if self.clusters is not None and not bool(self.clusters.fitted):
@@ -441,28 +507,40 @@ class GANModule(pl.LightningModule):
 
     def _fit_clusters(self, datamodule) -> None:
         if datamodule is None:
-            raise StganError("model.clusters needs the training data before training: fit with a "
-                             "datamodule (stgan fit does)")
+            raise StganError(
+                "model.clusters needs the training data before training: fit with a "
+                "datamodule (stgan fit does)"
+            )
         clusters = self.clusters
-        rank_zero_info(f"stgan: model.clusters {clusters.k}: clustering up to {FIT_WINDOWS} training "
-                       f"windows by their space-time spectra before training")
+        rank_zero_info(
+            f"stgan: model.clusters {clusters.k}: clustering up to {FIT_WINDOWS} training "
+            f"windows by their space-time spectra before training"
+        )
         n = clusters.fit_batches(datamodule.train_dataloader(), self.device)
         if clusters.used < clusters.k:  # rank zero's own fit: the one broadcast below
             used = f"{clusters.used} cluster{'s' if clusters.used > 1 else ''}"
-            rank_zero_info(f"stgan: only {clusters.distinct} distinct windows: using {used} instead of "
-                           f"{clusters.k} ({CLUSTER_WINDOWS} distinct windows per cluster at least; "
-                           f"the other {clusters.k - clusters.used} are never drawn)")
+            rank_zero_info(
+                f"stgan: only {clusters.distinct} distinct windows: using {used} instead of "
+                f"{clusters.k} ({CLUSTER_WINDOWS} distinct windows per cluster at least; "
+                f"the other {clusters.k - clusters.used} are never drawn)"
+            )
         # Under DDP every process clusters its own shard; all must use one set of clusters
         # (the class embedding's gradients are averaged across them): rank zero's.
-        state = self.trainer.strategy.broadcast({k: v.cpu() for k, v in clusters.state_dict().items()})
+        state = self.trainer.strategy.broadcast(
+            {k: v.cpu() for k, v in clusters.state_dict().items()}
+        )
         clusters.load_state_dict({k: v.to(self.device) for k, v in state.items()})
         if bool(clusters.structured):
             shares = " ".join(f"{f:.2f}" for f in clusters.frequencies.tolist())
-            rank_zero_info(f"stgan: {clusters.k} spectral clusters of {n} training windows "
-                           f"(silhouette {float(clusters.silhouette):.2f}), shares {shares}")
+            rank_zero_info(
+                f"stgan: {clusters.k} spectral clusters of {n} training windows "
+                f"(silhouette {float(clusters.silhouette):.2f}), shares {shares}"
+            )
         else:
-            rank_zero_info(f"stgan: {n} training windows show no cluster structure (silhouette "
-                           f"{float(clusters.silhouette):.2f} < {STRUCTURE}): training unconditioned")
+            rank_zero_info(
+                f"stgan: {n} training windows show no cluster structure (silhouette "
+                f"{float(clusters.silhouette):.2f} < {STRUCTURE}): training unconditioned"
+            )
 
     def on_fit_end(self) -> None:
         if getattr(self, "_mkldnn_was", None) is not None:
@@ -474,12 +552,17 @@ class GANModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if not weights_finite(self):  # never write NaN weights, whatever asked for the save
-            raise StganError("refusing to write a checkpoint with non-finite weights: training "
-                             "diverged; lower the learning rates or keep model.divergence_guard on")
+            raise StganError(
+                "refusing to write a checkpoint with non-finite weights: training "
+                "diverged; lower the learning rates or keep model.divergence_guard on"
+            )
         # Everything `stgan generate` needs beyond the weights: names, units, coordinates and
         # transforms, as plain types so the file loads with torch.load(weights_only=True).
-        checkpoint["stgan"] = {"format": CHECKPOINT_FORMAT, "data": self.data_info,
-                               "counters": self._counters()}
+        checkpoint["stgan"] = {
+            "format": CHECKPOINT_FORMAT,
+            "data": self.data_info,
+            "counters": self._counters(),
+        }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.data_info = checkpoint.get("stgan", {}).get("data")
@@ -487,12 +570,18 @@ class GANModule(pl.LightningModule):
 
     def _counters(self) -> dict[str, Any]:
         """The step bookkeeping a resumed run needs to continue exactly, as plain types."""
-        counters: dict[str, Any] = {"d_updates": self.d_updates, "d_since_g": self._d_since_g,
-                                    "n_d": self._n_d}
+        counters: dict[str, Any] = {
+            "d_updates": self.d_updates,
+            "d_since_g": self._d_since_g,
+            "n_d": self._n_d,
+        }
         adaptive = self.toolbox.adaptive
         if adaptive is not None:
-            counters["adaptive"] = {"steps": adaptive.steps, "confidence": adaptive.confidence,
-                                    "skipped": adaptive.skipped}
+            counters["adaptive"] = {
+                "steps": adaptive.steps,
+                "confidence": adaptive.confidence,
+                "skipped": adaptive.skipped,
+            }
         if hasattr(self, "guard"):
             counters["rollbacks"] = int(getattr(self.guard, "rollbacks", 0))
         return counters

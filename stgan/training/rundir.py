@@ -62,8 +62,12 @@ def fingerprint(path: str | os.PathLike, *, full_limit: int = FULL_HASH_BYTES) -
             digest.update(f.read(_MIB))
             f.seek(-_MIB, os.SEEK_END)
             digest.update(f.read(_MIB))
-    return {"path": str(path.resolve()), "bytes": stat.st_size, "sha256": digest.hexdigest(),
-            "method": method}
+    return {
+        "path": str(path.resolve()),
+        "bytes": stat.st_size,
+        "sha256": digest.hexdigest(),
+        "method": method,
+    }
 
 
 class RunRecord(Callback):

@@ -28,7 +28,9 @@ def grad_norms(net: nn.Module, prefix: str) -> dict[str, torch.Tensor]:
                 sq = torch.stack(grads).sum()
                 norms[f"grad_norm_{prefix}/{name}{'.' + sub if sub else ''}"] = sq.sqrt()
                 squares.append(sq)
-    direct = [p.grad.detach().pow(2).sum() for p in net.parameters(recurse=False) if p.grad is not None]
+    direct = [
+        p.grad.detach().pow(2).sum() for p in net.parameters(recurse=False) if p.grad is not None
+    ]
     total = torch.stack(squares + direct).sum().sqrt() if squares or direct else torch.tensor(0.0)
     norms[f"grad_norm_{prefix}"] = total
     return norms
@@ -54,8 +56,10 @@ def batch_diversity(fake: torch.Tensor, real: torch.Tensor) -> dict[str, torch.T
     flat = fake.detach().float().reshape(fake.shape[0], fake.shape[1], -1)  # (B, C, T·H·W)
     anomaly = (flat - flat.mean(dim=-1, keepdim=True)).reshape(fake.shape[0], -1)
     scale = math.sqrt(2.0) * anomaly.pow(2).sum(dim=1).mean().sqrt()
-    return {"diversity_ratio": spread / mean_pairwise_distance(real).clamp_min(1e-12),
-            "fake_self_diversity": spread / scale.clamp_min(1e-12)}
+    return {
+        "diversity_ratio": spread / mean_pairwise_distance(real).clamp_min(1e-12),
+        "fake_self_diversity": spread / scale.clamp_min(1e-12),
+    }
 
 
 def discriminator_accuracy(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:

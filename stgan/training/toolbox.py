@@ -50,10 +50,22 @@ def _options(kind: str, spec: Any) -> dict[str, Any]:
 
 
 def build_toolbox(
-    *, loss: str, regularizers: list[dict[str, Any]] | None, instance_noise: dict[str, Any] | None,
-    label_smoothing: float, label_flip: float, augment: dict[str, Any] | None, d_steps: int,
-    g_steps: int, adaptive_d: dict[str, Any] | None, unrolled_steps: int, unrolled_lr: float,
-    pack: int, mode_seeking: float, info_weight: float, spectral_matching: float,
+    *,
+    loss: str,
+    regularizers: list[dict[str, Any]] | None,
+    instance_noise: dict[str, Any] | None,
+    label_smoothing: float,
+    label_flip: float,
+    augment: dict[str, Any] | None,
+    d_steps: int,
+    g_steps: int,
+    adaptive_d: dict[str, Any] | None,
+    unrolled_steps: int,
+    unrolled_lr: float,
+    pack: int,
+    mode_seeking: float,
+    info_weight: float,
+    spectral_matching: float,
 ) -> Toolbox:
     """Check every option against what is valid and build the pieces."""
     loss_cls = LOSSES.get(loss)
@@ -63,29 +75,48 @@ def build_toolbox(
         spec = _options("each regularizer", spec)
         name = spec.pop("name", None)
         if name is None:
-            raise StganError("each regularizer needs a name, e.g. {name: r1, gamma: 10}; "
-                             f"valid names: {', '.join(REGULARIZERS.keys())}")
+            raise StganError(
+                "each regularizer needs a name, e.g. {name: r1, gamma: 10}; "
+                f"valid names: {', '.join(REGULARIZERS.keys())}"
+            )
         regs.append(REGULARIZERS.build(name, **spec))
-    for label, value, low in (("d_steps", d_steps, 1), ("g_steps", g_steps, 1),
-                              ("pack", pack, 1), ("unrolled_steps", unrolled_steps, 0)):
+    for label, value, low in (
+        ("d_steps", d_steps, 1),
+        ("g_steps", g_steps, 1),
+        ("pack", pack, 1),
+        ("unrolled_steps", unrolled_steps, 0),
+    ):
         if int(value) != value or value < low:
             raise StganError(f"{label} must be an integer >= {low}, got {value}")
     if mode_seeking < 0 or unrolled_lr <= 0:
-        raise StganError(f"mode_seeking must be >= 0 and unrolled_lr > 0, got {mode_seeking}, {unrolled_lr}")
+        raise StganError(
+            f"mode_seeking must be >= 0 and unrolled_lr > 0, got {mode_seeking}, {unrolled_lr}"
+        )
     if not info_weight >= 0:
         raise StganError(f"info_weight must be >= 0 (InfoGAN used 1), got {info_weight}")
     if not spectral_matching >= 0:
-        raise StganError(f"spectral_matching must be >= 0 (a weight; 0 is off), got {spectral_matching}")
+        raise StganError(
+            f"spectral_matching must be >= 0 (a weight; 0 is off), got {spectral_matching}"
+        )
     if unrolled_steps and pack > 1:
         raise StganError("unrolled_steps and pack > 1 cannot be combined; choose one")
     noise = InstanceNoise(**_options("instance_noise", instance_noise)) if instance_noise else None
     aug = Augment(**_options("augment", augment)) if augment else None
     adaptive = AdaptiveSteps(**_options("adaptive_d", adaptive_d)) if adaptive_d else None
     return Toolbox(
-        loss=loss_cls, regularizers=regs, noise=noise, real_target=1.0 - label_smoothing,
-        flip=label_flip, augment=aug if aug is not None and aug.active else None,
-        d_steps=int(d_steps), g_steps=int(g_steps), adaptive=adaptive,
-        unrolled_steps=int(unrolled_steps), unrolled_lr=float(unrolled_lr), pack=int(pack),
-        mode_seeking=float(mode_seeking), info_weight=float(info_weight),
+        loss=loss_cls,
+        regularizers=regs,
+        noise=noise,
+        real_target=1.0 - label_smoothing,
+        flip=label_flip,
+        augment=aug if aug is not None and aug.active else None,
+        d_steps=int(d_steps),
+        g_steps=int(g_steps),
+        adaptive=adaptive,
+        unrolled_steps=int(unrolled_steps),
+        unrolled_lr=float(unrolled_lr),
+        pack=int(pack),
+        mode_seeking=float(mode_seeking),
+        info_weight=float(info_weight),
         spectral_matching=float(spectral_matching),
     )
