@@ -7,7 +7,9 @@ valid ones.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -21,11 +23,26 @@ class Registry:
     ----------
     kind : str
         What the entries are ("generator", "loss", ...); used in error messages.
+    package : str, optional
+        A package whose every module registers entries (one remedy, one file). Its modules are
+        imported on first lookup, so a new file in it is found without editing any other.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, package: str | None = None) -> None:
         self.kind = kind
+        self.package = package
         self._entries: dict[str, Callable[..., Any]] = {}
+        self._discovered = package is None
+
+    def _discover(self) -> None:
+        """Import every module of :attr:`package` once (each registers its entries)."""
+        if self._discovered:
+            return
+        self._discovered = True
+        root = importlib.import_module(self.package)
+        for module in pkgutil.iter_modules(root.__path__):
+            if not module.name.startswith("_"):
+                importlib.import_module(f"{self.package}.{module.name}")
 
     def register(self, key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator that files ``obj`` under ``key``."""
@@ -39,13 +56,17 @@ class Registry:
         return decorate
 
     def keys(self) -> list[str]:
+        """The registered keys, sorted."""
+        self._discover()
         return sorted(self._entries)
 
     def __contains__(self, key: object) -> bool:
+        self._discover()
         return key in self._entries
 
     def get(self, key: str) -> Callable[..., Any]:
         """The entry for ``key``; an unknown key raises :class:`StganError` listing valid keys."""
+        self._discover()
         try:
             return self._entries[key]
         except KeyError:

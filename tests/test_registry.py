@@ -36,6 +36,27 @@ def test_duplicate_registration_is_refused():
         reg.register("a")(lambda: 2)
 
 
+def test_a_new_file_in_a_registry_package_is_found(tmp_path, monkeypatch):
+    # One remedy, one file: dropping a module into the package registers its entries, with no
+    # other file edited; modules whose names start with "_" are not imported.
+    pkg = tmp_path / "plugins_demo"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "from stgan.registry import Registry\nTHINGS = Registry('thing', package='plugins_demo')\n"
+    )
+    for name, key in (("alpha", "a"), ("beta", "b"), ("_private", "hidden")):
+        (pkg / f"{name}.py").write_text(
+            f"from plugins_demo import THINGS\n\n@THINGS.register({key!r})\ndef f():\n"
+            f'    """{name}."""\n    return {key!r}\n'
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from plugins_demo import THINGS
+
+    assert THINGS.keys() == ["a", "b"]
+    assert THINGS.build("b") == "b"
+    assert "hidden" not in THINGS
+
+
 def test_build_checks_options():
     reg = Registry("thing")
 
