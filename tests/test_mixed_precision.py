@@ -12,7 +12,7 @@ import torch
 
 from stgan.metrics import rapsd, temporal_acf
 from stgan.nn.discriminators import DISCRIMINATORS
-from stgan.stabilization.regularizers import REGULARIZERS
+from stgan.stabilization.penalties import PENALTIES
 from tests.conftest import TINY_FIT, run_stgan
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -26,7 +26,7 @@ def _penalties(device: str, dtype: torch.dtype | None) -> dict[str, float]:
     out = {}
     for key in ("gp", "r1", "r2", "dragan"):
         generator = torch.Generator(device=device).manual_seed(1)
-        reg = REGULARIZERS.build(key)
+        reg = PENALTIES.build(key)
         with torch.autocast(
             device_type=device, dtype=dtype or torch.float32, enabled=dtype is not None
         ):

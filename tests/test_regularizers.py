@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pkgutil
+
 import pytest
 import torch
 from torch import nn
 
 from stgan.errors import StganError
+from stgan.stabilization import penalties
 from stgan.stabilization.augment import Augment
-from stgan.stabilization.regularizers import REGULARIZERS
+from stgan.stabilization.penalties import PENALTIES
 
 SHAPE = (3, 2, 2, 4, 5)  # (B, C, T, H, W)
 N = 2 * 2 * 4 * 5
@@ -36,7 +39,7 @@ def test_unit_gradient_penalties_of_a_linear_critic(key, seed):
     # its gradient in w is weight·2(‖w‖ − 1)·w/‖w‖, which needs create_graph=True.
     w, d_fn = linear_critic()
     real, fake = batches(seed)
-    reg = REGULARIZERS.build(key, weight=3.0)
+    reg = PENALTIES.build(key, weight=3.0)
     value = reg(d_fn, real, fake, generator=torch.Generator().manual_seed(seed))
     norm = w.detach().norm()
     assert value.item() == pytest.approx(3.0 * (norm.item() - 1) ** 2, rel=1e-12)
@@ -48,7 +51,7 @@ def test_unit_gradient_penalties_of_a_linear_critic(key, seed):
 def test_r1_r2_of_a_linear_critic_are_half_gamma_norm_squared(key):
     w, d_fn = linear_critic()
     real, fake = batches(3)
-    value = REGULARIZERS.build(key, gamma=4.0)(d_fn, real, fake)
+    value = PENALTIES.build(key, gamma=4.0)(d_fn, real, fake)
     assert value.item() == pytest.approx(0.5 * 4.0 * w.detach().norm().item() ** 2, rel=1e-12)
     (grad,) = torch.autograd.grad(value, w)  # d/dw (γ/2)‖w‖² = γ·w
     torch.testing.assert_close(grad, 4.0 * w.detach(), rtol=1e-12, atol=0)
@@ -61,8 +64,8 @@ def test_penalties_are_per_sample_norms():
     real, _ = batches(4)
     norms = real.flatten(1).norm(dim=1)
     d_fn = lambda x: 0.5 * a * x.flatten(1).pow(2).sum(1)  # noqa: E731
-    gp = REGULARIZERS.build("gp", weight=10.0)(d_fn, real, real.clone())
-    r1 = REGULARIZERS.build("r1", gamma=10.0)(d_fn, real, real)
+    gp = PENALTIES.build("gp", weight=10.0)(d_fn, real, real.clone())
+    r1 = PENALTIES.build("r1", gamma=10.0)(d_fn, real, real)
     assert gp.item() == pytest.approx(10 * ((a * norms - 1) ** 2).mean().item(), rel=1e-12)
     assert r1.item() == pytest.approx(5 * (a**2 * norms**2).mean().item(), rel=1e-12)
 
@@ -70,8 +73,8 @@ def test_penalties_are_per_sample_norms():
 def test_r2_reads_fake_and_r1_reads_real():
     real, fake = batches(5)
     d_fn = lambda x: 0.5 * x.flatten(1).pow(2).sum(1)  # noqa: E731  ∇ = x
-    r1 = REGULARIZERS.build("r1", gamma=2.0)(d_fn, real, fake)
-    r2 = REGULARIZERS.build("r2", gamma=2.0)(d_fn, real, fake)
+    r1 = PENALTIES.build("r1", gamma=2.0)(d_fn, real, fake)
+    r2 = PENALTIES.build("r2", gamma=2.0)(d_fn, real, fake)
     assert r1.item() == pytest.approx(real.flatten(1).pow(2).sum(1).mean().item(), rel=1e-12)
     assert r2.item() == pytest.approx(fake.flatten(1).pow(2).sum(1).mean().item(), rel=1e-12)
 
@@ -79,8 +82,8 @@ def test_r2_reads_fake_and_r1_reads_real():
 def test_lazy_regularisation_is_due_every_k_steps_and_scaled_by_k():
     w, d_fn = linear_critic()
     real, fake = batches(6)
-    plain = REGULARIZERS.build("r1")
-    lazy = REGULARIZERS.build("r1", every=4)
+    plain = PENALTIES.build("r1")
+    lazy = PENALTIES.build("r1", every=4)
     assert [s for s in range(10) if lazy.due(s)] == [0, 4, 8]
     assert all(plain.due(s) for s in range(10))
     assert lazy(d_fn, real, fake).item() == pytest.approx(
@@ -93,20 +96,20 @@ def test_consistency_penalty_of_a_linear_critic():
     w, d_fn = linear_critic()
     real, fake = batches(7)
     expected = 2.0 * ((real.flatten(1) @ w - real.flip(-1).flatten(1) @ w) ** 2).mean().item()
-    by_callable = REGULARIZERS.build("cr", weight=2.0, augment=lambda x: x.flip(-1))
-    by_options = REGULARIZERS.build("cr", weight=2.0, augment={"flip_x": True, "p": 1.0})
+    by_callable = PENALTIES.build("cr", weight=2.0, augment=lambda x: x.flip(-1))
+    by_options = PENALTIES.build("cr", weight=2.0, augment={"flip_x": True, "p": 1.0})
     assert by_callable(d_fn, real, fake).item() == pytest.approx(expected, rel=1e-12)
     assert by_options(d_fn, real, fake).item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_consistency_default_augmentation_is_cutout_and_an_identity_is_refused():
-    reg = REGULARIZERS.build("cr")
+    reg = PENALTIES.build("cr")
     assert isinstance(reg.augment, Augment) and reg.augment.cutout == 0.25 and reg.augment.p == 1.0
     w, d_fn = linear_critic()
     real, fake = batches(8)
     assert reg(d_fn, real, fake).item() > 0
     with pytest.raises(StganError, match="enable one of roll_x, flip_x"):
-        REGULARIZERS.build("cr", augment={})
+        PENALTIES.build("cr", augment={})
 
 
 def test_weight_clipping_bounds_every_discriminator_weight():
@@ -117,7 +120,7 @@ def test_weight_clipping_bounds_every_discriminator_weight():
         for p in d.parameters():
             p.mul_(10)
     before = [p.detach().clone() for p in d.parameters()]
-    clip = REGULARIZERS.build("clip", c=0.0625)  # exact in float32
+    clip = PENALTIES.build("clip", c=0.0625)  # exact in float32
     assert clip(lambda x: d(x.float()).squeeze(1), *batches(0)).item() == 0.0
     clip.after_discriminator_step(d)
     for p, p0 in zip(d.parameters(), before):
@@ -130,7 +133,7 @@ def test_penalties_leave_parameters_alone_after_the_step(key):
     w, _ = linear_critic()
     d = nn.Linear(N, 1)
     before = [p.detach().clone() for p in d.parameters()]
-    REGULARIZERS.build(key).after_discriminator_step(d)
+    PENALTIES.build(key).after_discriminator_step(d)
     assert all(torch.equal(p, p0) for p, p0 in zip(d.parameters(), before))
 
 
@@ -148,12 +151,23 @@ def test_penalties_leave_parameters_alone_after_the_step(key):
 )
 def test_bad_options_are_user_errors(key, options, message):
     with pytest.raises(StganError, match=message):
-        REGULARIZERS.build(key, **options)
+        PENALTIES.build(key, **options)
 
 
 def test_registry_keys_and_documentation():
-    assert REGULARIZERS.keys() == ["clip", "cr", "dragan", "gp", "r1", "r2"]
-    for key in REGULARIZERS.keys():
-        assert REGULARIZERS.get(key).__doc__, key
-    with pytest.raises(StganError, match="valid regularizer keys: clip, cr, dragan, gp, r1, r2"):
-        REGULARIZERS.get("sn")
+    assert PENALTIES.keys() == ["clip", "cr", "dragan", "gp", "r1", "r2"]
+    for key in PENALTIES.keys():
+        assert PENALTIES.get(key).__doc__, key
+    with pytest.raises(StganError, match="valid penalty keys: clip, cr, dragan, gp, r1, r2"):
+        PENALTIES.get("sn")
+
+
+def test_every_module_of_the_penalty_package_registers_its_own_key():
+    # One penalty, one file: the keys are exactly the package's public module names, so a new
+    # file registers itself and a penalty cannot hide in another's file.
+    modules = [
+        m.name for m in pkgutil.iter_modules(penalties.__path__) if not m.name.startswith("_")
+    ]
+    assert sorted(modules) == PENALTIES.keys()
+    for key in PENALTIES.keys():
+        assert PENALTIES.get(key).__module__ == f"stgan.stabilization.penalties.{key}"

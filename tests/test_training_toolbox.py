@@ -132,7 +132,7 @@ def test_spectral_term_follows_the_real_batches_and_is_checkpointed(grf_file, tm
         (["--model.regularizers", "[{name: r1, gamma: -1}]"], ("gamma",)),
         (
             ["--model.regularizers", "[{name: gq}]"],
-            ("unknown regularizer 'gq'", "gp", "r1", "clip"),
+            ("unknown penalty 'gq'", "gp", "r1", "clip"),
         ),
         (["--model.regularizers", "[{gamma: 1}]"], ("needs a name",)),
         (

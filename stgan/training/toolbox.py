@@ -15,7 +15,8 @@ from stgan.stabilization.balance import AdaptiveSteps
 from stgan.stabilization.labels import check_label_options
 from stgan.stabilization.losses import LOSSES, GANLoss
 from stgan.stabilization.noise import InstanceNoise
-from stgan.stabilization.regularizers import REGULARIZERS, Regularizer
+from stgan.stabilization.penalties import PENALTIES as REGULARIZERS
+from stgan.stabilization.penalties import Penalty as Regularizer
 
 
 @dataclass
