@@ -14,14 +14,13 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from stgan.nn.discriminator_flags import DiscriminatorFlags, takes_flags
 from stgan.nn.layers import (
     LEAKY_SLOPE,
     MinibatchStd,
-    append_mask,
     center_crop,
     conv,
     conv2d_block,
-    linear,
     strided_blocks,
 )
 from stgan.nn.registry import DISCRIMINATORS, GENERATORS
@@ -200,6 +199,7 @@ class ConvGRUGenerator(nn.Module):
 
 
 @DISCRIMINATORS.register("convgru")
+@takes_flags
 class ConvGRUDiscriminator(nn.Module):
     """Per-frame 2D encoder, a ConvGRU over time at the coarse resolution, pooling, a score.
 
@@ -220,10 +220,11 @@ class ConvGRUDiscriminator(nn.Module):
         Channels of the recurrent state.
     max_width : int
         Upper bound on the encoder's channels.
-    periodic_x, spectral_norm, minibatch_std, mask_channel : bool
-        As for :class:`stgan.nn.discriminators.Conv3dDiscriminator`; minibatch std is taken
-        on the encoded frames (all frames of a sample count as its features) and fed to the
-        cell as one more channel.
+    **flags : bool
+        ``periodic_x``, ``spectral_norm``, ``minibatch_std``, ``mask_channel``, as for
+        :class:`stgan.nn.discriminators.Conv3dDiscriminator`; minibatch std is taken on the
+        encoded frames (all frames of a sample count as its features) and fed to the cell as
+        one more channel.
     """
 
     def __init__(
@@ -233,25 +234,21 @@ class ConvGRUDiscriminator(nn.Module):
         depth: int = 3,
         hidden_channels: int = 32,
         max_width: int = 256,
-        periodic_x: bool = False,
-        spectral_norm: bool = False,
-        minibatch_std: bool = False,
-        mask_channel: bool = False,
+        **flags: bool,
     ) -> None:
         super().__init__()
-        self.mask_channel = mask_channel
-        opts = dict(periodic_x=periodic_x, spectral_norm=spectral_norm)
+        self.flags = DiscriminatorFlags(**flags)
+        opts = self.flags.conv_options
         layers, c = strided_blocks(
-            channels + int(mask_channel), width, depth, max_width=max_width, dims=2, **opts
+            self.flags.in_channels(channels), width, depth, max_width=max_width, dims=2, **opts
         )
         self.encoder = nn.Sequential(*layers)
-        self.minibatch_std = MinibatchStd() if minibatch_std else None
-        self.cell = ConvGRUCell(c + int(minibatch_std), hidden_channels, **opts)
-        self.head = linear(hidden_channels, 1, spectral_norm=spectral_norm)
+        self.minibatch_std = MinibatchStd() if self.flags.minibatch_std else None
+        self.cell = ConvGRUCell(c + int(self.flags.minibatch_std), hidden_channels, **opts)
+        self.head = self.flags.head(hidden_channels)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        if self.mask_channel:
-            x = append_mask(x, mask)  # (B, C + 1, T, H, W)
+        x = self.flags.inputs(x, mask)  # (B, C[+1], T, H, W)
         b, _, t = x.shape[:3]
         f = self.encoder(rearrange(x, "b c t h w -> (b t) c h w"))  # (B·T, C', h, w)
         if self.minibatch_std is not None:

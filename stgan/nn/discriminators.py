@@ -24,13 +24,15 @@ from einops import rearrange
 from torch import nn
 
 from stgan.nn import convgru as _convgru  # noqa: F401  (registers "convgru")
-from stgan.nn.layers import MinibatchStd, append_mask, linear, strided_blocks
+from stgan.nn.discriminator_flags import DiscriminatorFlags, takes_flags
+from stgan.nn.layers import MinibatchStd, strided_blocks
 from stgan.nn.registry import DISCRIMINATORS
 
 __all__ = ["DISCRIMINATORS", "Conv3dDiscriminator", "SpatiotemporalDiscriminator"]
 
 
 @DISCRIMINATORS.register("conv3d")
+@takes_flags
 class Conv3dDiscriminator(nn.Module):
     """Strided 3D convolutions, global average pooling and a linear score.
 
@@ -52,16 +54,9 @@ class Conv3dDiscriminator(nn.Module):
         Upper bound on the channels of any block.
     factorized : bool
         (2+1)D convolutions: 1×3×3 spatial then 3×1×1 temporal (Tran et al. 2018).
-    periodic_x : bool
-        Wrap in x and replicate in y instead of zero padding, for global grids.
-    spectral_norm : bool
-        Spectrally normalise every convolution and the linear head (Miyato et al. 2018), the
-        usual Lipschitz control of a GAN discriminator.
-    minibatch_std : bool
-        Append the minibatch standard deviation before the last block (Karras et al. 2018),
-        letting D see a collapsed (too uniform) batch of fakes.
-    mask_channel : bool
-        Append the validity mask as an input channel.
+    **flags : bool
+        ``periodic_x``, ``spectral_norm``, ``minibatch_std``, ``mask_channel``: see
+        :class:`~stgan.nn.discriminator_flags.DiscriminatorFlags`.
     """
 
     def __init__(
@@ -72,34 +67,28 @@ class Conv3dDiscriminator(nn.Module):
         temporal_downsamples: int = 1,
         max_width: int = 256,
         factorized: bool = False,
-        periodic_x: bool = False,
-        spectral_norm: bool = False,
-        minibatch_std: bool = False,
-        mask_channel: bool = False,
+        **flags: bool,
     ) -> None:
         super().__init__()
-        self.mask_channel = mask_channel
+        self.flags = DiscriminatorFlags(**flags)
         layers, c = strided_blocks(
-            channels + int(mask_channel),
+            self.flags.in_channels(channels),
             width,
             depth,
             max_width=max_width,
             dims=3,
             temporal_downsamples=temporal_downsamples,
             factorized=factorized,
-            periodic_x=periodic_x,
-            spectral_norm=spectral_norm,
-            minibatch_std=minibatch_std,
+            minibatch_std=self.flags.minibatch_std,
+            **self.flags.conv_options,
         )
         self.features = nn.Sequential(*layers)
-        self.head = linear(c, 1, spectral_norm=spectral_norm)
+        self.head = self.flags.head(c)
 
     def embed(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """The pooled features the score is read from, (B, C'): the last block's channels
         averaged over the remaining grid (InfoGAN's Q reads its categories from them)."""
-        if self.mask_channel:
-            x = append_mask(x, mask)  # (B, C + 1, T, H, W)
-        return self.features(x).mean(dim=(2, 3, 4))
+        return self.features(self.flags.inputs(x, mask)).mean(dim=(2, 3, 4))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.embed(x, mask)).squeeze(-1)  # (B,)
@@ -109,34 +98,26 @@ class FrameDiscriminator(nn.Module):
     """2D critic of single frames: strided 2D convolutions, pooling, a linear score per frame.
 
     ``forward`` takes (B, n, C, H, W) and returns the per-frame scores summed over the
-    ``n`` frames, (B,). Minibatch std, when on, is taken over samples with all ``n`` frames
-    of a sample counted as its features.
+    ``n`` frames, (B,). The frames carry the mask channel when ``flags.mask_channel`` is on
+    (the caller appends it); minibatch std, when on, is taken over samples with all ``n``
+    frames of a sample counted as its features.
     """
 
     def __init__(
-        self,
-        channels: int,
-        width: int,
-        depth: int,
-        *,
-        max_width: int = 256,
-        periodic_x: bool = False,
-        spectral_norm: bool = False,
-        minibatch_std: bool = False,
+        self, channels: int, width: int, depth: int, flags: DiscriminatorFlags, max_width: int = 256
     ) -> None:
         super().__init__()
         layers, c = strided_blocks(
-            channels,
+            flags.in_channels(channels),
             width,
             depth,
             max_width=max_width,
             dims=2,
-            periodic_x=periodic_x,
-            spectral_norm=spectral_norm,
-            minibatch_std=minibatch_std,
+            minibatch_std=flags.minibatch_std,
+            **flags.conv_options,
         )
         self.features = nn.ModuleList(layers)
-        self.head = linear(c, 1, spectral_norm=spectral_norm)
+        self.head = flags.head(c)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         b, n = frames.shape[:2]
@@ -148,6 +129,7 @@ class FrameDiscriminator(nn.Module):
 
 
 @DISCRIMINATORS.register("spatiotemporal")
+@takes_flags
 class SpatiotemporalDiscriminator(nn.Module):
     """A spatial critic of a few frames plus a temporal critic of a coarsened window.
 
@@ -174,7 +156,7 @@ class SpatiotemporalDiscriminator(nn.Module):
         Frames the spatial part judges; DVD-GAN uses 8 of 12-48, 4 suits 8-step windows.
     downsample : int
         Spatial average-pooling factor in front of the temporal part; 2 as in DVD-GAN.
-    spectral_norm, periodic_x, minibatch_std, mask_channel : bool
+    **flags : bool
         As for :class:`Conv3dDiscriminator`, applied to both parts.
     """
 
@@ -185,22 +167,16 @@ class SpatiotemporalDiscriminator(nn.Module):
         depth: int = 3,
         n_frames: int = 4,
         downsample: int = 2,
-        spectral_norm: bool = False,
-        periodic_x: bool = False,
-        minibatch_std: bool = False,
-        mask_channel: bool = False,
+        **flags: bool,
     ) -> None:
         super().__init__()
         if n_frames < 1 or downsample < 1:
             raise ValueError("n_frames and downsample must be at least 1")
         self.n_frames = n_frames
         self.downsample = downsample
-        self.mask_channel = mask_channel
-        opts = dict(spectral_norm=spectral_norm, periodic_x=periodic_x, minibatch_std=minibatch_std)
-        self.spatial = FrameDiscriminator(channels + int(mask_channel), width, depth, **opts)
-        self.temporal = Conv3dDiscriminator(
-            channels, width, depth, mask_channel=mask_channel, **opts
-        )
+        self.flags = DiscriminatorFlags(**flags)
+        self.spatial = FrameDiscriminator(channels, width, depth, self.flags)
+        self.temporal = Conv3dDiscriminator(channels, width, depth, **flags)
 
     def frame_indices(self, batch: int, length: int, device: torch.device) -> torch.Tensor:
         """(B, n) sorted indices of the frames the spatial part judges (see class docstring)."""
@@ -217,7 +193,7 @@ class SpatiotemporalDiscriminator(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The spatial and the temporal score, each (B,); ``forward`` returns their sum."""
         b, _, t, h, w = x.shape
-        full = append_mask(x, mask) if self.mask_channel else x  # (B, C[+1], T, H, W)
+        full = self.flags.inputs(x, mask)  # (B, C[+1], T, H, W)
         idx = self.frame_indices(b, t, x.device)  # (B, n)
         rows = torch.arange(b, device=x.device)[:, None]  # (B, 1), pairs with idx (B, n)
         frames = rearrange(full, "b c t h w -> b t c h w")[rows, idx]  # (B, n, C[+1], H, W)
