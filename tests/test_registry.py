@@ -2,19 +2,75 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+from importlib.util import find_spec
+from pathlib import Path
+
 import pytest
 
+import stgan
 from stgan.errors import StganError
+from stgan.metrics.registry import METRICS
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.registry import Registry
 from stgan.stabilization.losses import LOSSES
+from stgan.stabilization.noise import NOISE_SCHEDULES
+from stgan.stabilization.penalties import PENALTIES
 
-FAMILIES = [GENERATORS, DISCRIMINATORS, LOSSES]
+FAMILIES = [GENERATORS, DISCRIMINATORS, LOSSES, NOISE_SCHEDULES, PENALTIES, METRICS]
+# The generator-side term registry arrives with the typed options of issue 23; it joins the
+# generic tests as soon as its module exists.
+if find_spec("stgan.stabilization.gterms") is not None:
+    FAMILIES.append(importlib.import_module("stgan.stabilization.gterms").G_TERMS)
+
+# Until the metric registry is one documented file per metric (stgan.metrics.entries, issue
+# 23), its entries are private functions without docstrings; strict, so that documenting them
+# by any other route shows up too.
+UNDOCUMENTED_METRICS = pytest.mark.xfail(
+    find_spec("stgan.metrics.entries") is None,
+    reason="metric entries are documented when they move to stgan.metrics.entries",
+    strict=True,
+)
+
+
+def _registries_in_the_source() -> dict[str, Registry]:
+    """Every module-level ``NAME = Registry(...)`` in stgan, by its import path."""
+    found = {}
+    root = Path(stgan.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.Assign | ast.AnnAssign):
+                continue
+            call = node.value
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Registry":
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    registry = getattr(importlib.import_module(module), target.id)
+                    found[f"{module}.{target.id}"] = registry
+    return found
+
+
+def test_every_registry_in_stgan_is_a_tested_family():
+    found = _registries_in_the_source()
+    # Known answer: the six families of this tree; later ones (the G terms) come on top.
+    assert {
+        "stgan.nn.registry.GENERATORS",
+        "stgan.nn.registry.DISCRIMINATORS",
+        "stgan.stabilization.losses.LOSSES",
+        "stgan.stabilization.noise.NOISE_SCHEDULES",
+        "stgan.stabilization.penalties.PENALTIES",
+        "stgan.metrics.registry.METRICS",
+    } <= set(found)
+    # A registry someone adds must join FAMILIES, so the generic tests cover it.
+    assert {id(r) for r in found.values()} == {id(r) for r in FAMILIES}
 
 
 @pytest.mark.parametrize("registry", FAMILIES, ids=lambda r: r.kind)
 def test_unknown_key_lists_every_valid_key(registry):
+    assert registry.keys(), f"no {registry.kind} is registered"
     with pytest.raises(StganError) as err:
         registry.get("no-such-key")
     assert f"unknown {registry.kind} 'no-such-key'" in str(err.value)
@@ -22,11 +78,17 @@ def test_unknown_key_lists_every_valid_key(registry):
         assert key in str(err.value)
 
 
-@pytest.mark.parametrize("registry", FAMILIES, ids=lambda r: r.kind)
+@pytest.mark.parametrize(
+    "registry",
+    [pytest.param(r, marks=UNDOCUMENTED_METRICS) if r is METRICS else r for r in FAMILIES],
+    ids=lambda r: r.kind,
+)
 def test_every_entry_is_documented(registry):
     for key in registry.keys():
         entry = registry.get(key)
-        assert entry.__doc__ or entry.__module__.endswith("losses"), key
+        doc = entry.__doc__ or ""
+        # A dataclass without a docstring gets a generated "Name(field=...)": not documentation.
+        assert doc.strip() and not doc.startswith(f"{entry.__name__}("), key
 
 
 def test_duplicate_registration_is_refused():

@@ -37,10 +37,12 @@ class GANLoss:
 
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """D's loss from its scores on real and on fake data, each (B,); a scalar."""
         raise NotImplementedError
 
     @staticmethod
     def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """G's loss from D's scores on fake (and, for ragan, real) data, each (B,); a scalar."""
         raise NotImplementedError
 
 
@@ -51,6 +53,12 @@ def _bce_discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 
 @LOSSES.register("minimax")
 class Minimax(GANLoss):
+    """The original minimax GAN (Goodfellow et al. 2014).
+
+    D: −E[log σ(r)] − E[log(1 − σ(f))]; G: E[log(1 − σ(f))], which saturates (its gradient
+    vanishes) when D rejects the fakes confidently.
+    """
+
     discriminator = staticmethod(_bce_discriminator)
 
     @staticmethod
@@ -60,6 +68,12 @@ class Minimax(GANLoss):
 
 @LOSSES.register("nonsaturating")
 class NonSaturating(GANLoss):
+    """The non-saturating GAN (Goodfellow et al. 2014, §3).
+
+    D: −E[log σ(r)] − E[log(1 − σ(f))]; G: −E[log σ(f)], the same fixed point with a strong
+    gradient early in training, when D wins.
+    """
+
     discriminator = staticmethod(_bce_discriminator)
 
     @staticmethod
@@ -69,6 +83,11 @@ class NonSaturating(GANLoss):
 
 @LOSSES.register("hinge")
 class Hinge(GANLoss):
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018).
+
+    D: E[relu(1 − r)] + E[relu(1 + f)]; G: −E[f].
+    """
+
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
@@ -80,6 +99,11 @@ class Hinge(GANLoss):
 
 @LOSSES.register("wgan")
 class Wasserstein(GANLoss):
+    """Wasserstein GAN (Arjovsky et al. 2017); needs a Lipschitz constraint (gp, clip, ...).
+
+    D (critic): E[f] − E[r]; G: −E[f].
+    """
+
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return fake.mean() - real.mean()
@@ -91,6 +115,11 @@ class Wasserstein(GANLoss):
 
 @LOSSES.register("lsgan")
 class LeastSquares(GANLoss):
+    """Least-squares GAN (Mao et al. 2017), the 0-1 coding a = 0, b = c = 1.
+
+    D: ½E[(r − 1)²] + ½E[f²]; G: ½E[(f − 1)²].
+    """
+
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
@@ -102,6 +131,12 @@ class LeastSquares(GANLoss):
 
 @LOSSES.register("ragan")
 class RelativisticAverage(GANLoss):
+    """Relativistic average GAN, RaSGAN (Jolicoeur-Martineau 2019).
+
+    D: −E[log σ(r − f̄)] − E[log(1 − σ(f − r̄))]; G: −E[log σ(f − r̄)] − E[log(1 − σ(r − f̄))],
+    with r̄, f̄ the batch means of D's scores on real and fake.
+    """
+
     needs_real_for_generator = True
 
     @staticmethod
