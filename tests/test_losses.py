@@ -61,6 +61,19 @@ def test_loss_equals_formula(key):
     assert loss.generator(FAKE, REAL).item() == pytest.approx(float(g_expected), rel=1e-12)
 
 
+def test_piecewise_losses_by_hand():
+    # REAL = (2, −1, 0.5), FAKE = (−3, 0, 1.5), worked on paper:
+    # hinge D = mean(0, 2, 0.5) + mean(0, 1, 2.5) = 2.5/3 + 3.5/3 = 2; G = −mean(FAKE) = 0.5
+    # wgan  D = mean(FAKE) − mean(REAL) = −0.5 − 0.5 = −1
+    # lsgan D = ½·mean(1, 4, 0.25) + ½·mean(9, 0, 2.25) = 0.875 + 1.875 = 2.75;
+    #       G = ½·mean(16, 1, 0.25) = 2.875
+    hand = {"hinge": (2.0, 0.5), "wgan": (-1.0, 0.5), "lsgan": (2.75, 2.875)}
+    for key, (d_value, g_value) in hand.items():
+        loss = LOSSES.get(key)
+        assert loss.discriminator(REAL, FAKE).item() == pytest.approx(d_value, rel=1e-15)
+        assert loss.generator(FAKE).item() == pytest.approx(g_value, rel=1e-15)
+
+
 def test_every_registered_loss_has_a_known_answer():
     assert set(LOSSES.keys()) == set(EXPECTED)
 

@@ -105,9 +105,14 @@ def test_consistency_penalty_of_a_linear_critic():
 def test_consistency_default_augmentation_is_cutout_and_an_identity_is_refused():
     reg = PENALTIES.build("cr")
     assert isinstance(reg.augment, Augment) and reg.augment.cutout == 0.25 and reg.augment.p == 1.0
-    w, d_fn = linear_critic()
-    real, fake = batches(8)
-    assert reg(d_fn, real, fake).item() > 0
+    # By hand: D(x) = Σx on a window of ones (B, C, T, H, W) = (3, 2, 2, 8, 8). Cutout zeroes a
+    # square of side round(0.25·8) = 2 in every sample (p = 1), across C and T: D drops by
+    # 2·2·2·2 = 16 wherever the square lies, so λ·E[(D(real) − D(aug))²] = 10·16² = 2560.
+    real = torch.ones(3, 2, 2, 8, 8, dtype=torch.float64)
+    value = reg(
+        lambda x: x.flatten(1).sum(1), real, real, generator=torch.Generator().manual_seed(8)
+    )
+    assert value.item() == 2560.0
     with pytest.raises(StganError, match="enable one of roll_x, flip_x"):
         PENALTIES.build("cr", augment={})
 
