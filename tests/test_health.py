@@ -14,9 +14,9 @@ from torch import nn
 from stgan.cli import main
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.errors import StganError
+from stgan.health import DETECTORS, REMEDIES, HealthMonitor
 from stgan.nn.generators import GENERATORS, Conv3dGenerator
 from stgan.training.guard import DivergenceGuard
-from stgan.training.health import HealthMonitor
 from stgan.training.module import GANModule
 from stgan.training.signals import batch_diversity
 from tests.conftest import TINY_FIT
@@ -244,6 +244,28 @@ def test_no_progress_when_the_domain_score_stops_improving():
     assert alarms[3]["name"] == "no_progress" and alarms[3]["first_step"] == 70
     assert monitor.summary(100)["best_domain_score"] == 1.99
     assert monitor.summary(100)["best_step"] == 80
+
+
+def test_every_detector_is_registered_with_its_remedies():
+    # One failure, one file in stgan/health/detectors: the registry finds each.
+    names = ["d_overpowering", "divergence", "g_overpowering", "mode_collapse"]
+    assert DETECTORS.keys() == [*names, "vanishing_gradients"]
+    assert [d.name for d in HealthMonitor().detectors] == [
+        "mode_collapse",
+        "vanishing_gradients",
+        "d_overpowering",
+        "g_overpowering",
+        "divergence",
+    ]
+    with pytest.raises(StganError, match="valid detector keys: d_overpowering, divergence"):
+        DETECTORS.get("no-such-failure")
+    detector = DETECTORS.build("g_overpowering", threshold=0.3, min_steps=2)
+    assert detector.remedies == REMEDIES["g_overpowering"]
+    assert detector.test({"d_accuracy_smooth": 0.2, "d_gap_smooth": -1.0}) == {
+        "d_accuracy": 0.2,
+        "d_gap": -1.0,
+    }
+    assert detector.test({"d_accuracy_smooth": 0.5}) is None
 
 
 def test_bad_thresholds_are_user_errors():

@@ -9,13 +9,13 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger
 
 from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.health import HealthMonitor
 from stgan.training.callbacks import DomainMetrics
 from stgan.training.checkpointing import (
     ResumeCheckpoint,
     refuse_unsafe,
     use_atomic_checkpoints,
 )
-from stgan.training.health import HealthMonitor
 from stgan.training.module import GANModule
 from stgan.training.rundir import RunRecord
 
