@@ -16,6 +16,7 @@ from stgan.training.checkpointing import (
     refuse_unsafe,
     use_atomic_checkpoints,
 )
+from stgan.training.loggers import logger_config, pop_logger_choice
 from stgan.training.module import GANModule
 from stgan.training.rundir import RunRecord
 
@@ -51,6 +52,15 @@ class StganCLI(LightningCLI):
                 "checkpoint.save_last": False,
             }
         )
+
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        # `--trainer.logger csv|tensorboard` is stgan's short form; the parsed config gets the
+        # logger written out in full, so the run's config.yaml repeats it.
+        args, choice = pop_logger_choice(list(args))
+        super().parse_arguments(parser, args)
+        if choice is not None:
+            trainer = self.config[self.config["subcommand"]]["trainer"]
+            trainer["logger"] = logger_config(choice, trainer.get("default_root_dir") or ".")
 
     def _parse_ckpt_path(self) -> None:
         # LightningCLI reads --ckpt_path's hyper-parameters (weights_only=True) before fitting.
