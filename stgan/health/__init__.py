@@ -12,18 +12,26 @@
     ``health.json`` (schema ``stgan-health/1``) and its text form.
 """
 
-from stgan.health.detectors import DETECTORS, Detector
-from stgan.health.monitor import HealthMonitor
-from stgan.health.remedies import REMEDIES
-from stgan.health.summary import SCHEMA, format_summary, health_record, read_health
+from __future__ import annotations
 
-__all__ = [
-    "DETECTORS",
-    "REMEDIES",
-    "SCHEMA",
-    "Detector",
-    "HealthMonitor",
-    "format_summary",
-    "health_record",
-    "read_health",
-]
+import importlib
+from typing import Any
+
+# Imported on first use: `stgan report` reads health.json without loading Lightning and torch.
+_EXPORTS = {
+    "DETECTORS": "stgan.health.detectors",
+    "Detector": "stgan.health.detectors",
+    "HealthMonitor": "stgan.health.monitor",
+    "REMEDIES": "stgan.health.remedies",
+    "SCHEMA": "stgan.health.summary",
+    "format_summary": "stgan.health.summary",
+    "health_record": "stgan.health.summary",
+    "read_health": "stgan.health.summary",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -22,7 +22,8 @@ from stgan.training.rundir import RunRecord
 
 
 class StganCLI(LightningCLI):
-    """LightningCLI with the data shape linked into the model, CSV logs and step checkpoints."""
+    """LightningCLI with the data shape linked into the model, CSV (or TensorBoard) logs and
+    step checkpoints."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # The number of variables and the window come from the data, so the model cannot
