@@ -57,7 +57,9 @@ class StganCLI(LightningCLI):
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
         # `--trainer.logger csv|tensorboard` is stgan's short form; the parsed config gets the
         # logger written out in full, so the run's config.yaml repeats it.
-        args, choice = pop_logger_choice(list(args))
+        choice = None
+        if isinstance(args, (list, tuple)):  # run_fit's argv (a dict or Namespace is left alone)
+            args, choice = pop_logger_choice(list(args))
         super().parse_arguments(parser, args)
         if choice is not None:
             trainer = self.config[self.config["subcommand"]]["trainer"]
