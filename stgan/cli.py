@@ -22,6 +22,7 @@ commands:
   evaluate   compare generated with real data: metrics.json + report.md
   make-data  write a synthetic dataset with known statistics
   inspect    show what stgan sees in a NetCDF dataset, and warn about problems
+  report     draw a training run's loss, health and metric curves (PNG + report.md)
   demo       make-data -> fit -> generate -> evaluate on synthetic data
 
 Run 'stgan COMMAND --help' for a command's options and defaults.
@@ -47,6 +48,9 @@ _EXAMPLES = {
   stgan inspect data.nc
   stgan inspect 'archive/*.nc' --variables tas --select level=500 --window 8 32 32
   stgan inspect station.nc --dims '{time: timestep, y: row, x: col}'""",
+    "report": """examples:
+  stgan report run                       # run = the fit's --trainer.default_root_dir
+  stgan report run/logs/version_1 --output-dir curves""",
     "demo": """examples:
   stgan demo
   stgan demo --output-dir /tmp/demo --max-steps 200""",
@@ -213,6 +217,23 @@ def _parser() -> argparse.ArgumentParser:
         help="window size (default: 8 steps, whole grid)",
     )
     ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
+
+    rep = sub.add_parser(
+        "report",
+        formatter_class=fmt,
+        help="curves of a training run",
+        epilog=_EXAMPLES["report"],
+    )
+    rep.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a stgan fit's --trainer.default_root_dir (or its logs/version_N)",
+    )
+    rep.add_argument(
+        "--output-dir",
+        default=None,
+        help="where figures and report.md go (None: RUN_DIR/report)",
+    )
 
     demo = sub.add_parser(
         "demo",
@@ -394,6 +415,10 @@ def _run(argv: list[str]):
         return _make_data(args)
     if args.command == "inspect":
         return _inspect(args)
+    if args.command == "report":
+        from stgan.report.curves import report_run
+
+        return report_run(args.run_dir, args.output_dir)
     if args.command == "demo":
         return _demo(args)
     print(USAGE, end="")
@@ -417,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {result}")
     elif argv[0] == "inspect":
         print(result)
+    elif argv[0] == "report":
+        print(f"wrote {result['report_path']} and {len(result['figures'])} figure(s)")
     elif argv[0] == "evaluate":
         print(f"wrote {result['metrics_path']}, {result['report_path']} and {result['html_path']}")
     return 0

@@ -9,19 +9,21 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger
 
 from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.health import HealthMonitor
 from stgan.training.callbacks import DomainMetrics
 from stgan.training.checkpointing import (
     ResumeCheckpoint,
     refuse_unsafe,
     use_atomic_checkpoints,
 )
-from stgan.training.health import HealthMonitor
+from stgan.training.loggers import logger_config, pop_logger_choice
 from stgan.training.module import GANModule
 from stgan.training.rundir import RunRecord
 
 
 class StganCLI(LightningCLI):
-    """LightningCLI with the data shape linked into the model, CSV logs and step checkpoints."""
+    """LightningCLI with the data shape linked into the model, CSV (or TensorBoard) logs and
+    step checkpoints."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # The number of variables and the window come from the data, so the model cannot
@@ -51,6 +53,17 @@ class StganCLI(LightningCLI):
                 "checkpoint.save_last": False,
             }
         )
+
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        # `--trainer.logger csv|tensorboard` is stgan's short form; the parsed config gets the
+        # logger written out in full, so the run's config.yaml repeats it.
+        choice = None
+        if isinstance(args, (list, tuple)):  # run_fit's argv (a dict or Namespace is left alone)
+            args, choice = pop_logger_choice(list(args))
+        super().parse_arguments(parser, args)
+        if choice is not None:
+            trainer = self.config[self.config["subcommand"]]["trainer"]
+            trainer["logger"] = logger_config(choice, trainer.get("default_root_dir") or ".")
 
     def _parse_ckpt_path(self) -> None:
         # LightningCLI reads --ckpt_path's hyper-parameters (weights_only=True) before fitting.

@@ -1,7 +1,7 @@
 """Training signals that are not the loss: gradient norms, in-batch diversity, D's accuracy.
 
 Computed by :class:`~stgan.training.module.GANModule` at every iteration (a few reductions
-each) and read by the health monitor (:mod:`stgan.training.health`).
+each) and read by the health monitor (:mod:`stgan.health`).
 """
 
 from __future__ import annotations
