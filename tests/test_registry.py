@@ -11,6 +11,7 @@ import pytest
 
 import stgan
 from stgan.errors import StganError
+from stgan.health.detectors import DETECTORS
 from stgan.metrics.registry import METRICS
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
@@ -19,7 +20,7 @@ from stgan.stabilization.losses import LOSSES
 from stgan.stabilization.noise import NOISE_SCHEDULES
 from stgan.stabilization.penalties import PENALTIES
 
-FAMILIES = [GENERATORS, DISCRIMINATORS, LOSSES, NOISE_SCHEDULES, PENALTIES, METRICS]
+FAMILIES = [GENERATORS, DISCRIMINATORS, LOSSES, NOISE_SCHEDULES, PENALTIES, METRICS, DETECTORS]
 # The generator-side term registry arrives with the typed options of issue 23; it joins the
 # generic tests as soon as its module exists.
 if find_spec("stgan.stabilization.gterms") is not None:
