@@ -1,4 +1,4 @@
-"""The `stgan` command: fit | generate | evaluate | make-data | demo.
+"""The `stgan` command: fit | generate | evaluate | make-data | survey | demo.
 
 ``fit`` is Lightning's own CLI (YAML configs, dotted overrides, ``--print_config``); the
 others are small argparse commands. A user error prints one line, ``stgan: error: ...``, and
@@ -21,7 +21,8 @@ commands:
   generate   write samples from a checkpoint to NetCDF
   evaluate   compare generated with real data: metrics.json + report.md
   make-data  write a synthetic dataset with known statistics
-  inspect    show what stgan sees in a NetCDF dataset, and warn about problems
+  survey     show what stgan sees in a NetCDF dataset, and warn about problems
+  inspect    the same as survey (its earlier name)
   report     draw a training run's loss, health and metric curves (PNG + report.md)
   demo       make-data -> fit -> generate -> evaluate on synthetic data
 
@@ -40,14 +41,15 @@ _EXAMPLES = {
     "evaluate": """examples:
   stgan evaluate --real heldout.nc --generated gen.nc --output-dir evaluation
   stgan evaluate --real obs.nc --generated gen.nc --output-dir ev \
-      --metrics spectrum acf --dims '{time: T}'""",
+      --metrics spectrum acf --dims '{time: T}'
+  stgan evaluate --real train.nc --test-split-of best.ckpt --generated gen.nc --output-dir ev""",
     "make-data": """examples:
   stgan make-data grf --output grf.nc --time 512 --height 32 --width 32
   stgan make-data waves --output waves.nc --modes 8""",
-    "inspect": """examples:
-  stgan inspect data.nc
-  stgan inspect 'archive/*.nc' --variables tas --select level=500 --window 8 32 32
-  stgan inspect station.nc --dims '{time: timestep, y: row, x: col}'""",
+    "survey": """examples:
+  stgan survey data.nc
+  stgan survey 'archive/*.nc' --variables tas --select level=500 --window 8 32 32
+  stgan survey station.nc --dims '{time: timestep, y: row, x: col}'""",
     "report": """examples:
   stgan report run                       # run = the fit's --trainer.default_root_dir
   stgan report run/logs/version_1 --output-dir curves""",
@@ -55,6 +57,8 @@ _EXAMPLES = {
   stgan demo
   stgan demo --output-dir /tmp/demo --max-steps 200""",
 }
+
+_EXAMPLES["inspect"] = _EXAMPLES["survey"].replace("stgan survey", "stgan inspect")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,7 +113,12 @@ def _parser() -> argparse.ArgumentParser:
         help="metrics of generated vs real data",
         epilog=_EXAMPLES["evaluate"],
     )
-    ev.add_argument("--real", required=True, help="NetCDF of held-out real data (time, y, x)")
+    ev.add_argument(
+        "--real",
+        required=True,
+        help="NetCDF of real data (time, y, x) to compare with: reference data, or with "
+        "--test-split-of the model's training data",
+    )
     ev.add_argument(
         "--generated", required=True, help="NetCDF file or Zarr store written by stgan generate"
     )
@@ -128,7 +137,15 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="KEY",
         help="metric registry keys (default: all): spectrum acf tpsd distribution "
-        "gridpoint increments diversity prdc memorisation",
+        "gridpoint increments diversity prdc memorisation waves",
+    )
+    ev.add_argument(
+        "--test-split-of",
+        default=None,
+        metavar="CHECKPOINT",
+        help="compare only with the test split of --real, which must be the training data of "
+        "this checkpoint; the report then calls the real data held-out (default: the whole "
+        "--real file, called reference data)",
     )
     ev.add_argument(
         "--train",
@@ -184,39 +201,36 @@ def _parser() -> argparse.ArgumentParser:
     waves.add_argument("--noise", type=float, default=0.1, help="std of added white noise")
     waves.add_argument("--seed", type=int, default=0, help="random seed")
 
-    ins = sub.add_parser(
-        "inspect",
-        formatter_class=fmt,
-        help="what stgan sees in a dataset",
-        epilog=_EXAMPLES["inspect"],
-    )
-    ins.add_argument("path", nargs="+", help="NetCDF file(s) or glob pattern(s)")
-    ins.add_argument(
-        "--variables", nargs="+", default=None, help="variables (default: all on the time grid)"
-    )
-    ins.add_argument(
-        "--select",
-        nargs="+",
-        default=[],
-        metavar="DIM=VALUE",
-        help="one value of each extra dimension, e.g. level=500",
-    )
-    ins.add_argument(
-        "--dims",
-        default=None,
-        metavar="MAPPING",
-        help="which dimension is which, e.g. '{time: timestep, y: FNOCY, x: FNOCX}' "
-        "(default: found from CF attributes and names)",
-    )
-    ins.add_argument(
-        "--window",
-        nargs=3,
-        type=int,
-        default=None,
-        metavar=("T", "H", "W"),
-        help="window size (default: 8 steps, whole grid)",
-    )
-    ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
+    for name, summary in (
+        ("survey", "what stgan sees in a dataset"),
+        ("inspect", "the same as survey (its earlier name)"),
+    ):
+        ins = sub.add_parser(name, formatter_class=fmt, help=summary, epilog=_EXAMPLES[name])
+        ins.add_argument("path", nargs="+", help="NetCDF file(s) or glob pattern(s)")
+        ins.add_argument("--variables", nargs="+", help="variables (default: all on the time grid)")
+        ins.add_argument(
+            "--select",
+            nargs="+",
+            default=[],
+            metavar="DIM=VALUE",
+            help="one value of each extra dimension, e.g. level=500",
+        )
+        ins.add_argument(
+            "--dims",
+            default=None,
+            metavar="MAPPING",
+            help="which dimension is which, e.g. '{time: timestep, y: FNOCY, x: FNOCX}' "
+            "(default: found from CF attributes and names)",
+        )
+        ins.add_argument(
+            "--window",
+            nargs=3,
+            type=int,
+            default=None,
+            metavar=("T", "H", "W"),
+            help="window size (default: 8 steps, whole grid)",
+        )
+        ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
 
     rep = sub.add_parser(
         "report",
@@ -287,22 +301,17 @@ def _parse_dims(text: str | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _inspect(args: argparse.Namespace) -> str:
-    from stgan.data.datamodule import SpaceTimeDataModule
-    from stgan.inspect import inspect_data
+def _survey(args: argparse.Namespace) -> str:
+    from stgan.survey import survey
 
-    t, h, w = args.window or (8, None, None)
-    dm = SpaceTimeDataModule(
+    return survey(
         args.path,
         variables=args.variables,
         select=_parse_select(args.select),
         dims=_parse_dims(args.dims),
-        window_length=t,
-        window_height=h,
-        window_width=w,
+        window=args.window,
         batch_size=args.batch_size,
     )
-    return inspect_data(dm)
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -398,7 +407,7 @@ def _run(argv: list[str]):
         )
         return Path(args.output)
     if args.command == "evaluate":
-        from stgan.evaluation import evaluate
+        from stgan.report.evaluate import evaluate
 
         return evaluate(
             args.real,
@@ -410,11 +419,12 @@ def _run(argv: list[str]):
             train_path=args.train,
             wavenumbers=args.wavenumbers,
             dims=_parse_dims(args.dims),
+            test_split_of=args.test_split_of,
         )
     if args.command == "make-data":
         return _make_data(args)
-    if args.command == "inspect":
-        return _inspect(args)
+    if args.command in ("survey", "inspect"):
+        return _survey(args)
     if args.command == "report":
         from stgan.report.curves import report_run
 
@@ -440,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if argv[0] in ("generate", "make-data"):
         print(f"wrote {result}")
-    elif argv[0] == "inspect":
+    elif argv[0] in ("survey", "inspect"):
         print(result)
     elif argv[0] == "report":
         print(f"wrote {result['report_path']} and {len(result['figures'])} figure(s)")

@@ -9,7 +9,6 @@ import pytest
 from scipy import ndimage, stats
 
 from stgan.data.synthetic import make_grf
-from stgan.evaluation import compare
 from stgan.metrics import (
     efolding_time,
     integral_timescale,
@@ -19,6 +18,7 @@ from stgan.metrics import (
     quantile_errors,
     spectral_slope,
 )
+from stgan.metrics.registry import compare
 
 
 def test_ks_matches_scipy_on_unequal_samples():
@@ -124,8 +124,8 @@ def test_evaluate_reports_waves_mode_coverage(tmp_path):
     import xarray as xr
 
     from stgan.data.waves import make_waves
-    from stgan.evaluation import evaluate
     from stgan.io.netcdf import write_netcdf
+    from stgan.report.evaluate import evaluate
 
     real = make_waves(time=512, seed=0)
     write_netcdf(real, tmp_path / "real.nc")

@@ -26,16 +26,10 @@ FAMILIES = [GENERATORS, DISCRIMINATORS, LOSSES, NOISE_SCHEDULES, PENALTIES, METR
 if find_spec("stgan.stabilization.gterms") is not None:
     FAMILIES.append(importlib.import_module("stgan.stabilization.gterms").G_TERMS)
 
+
 # Until the metric registry is one documented file per metric (stgan.metrics.entries, issue
 # 23), its entries are private functions without docstrings; strict, so that documenting them
 # by any other route shows up too.
-UNDOCUMENTED_METRICS = pytest.mark.xfail(
-    find_spec("stgan.metrics.entries") is None,
-    reason="metric entries are documented when they move to stgan.metrics.entries",
-    strict=True,
-)
-
-
 def _registries_in_the_source() -> dict[str, Registry]:
     """Every module-level ``NAME = Registry(...)`` in stgan, by its import path."""
     found = {}
@@ -81,7 +75,7 @@ def test_unknown_key_lists_every_valid_key(registry):
 
 @pytest.mark.parametrize(
     "registry",
-    [pytest.param(r, marks=UNDOCUMENTED_METRICS) if r is METRICS else r for r in FAMILIES],
+    FAMILIES,
     ids=lambda r: r.kind,
 )
 def test_every_entry_is_documented(registry):

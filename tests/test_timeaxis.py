@@ -15,9 +15,9 @@ import xarray as xr
 from conftest import TINY_FIT, run_stgan
 
 from stgan.errors import StganError
-from stgan.evaluation import evaluate
 from stgan.io.source import GridSource
 from stgan.io.timeaxis import classify_step, describe_time, output_times, time_text
+from stgan.report.evaluate import evaluate
 from stgan.sampling import generate
 
 

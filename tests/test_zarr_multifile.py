@@ -15,10 +15,10 @@ from test_netcdf_inputs import climate
 
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.errors import StganError
-from stgan.evaluation import evaluate
 from stgan.io.netcdf import write_netcdf
 from stgan.io.source import GridSource
 from stgan.io.stores import write_zarr, write_zarr_chunks
+from stgan.report.evaluate import evaluate
 from stgan.sampling import write_streamed
 
 

@@ -44,15 +44,17 @@ def pairwise_distance_ratio(generated: Array, real: Array) -> float:
     return mean_pairwise(generated) / mean_pairwise(real)
 
 
-def summary_features(windows: Array) -> np.ndarray:
-    """A short description of each (T, H, W) window, shape (N, F), for PRDC.
+def summary_features(windows: Array, *, scale: float = 1.0) -> np.ndarray:
+    """A short, unitless description of each (T, H, W) window, shape (N, F), for PRDC.
 
-    Per window: mean, standard deviation, 1/50/99 % quantiles, mean spatial-gradient
-    magnitude, standard deviation of the temporal differences, log10 of the frame-mean RAPSD
-    at up to six log-spaced wavenumbers (k ≥ 1) and the ACF at lags 1 and 2 (when T allows).
-    Missing cells are left out of the statistics and filled with the frame mean for spectra.
+    The windows are divided by ``scale`` first (:func:`prdc_features` passes the real set's
+    standard deviation), so that every feature is a pure number. Per window: mean, standard
+    deviation, 1/50/99 % quantiles, mean spatial-gradient magnitude, standard deviation of
+    the temporal differences, log10 of the frame-mean RAPSD at up to six log-spaced
+    wavenumbers (k ≥ 1) and the ACF at lags 1 and 2 (when T allows). Missing cells are left
+    out of the statistics and filled with the frame mean for spectra.
     """
-    x = _as_float64_numpy(windows)
+    x = _as_float64_numpy(windows) / scale
     if x.ndim != 4:
         raise StganError(f"summary features need (N, T, H, W) windows; got shape {x.shape}")
     flat = x.reshape(len(x), -1)
@@ -76,6 +78,27 @@ def summary_features(windows: Array) -> np.ndarray:
         acf = temporal_acf(x, lags)
         feats += [np.nan_to_num(acf[:, k]) for k in range(1, lags + 1)]
     return np.stack(feats, axis=1)
+
+
+# Smallest spread a standardised feature is given (in units of the real data's standard
+# deviation, of decades of power, of correlation). A feature nearly constant over the real
+# windows (a field whose every frame has the same mean) would otherwise be divided by ~0 and
+# swamp every distance, making the k-NN balls, and PRDC with them, meaningless.
+FEATURE_STD_FLOOR = 0.01
+
+
+def prdc_features(real: Array, generated: Array) -> tuple[np.ndarray, np.ndarray]:
+    """Summary features of both sets, standardised by the real features' mean and spread.
+
+    Both sets are scaled by the real values' standard deviation (:func:`summary_features`),
+    then each feature is centred on the real mean and divided by the real standard deviation,
+    floored at :data:`FEATURE_STD_FLOOR`.
+    """
+    sigma = float(np.nanstd(_as_float64_numpy(real)))
+    scale = sigma if sigma > 0 else 1.0
+    fr, fg = summary_features(real, scale=scale), summary_features(generated, scale=scale)
+    mean, std = fr.mean(0), np.maximum(fr.std(0), FEATURE_STD_FLOOR)
+    return (fr - mean) / std, (fg - mean) / std
 
 
 def prdc(real_features: Array, fake_features: Array, *, k: int = 5) -> dict[str, float]:
@@ -114,11 +137,8 @@ def prdc(real_features: Array, fake_features: Array, *, k: int = 5) -> dict[str,
 
 
 def feature_prdc(real: Array, generated: Array, *, k: int = 5) -> dict[str, float]:
-    """:func:`prdc` on :func:`summary_features`, standardised by the real features' statistics."""
-    fr, fg = summary_features(real), summary_features(generated)
-    mean, std = fr.mean(0), fr.std(0)
-    std = np.where(std > 0, std, 1.0)
-    return prdc((fr - mean) / std, (fg - mean) / std, k=k)
+    """:func:`prdc` of generated vs real windows on their :func:`prdc_features`."""
+    return prdc(*prdc_features(real, generated), k=k)
 
 
 def memorisation(generated: Array, train: Array, heldout: Array) -> dict[str, float]:

@@ -19,6 +19,7 @@ from stgan.io.axes import array_axes
 from stgan.metrics import registry
 from stgan.metrics import spectral as _spectral
 from stgan.metrics import temporal as _temporal
+from stgan.metrics.base import VALUE
 from stgan.metrics.weights import area_weights, is_latitude
 
 
@@ -104,14 +105,16 @@ def compare(
         wavenumbers=wavenumbers,
         weights=weights,
         train=None if train is None else _windows(train, gen.shape[1]),
+        attrs=dict(real.attrs),
     )
     scalars: dict[str, Any] = {k: v for k, v in result.items() if not isinstance(v, list)}
     units = str(real.attrs.get("units", "1"))
+    unit_of = registry.metric_units(metrics)
     return xr.Dataset(
         {
             k: xr.DataArray(
                 np.nan if v is None else v,
-                attrs={"units": registry.UNITS.get(k, "1").replace(registry.VALUE, units)},
+                attrs={"units": unit_of[k].replace(VALUE, units)},
             )
             for k, v in scalars.items()
         },

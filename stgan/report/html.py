@@ -7,6 +7,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from stgan.report.markdown import comparison_text
+
 _STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}
 th{background:#eee}img{max-width:100%;margin:4px}.figs{display:flex;flex-wrap:wrap}"""
@@ -31,12 +33,16 @@ def render(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
         cells = "".join(f"<td>{'–' if m[k] is None else f'{m[k]:.4g}'}</td>" for k in keys)
         rows.append(f"<tr><td>{html.escape(name)} ({html.escape(m['units'])})</td>{cells}</tr>")
     units = ", ".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in result["units"].items())
+    word = result["comparison"]
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>stgan evaluation</title>",
-        f"<style>{_STYLE}</style></head><body><h1>stgan evaluation report</h1>",
-        f"<p>real data: <code>{html.escape(result['real'])}</code> ({result['n_real_windows']} windows); "
-        f"generated: <code>{html.escape(result['generated'])}</code> ({result['n_generated']} samples); "
-        f"window {t} × {h} × {w}</p>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>stgan evaluation report: generated vs {word} data</h1>",
+        f"<p>{html.escape(comparison_text(result))}: <code>{html.escape(result['real'])}</code> "
+        f"({result['n_real_windows']} windows); "
+        f"generated: <code>{html.escape(result['generated'])}</code> "
+        f"({result['n_generated']} samples); window {t} × {h} × {w}</p>",
+        f"<h2>Generated vs {word} data</h2>",
         f"<table><tr>{head}</tr>{''.join(rows)}</table><p><small>units: {units}</small></p>",
     ]
     for name, paths in figures.items():

@@ -1,6 +1,10 @@
-"""`stgan inspect`: what stgan sees in a dataset, and what will go wrong with it."""
+"""`stgan survey` (alias `stgan inspect`): what stgan sees in a dataset, and what will go
+wrong with it."""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -58,8 +62,55 @@ def _stationarity_warning(s: Stationarity, steps: list[str]) -> str | None:
     )
 
 
-def inspect_data(dm: SpaceTimeDataModule) -> str:
-    """A readable summary of ``dm``'s data, splits and windows, with warnings."""
+def survey(
+    path: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    variables: list[str] | None = None,
+    select: dict[str, float | str] | None = None,
+    dims: dict[str, str] | None = None,
+    window: tuple[int, int, int] | None = None,
+    batch_size: int = 16,
+) -> str:
+    """A readable summary of a dataset as stgan would train on it, with warnings.
+
+    Parameters
+    ----------
+    path : path or list of paths
+        NetCDF file(s) or glob pattern(s).
+    variables : list of str, optional
+        Variables to take (default: all on the time grid).
+    select : dict, optional
+        One value of each extra dimension, e.g. ``{"level": 500}``.
+    dims : dict, optional
+        Which dimension is which (``{"time": ..., "y": ..., "x": ...}``), where CF attributes
+        and names do not say.
+    window : (T, H, W), optional
+        Window size (default: 8 steps, whole grid).
+    batch_size : int
+        Batch size to check the training split against.
+
+    Returns
+    -------
+    str
+        Files, variables and their transforms, dimensions, missing data, window cost, splits,
+        then the warnings (or "no warnings"), one per line.
+    """
+    t, h, w = window or (8, None, None)
+    dm = SpaceTimeDataModule(
+        path,
+        variables=variables,
+        select=select or {},
+        dims=dims,
+        window_length=t,
+        window_height=h,
+        window_width=w,
+        batch_size=batch_size,
+    )
+    return describe(dm)
+
+
+def describe(dm: SpaceTimeDataModule) -> str:
+    """:func:`survey`'s summary of an already configured data module."""
     src = dm.source
     dm.fit_statistics()
     sizes = src.sizes

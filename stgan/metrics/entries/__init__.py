@@ -1,0 +1,1 @@
+"""One registered metric per module; :data:`stgan.metrics.registry.METRICS` imports them all."""

@@ -1,0 +1,243 @@
+"""`stgan evaluate`: generated windows vs real windows of the same size → metrics + report.
+
+The real data are cut into non-overlapping windows of the generated ``(T, H, W)``; both sets
+are processed identically, in physical units. Cells missing at every real step (a static
+mask) are left out: they are NaN in both sets, filled with each frame's mean for spectra,
+skipped by the ACF and the distributions. Real windows with other missing cells are dropped.
+
+The real windows are *reference* data, unless ``test_split_of`` names the model's checkpoint:
+then the real file must be the model's own training data, only its test split (the block of
+time the model never trained on) is compared, and the real windows are *held-out* data.
+
+metrics.json (``"schema": "stgan-metrics/1"``) holds, per variable, the unit of the data
+(``units``) and the scalars and curves of each metric run (the registry entries chosen with
+``metrics``, default all; each metric states its keys, their units and its definition:
+:mod:`stgan.metrics.entries`); at the top level ``units`` (every metric scalar → its unit),
+``comparison`` ("reference" or "held-out"), ``split`` (the split compared, or None), ``real``,
+``generated``, ``train``, ``window``, ``n_real_windows``, ``n_generated``,
+``area_weighting`` ("cos(lat)" when the real data are on a latitude grid and the windows span
+all its latitudes, else "none"), ``wavenumbers`` (RAPSD ring convention) and, with two or
+more variables, ``cross_channel_correlation_error`` (unitless).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from stgan.data.windows import complete_windows
+from stgan.errors import StganError
+from stgan.io.atomic import write_text
+from stgan.io.netcdf import dimension_roles, open_dataset
+from stgan.io.source import GridSource
+from stgan.io.stores import sample_fields
+from stgan.metrics import cross_channel_correlation_error
+from stgan.metrics.registry import METRICS, compare, metric_units
+from stgan.metrics.weights import area_weights, is_latitude
+from stgan.report.figures import variable_figures
+from stgan.report.html import render
+from stgan.report.markdown import render_markdown
+
+SCHEMA = "stgan-metrics/1"
+# Compares variables with each other, so it is no per-variable registry entry.
+CROSS_CHANNEL_UNITS = {"cross_channel_correlation_error": "1"}
+
+
+def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = None) -> np.ndarray:
+    da = ds[name]
+    if "sample" not in da.dims:
+        raise StganError(
+            f"generated variable {name!r} has no 'sample' dimension (dims {list(da.dims)}); "
+            "pass a file written by stgan generate"
+        )
+    roles = dimension_roles(ds, da.isel(sample=0), dims)
+    return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
+
+
+def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | None:
+    """cos(lat) weights when the real grid is latitude-longitude and a window spans all of it."""
+    ydim = real.dims["y"]
+    lat = real.coords["y"]
+    if not is_latitude(lat, ydim) or height != lat.size:
+        return None
+    return area_weights(lat.values, width)
+
+
+def held_out_steps(real: GridSource, checkpoint: str | os.PathLike) -> slice:
+    """The time steps of ``checkpoint``'s test split in ``real``, which must be its training data.
+
+    Raises :class:`StganError` when ``real`` is not the data the model was trained on (other
+    files, or another number of time steps), or when the model kept no test split.
+    """
+    from stgan.sampling import load_checkpoint  # torch and the model only when asked for
+
+    info = load_checkpoint(checkpoint)["stgan"]["data"]
+    names = ", ".join(p.name for p in real.paths[:3]) + (" ..." if len(real.paths) > 3 else "")
+    if info.get("source") != names:
+        raise StganError(
+            f"--test-split-of compares with the test split of the model's own training data "
+            f"({info.get('source')}), but --real is {names}; pass the training data as --real, "
+            "or drop --test-split-of to compare with this file as reference data"
+        )
+    splits = info.get("splits")
+    if not splits:
+        raise StganError(
+            f"checkpoint {str(checkpoint)!r} does not record its time splits (written by an "
+            "older stgan); drop --test-split-of and pass held-out data as --real"
+        )
+    n_time = max(stop for _, stop in splits.values())
+    if real.sizes["time"] != n_time:
+        raise StganError(
+            f"--real has {real.sizes['time']} time steps but the model's training data had "
+            f"{n_time}; pass the same file the model was trained on"
+        )
+    start, stop = splits["test"]
+    if stop <= start:
+        raise StganError(
+            "the model kept no test split (data.test_fraction 0); drop --test-split-of and "
+            "pass held-out data as --real"
+        )
+    return slice(start, stop)
+
+
+def evaluate(
+    real_path: str | os.PathLike,
+    generated_path: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    variables: list[str] | None = None,
+    max_lag: int = 10,
+    metrics: list[str] | None = None,
+    train_path: str | os.PathLike | None = None,
+    wavenumbers: str = "index",
+    dims: dict[str, str] | None = None,
+    test_split_of: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Compare a generated file with real data; write metrics.json, report.md, report.html
+    (self-contained) and PNG plots.
+
+    Parameters
+    ----------
+    real_path, generated_path : path
+        Real data (time, y, x) and a file written by ``stgan generate``.
+    output_dir : path
+        Folder for metrics.json, report.md, report.html and the figures.
+    variables : list of str, optional
+        Variables to compare (default: every field of the generated file).
+    max_lag : int
+        Largest ACF lag (capped at T − 1).
+    metrics : list of str, optional
+        Metric registry keys (default: all).
+    train_path : path, optional
+        The training data; enables the memorisation test.
+    wavenumbers : str
+        RAPSD ring convention, ``"index"`` or ``"physical"``.
+    dims : dict, optional
+        Which dimension is which (in the real, training and generated data alike, which share
+        their dimension names), where CF evidence does not say.
+    test_split_of : path, optional
+        The model's checkpoint: ``real_path`` is then its training data and only its test
+        split is compared ("held-out"); without it the real data are "reference" data.
+
+    Returns
+    -------
+    dict
+        ``metrics`` (the metrics.json content) and the paths ``metrics_path``,
+        ``report_path`` and ``html_path``.
+    """
+    if max_lag < 1:
+        raise StganError(f"--max-lag must be at least 1, got {max_lag}")
+    for key in metrics or []:
+        METRICS.get(key)  # unknown keys fail before any work, listing the valid ones
+    gen_ds = open_dataset(generated_path)
+    if variables:
+        missing = [v for v in variables if v not in gen_ds.data_vars]
+        if missing:
+            raise StganError(
+                f"variable(s) {missing} not in the generated file; present: "
+                f"{', '.join(map(str, gen_ds.data_vars))}"
+            )
+    real = GridSource(real_path, variables or sample_fields(gen_ds), dims=dims)
+    names = real.variables
+    steps = (
+        slice(0, real.sizes["time"])
+        if test_split_of is None
+        else held_out_steps(real, test_split_of)
+    )
+    real_values = real.read(steps.start, steps.stop).astype(np.float64)  # (C, T, H, W)
+    # The training data, read once, only for the memorisation test.
+    train_values = None
+    if train_path is not None and (metrics is None or "memorisation" in metrics):
+        train_source = GridSource(train_path, names, dims=dims)
+        train_values = train_source.read(0, train_source.sizes["time"]).astype(np.float64)
+    out = Path(output_dir)
+    comparison = "reference" if test_split_of is None else "held-out"
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "units": {**metric_units(), **CROSS_CHANNEL_UNITS},
+        "comparison": comparison,
+        "split": None if test_split_of is None else "test",
+        "real": str(real_path),
+        "generated": str(generated_path),
+        "train": None if train_path is None else str(train_path),
+        "wavenumbers": wavenumbers,
+        "variables": {},
+    }
+    figures, all_real, all_gen = {}, [], []
+    for c, name in enumerate(names):
+        gen = _generated_array(gen_ds, name, dims)
+        window = gen.shape[1:]
+        if gen.shape[1] < 2:
+            raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
+        windows = complete_windows(real_values[c], window)
+        if len(windows) == 0:
+            raise StganError(
+                f"the real data of {name!r} (shape {real_values[c].shape}) give no complete "
+                f"window of the generated size {window}; pass a larger real file"
+            )
+        weights = _area_weights(real, window[1], window[2])
+        train = None if train_values is None else complete_windows(train_values[c], window)
+        metrics_c = {
+            "units": str(real.var_attrs[name].get("units", "1")),
+            **compare(
+                windows,
+                gen,
+                metrics=metrics,
+                max_lag=max_lag,
+                weights=weights,
+                wavenumbers=wavenumbers,
+                train=train,
+                attrs=real.var_attrs[name],
+            ),
+        }
+        result["variables"][name] = metrics_c
+        result.update(
+            window=list(window),
+            n_real_windows=len(windows),
+            n_generated=len(gen),
+            area_weighting="cos(lat)" if weights is not None else "none",
+        )
+        label = f"real ({comparison})"
+        figures[name] = variable_figures(name, metrics_c, windows, gen, out, label=label)
+        all_real.append(windows)
+        all_gen.append(gen)
+    gen_ds.close()
+    if len(names) > 1:
+        n_real = min(len(w) for w in all_real)
+        result["cross_channel_correlation_error"] = cross_channel_correlation_error(
+            np.stack([w[:n_real] for w in all_real], axis=1), np.stack(all_gen, axis=1)
+        )
+    metrics_path = write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
+    report_path = write_text(out / "report.md", render_markdown(result, figures))
+    html_path = write_text(out / "report.html", render(result, figures))
+    return {
+        "metrics": result,
+        "metrics_path": metrics_path,
+        "report_path": report_path,
+        "html_path": html_path,
+    }

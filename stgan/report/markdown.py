@@ -1,0 +1,92 @@
+"""report.md: the evaluation's metrics table, the definitions of what was measured, figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from stgan.metrics.registry import METRICS
+
+# The table: (heading, key, format); a column shows only when some variable has it.
+_COLUMNS = [
+    ("log-spectral distance (dB)", "rapsd_lsd_db", ".3f"),
+    ("ACF RMSE", "acf_rmse", ".4f"),
+    ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"),
+    ("W1", "w1", ".4g"),
+    ("KS", "ks", ".3f"),
+    ("99.9 % quantile error", "q99.9", "+.4g"),
+    ("W1 per grid point", "w1_gridpoint", ".4g"),
+    ("W1 of gradients", "w1_gradient", ".4g"),
+    ("diversity ratio", "diversity_ratio", ".3f"),
+    ("direction ratio", "direction_ratio", ".2f"),
+    ("precision", "precision", ".2f"),
+    ("recall", "recall", ".2f"),
+    ("coverage", "coverage", ".2f"),
+    ("memorisation ratio", "memorisation_ratio", ".2f"),
+]
+
+
+def comparison_text(result: dict[str, Any]) -> str:
+    """What the real windows are: "reference data" or "held-out data (the test split ...)"."""
+    if result["comparison"] == "held-out":
+        return f"held-out data (the {result['split']} split of the model's training data)"
+    return "reference data"
+
+
+def metrics_used(result: dict[str, Any]) -> list[str]:
+    """Registry keys of the metrics whose scalars appear in ``result``, in registry order."""
+    present = {k for m in result["variables"].values() for k in m}
+    return [key for key in METRICS.keys() if present & set(METRICS.get(key).units)]
+
+
+def _cell(m: dict[str, Any], key: str, fmt: str) -> str:
+    value = m.get(key)
+    return "–" if value is None else format(value, fmt)
+
+
+def render_markdown(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
+    """Markdown for an evaluation ``result`` (the metrics.json content) and its figure files."""
+    t, h, w = result["window"]
+    word = result["comparison"]
+    columns = [c for c in _COLUMNS if any(c[1] in m for m in result["variables"].values())]
+    lines = [
+        f"# stgan evaluation report: generated vs {word} data",
+        "",
+        f"- {comparison_text(result)}: `{result['real']}` — {result['n_real_windows']} windows",
+        f"- generated: `{result['generated']}` — {result['n_generated']} samples",
+        f"- window: {t} time steps × {h} × {w} grid points; area weighting: "
+        f"{result['area_weighting']}; RAPSD wavenumbers: {result['wavenumbers']}",
+        "",
+        f"## Generated vs {word} data",
+        "",
+        "| variable | " + " | ".join(c[0] for c in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for name, m in result["variables"].items():
+        cells = " | ".join(_cell(m, key, fmt) for _, key, fmt in columns)
+        lines.append(f"| {name} ({m['units']}) | {cells} |")
+    if "cross_channel_correlation_error" in result:
+        lines += [
+            "",
+            f"Cross-channel correlation error: {result['cross_channel_correlation_error']:.4f}",
+        ]
+    lines += [
+        "",
+        "Lower is better for the distances; the quantile error is signed (negative: "
+        "extremes too weak); a diversity ratio, precision, recall and coverage near 1 match "
+        f"the {word} data, a diversity ratio near 0 is mode collapse, a direction ratio well "
+        "below 1 a partial one (the samples travel fewer ways than the data's), a memorisation "
+        "ratio well below 1 means copies of training data.",
+        "",
+        "## Definitions",
+        "",
+    ]
+    units = result["units"]
+    for key in metrics_used(result):
+        entry = METRICS.get(key)
+        scalars = ", ".join(f"`{k}` ({units.get(k, '1')})" for k in entry.units)
+        lines.append(f"- **{key}**: {entry.description}. {scalars}")
+    lines.append("")
+    for name, pngs in figures.items():
+        lines += [f"## {name}", ""] + [f"![{p.stem}]({p.name})" for p in pngs] + [""]
+    return "\n".join(lines)
