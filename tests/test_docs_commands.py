@@ -1,0 +1,215 @@
+"""Every command in README.md and docs/ runs as written, so the documentation cannot rot.
+
+Each page's ```bash and ```console blocks are cut into command lines (a trailing backslash
+continues a line; ``#`` starts a comment; in console blocks commands start with ``$ `` and
+the lines after one are its printed output). The commands of one page run in order, as real
+processes, in a fresh folder holding a copy of ``configs/`` and ``examples/`` (the docs say
+to run from a checkout), so each page makes its own data files. ``stgan`` runs as
+``python -m stgan.cli`` and ``python`` as this interpreter, with this checkout first on
+``PYTHONPATH``. A console block that shows ``stgan: error: ...`` expects exit status 2 and
+exactly that line on stderr; every other command must exit 0. Python blocks must compile,
+YAML blocks must parse, and every ``::: module`` of the API reference must import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+# Commands shown but not run, each with why; every entry must still appear in the docs.
+EXEMPT = {
+    'pip install "torch==2.13.0" -e ".[dev]" && stgan demo': "installs; tests/test_demo.py runs the demo",
+    'pip install "torch==2.13.0" -e ".[dev]"': "installs",
+    "python -m pytest -q": "runs the whole suite",
+    "stgan fit --config configs/demo.yaml --config configs/hinge-sn-r1.yaml --data.path data.nc "
+    "--trainer.accelerator gpu --trainer.devices 4 --trainer.strategy ddp": "needs four GPUs",
+}
+
+_FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.M | re.S)
+_DIRECTIVE = re.compile(r"^::: ([\w.]+)", re.M)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One documented command line and what its block says it prints."""
+
+    line: str
+    error: str | None = None  # the `stgan: error: ...` line a console block shows
+
+
+def blocks(text: str, language: str) -> list[str]:
+    """The bodies of the fenced code blocks of ``language`` in ``text``, in order."""
+    return [body for lang, body in _FENCE.findall(text) if lang == language]
+
+
+def _logical_lines(body: str) -> list[str]:
+    """Lines of ``body`` with backslash continuations joined."""
+    lines, pending = [], ""
+    for raw in body.splitlines():
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1].rstrip() + " "
+            continue
+        lines.append(pending + raw.strip())
+        pending = ""
+    return lines
+
+
+def commands(text: str) -> list[Command]:
+    """Every command of the bash and console blocks of a page, in page order."""
+    found: list[Command] = []
+    for lang, body in _FENCE.findall(text):
+        if lang == "bash":
+            for line in _logical_lines(body):
+                line = _strip_comment(line)
+                if line:
+                    found.append(Command(_canonical(line)))
+        elif lang == "console":
+            current: str | None = None
+            error: str | None = None
+            for line in _logical_lines(body):
+                if line.startswith("$ "):
+                    if current is not None:
+                        found.append(Command(current, error))
+                    current, error = _canonical(line[2:]), None
+                elif line.startswith("stgan: error:"):
+                    error = line
+            if current is not None:
+                found.append(Command(current, error))
+    return found
+
+
+def _strip_comment(line: str) -> str:
+    """``line`` without a shell comment: a ``#`` after a blank, outside quotes."""
+    quote = None
+    for i, char in enumerate(line):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i].strip()
+    return line.strip()
+
+
+def _canonical(line: str) -> str:
+    """``line`` with its quoting kept but its spacing normalised (the key of EXEMPT)."""
+    return re.sub(r"\s+", " ", line.strip())
+
+
+def _argv(line: str) -> list[str]:
+    words = shlex.split(line, comments=True)
+    program, rest = words[0], words[1:]
+    if program == "stgan":
+        return [sys.executable, "-m", "stgan.cli", *rest]
+    if program in ("python", "python3"):
+        return [sys.executable, *rest]
+    raise AssertionError(f"documented command {line!r} runs {program!r}: run it here or exempt it")
+
+
+def _run_page(page: Path, tmp: Path) -> None:
+    shutil.copytree(ROOT / "stgan" / "configs", tmp / "configs")
+    shutil.copytree(ROOT / "examples", tmp / "examples")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env["MPLBACKEND"] = "Agg"
+    for cmd in commands(page.read_text()):
+        if cmd.line in EXEMPT:
+            continue
+        done = subprocess.run(
+            _argv(cmd.line), cwd=tmp, env=env, capture_output=True, text=True, timeout=600
+        )
+        where = f"{page.relative_to(ROOT)}: `{cmd.line}` exited {done.returncode}"
+        tail = f"\n--- stderr (end) ---\n{done.stderr[-3000:]}"
+        if cmd.error is None:
+            assert done.returncode == 0, where + tail
+        else:
+            assert done.returncode == 2, where + tail
+            assert cmd.error in done.stderr.splitlines(), f"{where}: expected {cmd.error!r}" + tail
+
+
+RUNNABLE = [p for p in PAGES if any(c.line not in EXEMPT for c in commands(p.read_text()))]
+
+
+@pytest.mark.parametrize("page", RUNNABLE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_documented_command_runs(page: Path, tmp_path: Path) -> None:
+    _run_page(page, tmp_path)
+
+
+def test_the_parser_reads_continuations_comments_and_console_errors() -> None:
+    page = (
+        "```bash\nstgan fit --config a.yaml \\\n    --data.path 'x y.nc'  # why\n# note\n```\n"
+        "```console\n$ stgan fit --model.loss.name focal\nstgan: error: unknown loss 'focal'\n"
+        "$ stgan survey d.nc\nfiles: 1\n```\n```text\n$ stgan ignored\n```\n"
+    )
+    assert commands(page) == [
+        Command("stgan fit --config a.yaml --data.path 'x y.nc'"),
+        Command("stgan fit --model.loss.name focal", "stgan: error: unknown loss 'focal'"),
+        Command("stgan survey d.nc"),
+    ]
+
+
+def test_the_readme_shows_the_whole_path_and_the_two_setup_commands() -> None:
+    lines = [c.line for c in commands((ROOT / "README.md").read_text())]
+    assert lines[:2] == [
+        'pip install "torch==2.13.0" -e ".[dev]" && stgan demo',
+        "python -m pytest -q",
+    ]
+    for step in ("make-data", "survey", "fit", "generate", "evaluate", "report"):
+        assert any(line.startswith(f"stgan {step} ") for line in lines), step
+
+
+def test_every_exempt_command_is_still_documented() -> None:
+    shown = {c.line for page in PAGES for c in commands(page.read_text())}
+    assert set(EXEMPT) <= shown, set(EXEMPT) - shown
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_blocks_compile_and_yaml_blocks_parse(page: Path) -> None:
+    text = page.read_text()
+    for i, code in enumerate(blocks(text, "python")):
+        compile(code, f"{page.name}:python-block-{i}", "exec")
+    for body in blocks(text, "yaml"):
+        assert isinstance(yaml.safe_load(body), dict)
+
+
+def test_every_api_reference_target_imports() -> None:
+    targets = [t for page in PAGES for t in _DIRECTIVE.findall(page.read_text())]
+    assert len(targets) >= 5
+    for target in targets:
+        importlib.import_module(target)
+
+
+def test_readme_links_point_at_files() -> None:
+    text = (ROOT / "README.md").read_text()
+    for link in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        if "://" not in link:
+            assert (ROOT / link).exists(), link
+
+
+def test_the_site_builds_strictly(tmp_path: Path) -> None:
+    pytest.importorskip(
+        "mkdocs", reason="mkdocs is in the dev extra; without it the site is not built"
+    )
+    pytest.importorskip("material", reason="mkdocs-material is in the dev extra")
+    pytest.importorskip("mkdocstrings", reason="mkdocstrings is in the dev extra")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "site" / "guide" / "metrics" / "index.html").exists()
