@@ -2,8 +2,9 @@
 
 Each group is a frozen dataclass whose defaults are the original papers' values, and whose
 ``check()`` GANModule calls when it is built, so a bad value fails with a
-:class:`~stgan.errors.StganError` naming the option and the fix before any data is read. In YAML a group is a mapping, and a single
-field can be set with a dotted flag (``--model.loss.name hinge``)::
+:class:`~stgan.errors.StganError` naming the option and the fix before any data is read. In YAML
+a group is a mapping, and a single field can be set with a dotted flag
+(``--model.loss.name hinge``)::
 
     model:
       generator:     {name: conv3d, options: {}}
