@@ -348,4 +348,7 @@ def test_every_generator_discriminator_pair_trains(
     ckpt = torch.load(
         tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True
     )
-    assert ckpt["global_step"] == 2 and ckpt["hyper_parameters"]["discriminator"]["name"] == discriminator
+    assert (
+        ckpt["global_step"] == 2
+        and ckpt["hyper_parameters"]["discriminator"]["name"] == discriminator
+    )

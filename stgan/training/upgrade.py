@@ -55,8 +55,12 @@ MOVED = {
     "divergence_guard": "guard",
 }
 NAMED = ("loss", "generator", "discriminator")  # a bare string was the registry key
-G_TERM_WEIGHTS = {"mode_seeking": "mode_seeking", "spectral_matching": "spectral_matching"}
-G_TERM_WEIGHTS["info_weight"] = "info"  # InfoGAN's λ
+# Old weight key -> generator term, in the order the terms were added to G's loss.
+G_TERM_WEIGHTS = {
+    "mode_seeking": "mode_seeking",
+    "info_weight": "info",
+    "spectral_matching": "spectral_matching",
+}
 # Checkpoint weights of the generator terms before they were registry entries (format 1).
 STATE_PREFIXES = {
     "info_head.": "g_terms.info.head.",
