@@ -141,7 +141,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         if clusters:
             info = any(
                 isinstance(t, dict) and t.get("name") == "info" and t.get("weight", 1)
-                for t in g_terms or []
+                for t in arguments["g_terms"] or []
             )
             check_options(
                 clusters,
