@@ -168,6 +168,8 @@ def test_old_flags_and_configs_are_rewritten_in_order(tmp_path):
             "hinge",
             "--model.instance_noise.sigma",
             "0.3",
+            "--model.divergence_guard",
+            "null",  # meant the defaults: nothing to pass on
             "--data.batch_size",
             "4",
         ]
@@ -192,7 +194,7 @@ def test_old_flags_and_configs_are_rewritten_in_order(tmp_path):
         "--data.batch_size",
         "4",
     ]
-    assert len(notes) == 6
+    assert len(notes) == 7
 
 
 def test_an_earlier_checkpoint_loads_with_its_weights_and_options():

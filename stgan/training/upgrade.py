@@ -167,10 +167,12 @@ def _upgrade_config(value: str, terms: Any, notes: list[str]) -> tuple[str, Any]
 def _upgrade_flag(key: str, value: str, terms: Any, notes: list[str]) -> tuple[list[str], Any]:
     """The arguments for one ``--model.KEY VALUE`` flag, and the generator terms so far."""
     head, dot, rest = key.partition(".")
+    parsed = _yaml(value)
     if head in MOVED:
         notes.append(f"model.{head} is deprecated: write model.{MOVED[head]}")
+        if key == "divergence_guard" and parsed is None:  # null meant the defaults
+            return [], terms
         return [f"--model.{MOVED[head]}{dot}{rest}", value], terms
-    parsed = _yaml(value)
     if key in NAMED and isinstance(parsed, str):
         notes.append(f"model.{key}: NAME is deprecated: write model.{key}: {{name: NAME}}")
         return [f"--model.{key}.name", value], terms
