@@ -76,14 +76,23 @@ class Registry:
 
     def build(self, key: str, /, **options: Any) -> Any:
         """Call the entry for ``key`` with ``options``, rejecting options it does not take."""
-        factory = self.get(key)
-        params = inspect.signature(factory).parameters
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        accepted = [n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
-        unknown = sorted(set(options) - set(accepted))
-        if unknown and not takes_any:
-            raise StganError(
-                f"{self.kind} {key!r} has no option {', '.join(map(repr, unknown))}; "
-                f"its options are: {', '.join(accepted) or '(none)'}"
-            )
-        return factory(**options)
+        return call_checked(self.get(key), f"{self.kind} {key!r}", options)
+
+
+def call_checked(factory: Callable[..., Any], label: str, options: dict[str, Any]) -> Any:
+    """``factory(**options)``, refusing options it does not take with a :class:`StganError`
+    that names ``label`` (e.g. ``"loss 'hinge'"``) and lists the options it does take."""
+    params = inspect.signature(factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    accepted = [
+        n
+        for n, p in params.items()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown and not takes_any:
+        raise StganError(
+            f"{label} has no option {', '.join(map(repr, unknown))}; "
+            f"its options are: {', '.join(accepted) or '(none)'}"
+        )
+    return factory(**options)

@@ -24,6 +24,7 @@ from stgan.io.timeaxis import OutputTime, output_times
 from stgan.tiling import full_grid_array, trained_on_patches
 from stgan.training.checkpointing import unpickling_detail
 from stgan.training.module import GANModule
+from stgan.training.upgrade import upgrade_hparams
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -54,7 +55,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 def load_module(ckpt: dict[str, Any]) -> GANModule:
     """Rebuild the GANModule from the checkpoint's hyper-parameters and weights."""
     accepted = inspect.signature(GANModule.__init__).parameters
-    hparams = {k: v for k, v in ckpt["hyper_parameters"].items() if k in accepted}
+    # An earlier checkpoint's flat keys are rewritten to the option groups.
+    hparams = {k: v for k, v in upgrade_hparams(ckpt["hyper_parameters"]).items() if k in accepted}
     module = GANModule(**hparams)
     module.load_state_dict(ckpt["state_dict"])
     module.data_info = ckpt["stgan"]["data"]
@@ -277,7 +279,7 @@ def check_length(module: GANModule, length: int) -> str | None:
     if length < 1:
         raise StganError(f"--length must be at least 1, got {length}")
     g = module.generator
-    name = module.hparams.generator
+    name = module.hparams.generator["name"]
     limit = getattr(g, "max_length", None)
     if limit is not None and length > limit:
         raise StganError(

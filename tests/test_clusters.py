@@ -196,9 +196,10 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
     assert bool(module.clusters.fitted) and shares.sum().item() == pytest.approx(1.0)
     # The spectral term kept a running mean per cluster of the real windows it was shown:
     # three batches of 8, each holding at least one cluster.
-    seen = module.spectral.class_seen
-    assert int(module.spectral.seen) == 3 and 3 <= int(seen.sum()) <= 12 and int(seen.max()) <= 3
-    assert bool((module.spectral.class_power[seen > 0].sum(dim=(1, 2)) > 0).all())
+    spectral = module.g_terms["spectral_matching"].matching
+    seen = spectral.class_seen
+    assert int(spectral.seen) == 3 and 3 <= int(seen.sum()) <= 12 and int(seen.max()) <= 3
+    assert bool((spectral.class_power[seen > 0].sum(dim=(1, 2)) > 0).all())
     # The latent's first 4 numbers are a one-hot code, drawn as often as each cluster's share.
     z = module.sample_latent(20000, generator=torch.Generator().manual_seed(0))
     code = z.flatten(1)[:, :4]
@@ -226,7 +227,7 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
                 "--model.generator_options",
                 "{latent_channels: 4, width: 4}",
             ],
-            "set model.generator_options.latent_vector",
+            "set model.generator.options.latent_vector",
         ),
         (["--model.clusters", "16"], "must be below the generator's latent_vector (16)"),
         (
@@ -236,11 +237,11 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
                 "--model.generator_options",
                 "{latent_channels: 4, width: 4, latent_vector: 16, latent_categories: 4}",
             ],
-            "drop generator_options.latent_categories and model.info_weight",
+            "drop generator.options.latent_categories and the model.g_terms info entry",
         ),
         (
             ["--model.clusters", "4", "--model.info_weight", "1.0"],
-            "drop generator_options.latent_categories",
+            "drop generator.options.latent_categories",
         ),
         (
             ["--model.clusters", "4", "--model.discriminator", "spatiotemporal"],

@@ -89,19 +89,19 @@ def test_info_term_trains_the_category_classifier_with_the_generator(grf_file, t
     assert counts["g"] == 3
     # Q learns in G's optimiser (both minimise the cross-entropy), not in D's.
     opt_g, opt_d = module.configure_optimizers()
-    q = {id(p) for p in module.info_head.parameters()}
+    q = {id(p) for p in module.g_terms["info"].head.parameters()}
     assert q <= {id(p) for group in opt_g.param_groups for p in group["params"]}
     assert not q & {id(p) for group in opt_d.param_groups for p in group["params"]}
     # On the InfoGAN term alone, G and Q make the 4 categories tell apart: the cross-entropy
     # falls from log 4 (chance) to a quarter of it within 60 steps.
     torch.manual_seed(0)
     opt = torch.optim.Adam(
-        [*module.generator.parameters(), *module.info_head.parameters()], lr=1e-2
+        [*module.generator.parameters(), *module.g_terms["info"].head.parameters()], lr=1e-2
     )
     losses = []
     for _ in range(60):
         z = module.sample_latent(32)
-        logits = module.info_head(module.discriminator.embed(module(z)))
+        logits = module.g_terms["info"].head(module.discriminator.embed(module(z)))
         loss = torch.nn.functional.cross_entropy(logits, module.generator.categories(z))
         opt.zero_grad()
         loss.backward()
@@ -115,9 +115,10 @@ def test_spectral_term_follows_the_real_batches_and_is_checkpointed(grf_file, tm
     assert counts["g"] == 3
     # One real batch folded into the running mean per generator update; it is a buffer, so
     # checkpoints carry it, and it holds positive power in every bin of the (4, H, W) window.
-    assert int(module.spectral.seen) == 3
+    assert int(module.g_terms["spectral_matching"].matching.seen) == 3
     state = module.state_dict()
-    assert "spectral.real_power" in state and bool((state["spectral.real_power"] > 0).all())
+    key = "g_terms.spectral_matching.matching.real_power"
+    assert key in state and bool((state[key] > 0).all())
     assert "loss_spectral" in module.health_signals
     assert float(module.health_signals["loss_spectral"]) > 0
 
@@ -144,10 +145,10 @@ def test_spectral_term_follows_the_real_batches_and_is_checkpointed(grf_file, tm
         (["--model.augment", "{roll_x: true}"], ("roll_x needs a periodic",)),
         (
             ["--model.info_weight", "1"],
-            ("info_weight needs a generator with categories", "latent_categories"),
+            ("g_terms info needs a generator with categories", "latent_categories"),
         ),
-        (["--model.info_weight", "-1"], ("info_weight must be >= 0",)),
-        (["--model.spectral_matching", "-1"], ("spectral_matching must be >= 0",)),
+        (["--model.info_weight", "-1"], ("g_terms info weight must be >= 0",)),
+        (["--model.spectral_matching", "-1"], ("g_terms spectral_matching weight must be >= 0",)),
     ],
 )
 def test_invalid_toolbox_settings_fail_with_the_valid_choices(
@@ -347,4 +348,7 @@ def test_every_generator_discriminator_pair_trains(
     ckpt = torch.load(
         tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True
     )
-    assert ckpt["global_step"] == 2 and ckpt["hyper_parameters"]["discriminator"] == discriminator
+    assert (
+        ckpt["global_step"] == 2
+        and ckpt["hyper_parameters"]["discriminator"]["name"] == discriminator
+    )

@@ -116,9 +116,9 @@ def kmeans(
 
 
 def check_options(
-    clusters, g_options, discriminator, pack, unrolled_steps, regularizers, augment, info_weight
+    clusters, g_options, discriminator, pack, unrolled_steps, penalties, augment, info
 ) -> None:
-    """Validate model.clusters against the rest of the model."""
+    """Validate model.clusters against the rest of the model (``info``: InfoGAN's term is on)."""
     vector = g_options.get("latent_vector") or 0
     if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
         raise StganError(
@@ -127,7 +127,7 @@ def check_options(
     if not vector:
         raise StganError(
             "model.clusters conditions G through its latent vector: set "
-            "model.generator_options.latent_vector, e.g. {latent_vector: 64}"
+            "model.generator.options.latent_vector, e.g. {latent_vector: 64}"
         )
     if clusters >= vector:
         raise StganError(
@@ -135,18 +135,18 @@ def check_options(
             f"latent_vector ({vector}): the cluster's one-hot code takes that many "
             f"of its numbers"
         )
-    if g_options.get("latent_categories") or info_weight:
+    if g_options.get("latent_categories") or info:
         raise StganError(
             "model.clusters writes its one-hot code into the latent vector's first "
             "numbers, as InfoGAN's latent_categories would: drop "
-            "generator_options.latent_categories and model.info_weight"
+            "generator.options.latent_categories and the model.g_terms info entry"
         )
     if discriminator != "conv3d" or pack > 1 or unrolled_steps:
         raise StganError(
             "model.clusters projects the class onto D's pooled features: it needs "
             "discriminator conv3d, pack 1 and unrolled_steps 0"
         )
-    if any(r.get("name") == "r2" for r in regularizers or []):
+    if any(isinstance(r, dict) and r.get("name") == "r2" for r in penalties or []):
         raise StganError(
             "model.clusters judges regularised inputs at the real windows' "
             "clusters, which R2's fake inputs do not have: use r1 or gp"

@@ -17,6 +17,12 @@ from torch import nn
 from stgan.errors import StganError
 
 
+def check_decay(decay: float) -> None:
+    """Refuse an EMA decay β outside [0, 1) (NaN included)."""
+    if not 0.0 <= decay < 1.0:
+        raise StganError(f"ema decay must be in [0, 1), got {decay}")
+
+
 class EMA(nn.Module):
     """A frozen deep copy of ``model`` tracking its weights' moving average.
 
@@ -37,8 +43,7 @@ class EMA(nn.Module):
 
     def __init__(self, model: nn.Module, decay: float = 0.999, warmup: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= decay < 1.0:
-            raise StganError(f"ema decay must be in [0, 1), got {decay}")
+        check_decay(decay)
         self.module = copy.deepcopy(model).requires_grad_(False)
         self.decay, self.warmup = float(decay), bool(warmup)
         self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
+import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger
@@ -19,6 +21,7 @@ from stgan.training.checkpointing import (
 from stgan.training.loggers import logger_config, pop_logger_choice
 from stgan.training.module import GANModule
 from stgan.training.rundir import RunRecord
+from stgan.training.upgrade import show_notes, upgrade_argv, upgrade_hparams
 
 
 class StganCLI(LightningCLI):
@@ -66,12 +69,18 @@ class StganCLI(LightningCLI):
             trainer["logger"] = logger_config(choice, trainer.get("default_root_dir") or ".")
 
     def _parse_ckpt_path(self) -> None:
-        # LightningCLI reads --ckpt_path's hyper-parameters (weights_only=True) before fitting.
-        ckpt_path = (self.config.get(self.config.get("subcommand") or "", None) or {}).get(
-            "ckpt_path"
-        )
+        # As LightningCLI's own: --ckpt_path's hyper-parameters (weights_only=True) override the
+        # model config, an earlier checkpoint's flat keys rewritten to the option groups first.
+        subcommand = self.config.get("subcommand")
+        ckpt_path = (self.config.get(subcommand or "", None) or {}).get("ckpt_path")
+        if not (ckpt_path and Path(ckpt_path).is_file()):
+            return
         with refuse_unsafe(ckpt_path):
-            super()._parse_ckpt_path()
+            ckpt = torch.load(ckpt_path, weights_only=True, map_location="cpu")
+        hparams = upgrade_hparams(ckpt.get("hyper_parameters") or {})
+        hparams.pop("_instantiator", None)
+        if hparams:
+            self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
 
     def instantiate_trainer(self, **kwargs):
         # Logs go beside the checkpoints under trainer.default_root_dir, as CSV: no extra
@@ -99,6 +108,10 @@ def run_fit(args: list[str]) -> StganCLI:
     warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
     # Lightning's pytree shim warns about a torch deprecation that is not ours to fix.
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+    # Earlier configs and flags name the model's options flat (model.d_steps, ...): rewritten
+    # to the option groups before jsonargparse reads them, with a note naming the new form.
+    args, notes = upgrade_argv(list(args))
+    show_notes(notes)
     return StganCLI(
         GANModule,
         SpaceTimeDataModule,

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from stgan.errors import StganError
+from stgan.registry import call_checked
 
 
 def is_finite(*values: torch.Tensor | float) -> bool:
@@ -64,7 +65,7 @@ class DivergenceGuard:
             * (int(snapshot_every) != snapshot_every or snapshot_every < 1),
         ]
         if any(problems):
-            raise StganError(f"divergence_guard needs {'; '.join(p for p in problems if p)}")
+            raise StganError(f"model.guard needs {'; '.join(p for p in problems if p)}")
         self.max_rollbacks, self.lr_factor = int(max_rollbacks), float(lr_factor)
         self.snapshot_every, self.enabled = int(snapshot_every), bool(enabled)
         self.rollbacks = 0
@@ -75,22 +76,15 @@ class DivergenceGuard:
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> DivergenceGuard:
-        """Build from the ``divergence_guard`` mapping of GANModule (None: the defaults)."""
+        """Build from a ``model.guard`` mapping (None: the defaults)."""
         if options is None:
             return cls()
         if not isinstance(options, dict):
             raise StganError(
-                "divergence_guard takes a mapping, e.g. {max_rollbacks: 3, "
+                "model.guard takes a mapping, e.g. {max_rollbacks: 3, "
                 f"lr_factor: 0.5}}, got {options!r}"
             )
-        known = {"max_rollbacks", "lr_factor", "snapshot_every", "enabled"}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise StganError(
-                f"divergence_guard has no option {', '.join(map(repr, unknown))}; "
-                f"its options are: {', '.join(sorted(known))}"
-            )
-        return cls(**options)
+        return call_checked(cls, "model.guard", options)
 
     def snapshot(
         self, module: nn.Module, optimizers: list[torch.optim.Optimizer], step: int
@@ -120,8 +114,8 @@ class DivergenceGuard:
         if self.rollbacks > self.max_rollbacks:
             raise StganError(
                 f"training diverged: {reason} at step {step}, after {self.max_rollbacks} "
-                "rollbacks to the last good state; lower the learning rates (model.lr_g, "
-                "model.lr_d), add a regulariser (r1 or gp) or spectral norm, or use the "
+                "rollbacks to the last good state; lower the learning rates "
+                "(model.optimizer.lr_g, lr_d), add a regulariser (r1 or gp) or spectral norm, or use the "
                 "hinge-sn-r1 preset. No checkpoint with non-finite weights was written"
             )
         if self._snapshot is None:

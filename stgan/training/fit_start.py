@@ -1,0 +1,95 @@
+"""What a GANModule does before its first step: read the data, check it, fit the clusters.
+
+A mixin of :class:`~stgan.training.module.GANModule`.
+"""
+
+from __future__ import annotations
+
+import torch
+from pytorch_lightning.utilities import rank_zero_info
+
+from stgan.data.short_records import short_record_warning
+from stgan.errors import StganError
+from stgan.stabilization.clusters import CLUSTER_WINDOWS, FIT_WINDOWS, STRUCTURE
+
+
+class FitStart:
+    """Lightning's fit-start hooks: data description, CPU bf16 workaround, clusters, snapshot."""
+
+    def on_fit_start(self) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is not None and hasattr(datamodule, "info"):
+            self.data_info = datamodule.info
+        aug = self.augment
+        if aug is not None and aug.roll_x and not (self.data_info or {}).get("periodic_x"):
+            raise StganError(
+                "augment roll_x needs a periodic (global) longitude axis, and this "
+                "grid is not; drop roll_x"
+            )
+        self._mkldnn_was = None
+        if self.device.type == "cpu" and str(self.trainer.precision).startswith("bf16"):
+            # torch's oneDNN bf16 conv3d gives a wrong (NaN or ~1e37) weight gradient for some
+            # shapes, e.g. 2 time steps under a 3x3x3 kernel (seen with torch 2.13); torch's
+            # own CPU kernels are right. Train without oneDNN, and say so.
+            self._mkldnn_was = torch.backends.mkldnn.enabled
+            torch.backends.mkldnn.enabled = False
+            rank_zero_info(
+                "stgan: bf16 on CPU trains without oneDNN (its bf16 conv3d gradients "
+                "are wrong for some shapes); expect little speed-up over 32-true"
+            )
+
+        if datamodule is not None and hasattr(datamodule, "count_windows"):
+            warning = short_record_warning(
+                datamodule.count_windows("train"),
+                datamodule.batch_size,
+                self.clusters.k if self.clusters is not None else 0,
+            )
+            if warning:
+                rank_zero_info(warning)
+        if self.clusters is not None and not bool(self.clusters.fitted):
+            self._fit_clusters(datamodule)
+
+    def _fit_clusters(self, datamodule) -> None:
+        if datamodule is None:
+            raise StganError(
+                "model.clusters needs the training data before training: fit with a "
+                "datamodule (stgan fit does)"
+            )
+        clusters = self.clusters
+        rank_zero_info(
+            f"stgan: model.clusters {clusters.k}: clustering up to {FIT_WINDOWS} training "
+            f"windows by their space-time spectra before training"
+        )
+        n = clusters.fit_batches(datamodule.train_dataloader(), self.device)
+        if clusters.used < clusters.k:  # rank zero's own fit: the one broadcast below
+            used = f"{clusters.used} cluster{'s' if clusters.used > 1 else ''}"
+            rank_zero_info(
+                f"stgan: only {clusters.distinct} distinct windows: using {used} instead of "
+                f"{clusters.k} ({CLUSTER_WINDOWS} distinct windows per cluster at least; "
+                f"the other {clusters.k - clusters.used} are never drawn)"
+            )
+        # Under DDP every process clusters its own shard; all must use one set of clusters
+        # (the class embedding's gradients are averaged across them): rank zero's.
+        state = self.trainer.strategy.broadcast(
+            {k: v.cpu() for k, v in clusters.state_dict().items()}
+        )
+        clusters.load_state_dict({k: v.to(self.device) for k, v in state.items()})
+        if bool(clusters.structured):
+            shares = " ".join(f"{f:.2f}" for f in clusters.frequencies.tolist())
+            rank_zero_info(
+                f"stgan: {clusters.k} spectral clusters of {n} training windows "
+                f"(silhouette {float(clusters.silhouette):.2f}), shares {shares}"
+            )
+        else:
+            rank_zero_info(
+                f"stgan: {n} training windows show no cluster structure (silhouette "
+                f"{float(clusters.silhouette):.2f} < {STRUCTURE}): training unconditioned"
+            )
+
+    def on_fit_end(self) -> None:
+        if getattr(self, "_mkldnn_was", None) is not None:
+            torch.backends.mkldnn.enabled = self._mkldnn_was
+
+    def on_train_start(self) -> None:
+        # The state to roll back to if the very first steps diverge.
+        self.guard.snapshot(self, self.trainer.optimizers, self.global_step)

@@ -1,0 +1,112 @@
+"""The two halves of a GAN iteration: one discriminator update and one generator update.
+
+A mixin of :class:`~stgan.training.module.GANModule`, which supplies the networks, D's view
+(:meth:`_d_input`, :meth:`_d`), the clusters and the divergence guard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from stgan.metrics.directions import propagation_directions
+from stgan.stabilization.balance import discriminator_confidence
+from stgan.stabilization.gterms import GStep
+from stgan.stabilization.labels import bce_discriminator_loss
+from stgan.stabilization.unrolled import unrolled_generator_loss
+from stgan.training.signals import batch_diversity, discriminator_accuracy, grad_norms
+
+
+class AdversarialSteps:
+    """D's update (loss, penalties, signals) and G's (loss, unrolled D, generator terms)."""
+
+    def _discriminator_step(self, real, valid, opt_d) -> dict[str, Any]:
+        self.toggle_optimizer(opt_d)
+        z = self.sample_latent(real.shape[0])
+        with torch.no_grad():
+            fake = self(z)
+        c_real, c_fake = self._classes(real, valid, z)
+        real_in, real_mask = self._d_input(real, valid)
+        fake_in, fake_mask = self._d_input(fake, valid)
+        d_real, d_fake = self._d(real_in, real_mask, c_real), self._d(fake_in, fake_mask, c_fake)
+        labels = self.loss_options
+        if labels.label_tricks:
+            loss_d = bce_discriminator_loss(
+                d_real, d_fake, real_target=labels.real_target, flip=labels.label_flip
+            )
+        else:
+            loss_d = self.gan_loss.discriminator(d_real, d_fake)
+        total = loss_d
+        for penalty in self.penalties:
+            if penalty.due(self.d_updates):
+                total = total + penalty(lambda x: self._d(x, real_mask, c_real), real_in, fake_in)
+        opt_d.zero_grad(set_to_none=True)
+        self.manual_backward(total)
+        norms = grad_norms(self.discriminator, "d")
+        if not self._finite_or_rollback(total, norms["grad_norm_d"], "discriminator"):
+            self.untoggle_optimizer(opt_d)
+            return {"loss_d": loss_d.detach()}
+        self._step_uncounted(opt_d)
+        for penalty in self.penalties:
+            penalty.after_discriminator_step(self.discriminator)
+        self.untoggle_optimizer(opt_d)
+        self.d_updates += 1
+        d_real_mean, d_fake_mean = d_real.mean().detach(), d_fake.mean().detach()
+        return {
+            "loss_d": loss_d.detach(),
+            "d_real": d_real_mean,
+            "d_fake": d_fake_mean,
+            "d_gap": d_real_mean - d_fake_mean,
+            "d_confidence": discriminator_confidence(d_real),
+            "d_accuracy": discriminator_accuracy(d_real.detach(), d_fake.detach()),
+            **batch_diversity(fake * valid, real),
+            **norms,
+            # Per-window tensors for the health monitor's direction histograms; not logged.
+            "fake_directions": propagation_directions(fake * valid),
+            "real_directions": propagation_directions(real),
+        }
+
+    def _generator_loss(self, real, valid, fake_in, fake_mask, c_real, c_fake) -> torch.Tensor:
+        """The adversarial part of G's loss, against D as it is or unrolled ahead."""
+        loss = self.gan_loss
+        real_scores = None
+        if loss.needs_real_for_generator:
+            with torch.no_grad():
+                real_scores = self._d(*self._d_input(real, valid), c_real)
+        if not self.balance.unrolled_steps:
+            return loss.generator(self._d(fake_in, fake_mask, c_fake), real_scores)
+        real_in, real_mask = self._d_input(real, valid)
+        return unrolled_generator_loss(
+            self.discriminator,
+            loss.discriminator,
+            lambda scores: loss.generator(scores, real_scores),
+            real_in,
+            fake_in,
+            steps=self.balance.unrolled_steps,
+            lr=self.balance.unrolled_lr,
+            d_fn_kwargs={"mask": real_mask},
+        )
+
+    def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
+        self.toggle_optimizer(opt_g)
+        z = self.sample_latent(real.shape[0])
+        fake = self(z)
+        c_real, c_fake = self._classes(real, valid, z)
+        fake_in, fake_mask = self._d_input(fake, valid)
+        loss_g = self._generator_loss(real, valid, fake_in, fake_mask, c_real, c_fake)
+        total = loss_g
+        step = GStep(self, fake, fake_in, fake_mask, real, valid, z, c_fake, c_real)
+        terms = {}
+        for term in self.g_terms.values():  # in the configured order
+            terms[f"loss_{term.log_name}"] = value = term.loss(step)
+            total = total + term.weight * value
+        opt_g.zero_grad(set_to_none=True)
+        self.manual_backward(total)
+        norms = grad_norms(self.generator, "g")
+        if not self._finite_or_rollback(total, norms["grad_norm_g"], "generator"):
+            self.untoggle_optimizer(opt_g)
+            return {"loss_g": loss_g.detach()}
+        opt_g.step()  # counted: global_step is the number of generator updates
+        self.untoggle_optimizer(opt_g)
+        return {"loss_g": loss_g.detach(), **norms, **{k: v.detach() for k, v in terms.items()}}
