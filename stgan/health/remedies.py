@@ -16,7 +16,8 @@ REMEDIES: dict[str, list[str]] = {
         "model.discriminator.options.minibatch_std: true",
         "model.discriminator.pack: 2 (PacGAN)",
         "model.g_terms: [{name: mode_seeking, weight: 1.0}]",
-        "model.generator.options.latent_categories: 8 with model.g_terms [{name: info, weight: 1.0}] (InfoGAN)",
+        "model.generator.options.latent_categories: 8 with model.g_terms "
+        "[{name: info, weight: 1.0}] (InfoGAN)",
     ],
     "vanishing_gradients": [
         "model.loss.name: nonsaturating",
