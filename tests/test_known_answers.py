@@ -1,5 +1,5 @@
-"""Every registered remedy has a known-answer test: a new penalty, loss or noise schedule
-without one fails here.
+"""Every registered remedy and metric has a known-answer test: a new penalty, loss, noise
+schedule, generator term or metric without one fails here.
 
 Each table maps a registry key to the test that checks its value on inputs where the answer
 is computable by hand; the test must exist and name the key (in its source or in the values it
@@ -15,6 +15,8 @@ import textwrap
 
 import pytest
 
+from stgan.metrics.registry import METRICS
+from stgan.stabilization.gterms import G_TERMS
 from stgan.stabilization.losses import LOSSES
 from stgan.stabilization.noise import NOISE_SCHEDULES
 from stgan.stabilization.penalties import PENALTIES
@@ -45,8 +47,36 @@ KNOWN_ANSWER_TESTS = {
         "exponential": SCHEDULE_VALUES,
         "cosine": SCHEDULE_VALUES,
     },
+    "generator term": {
+        "mode_seeking": "test_gterms::test_mode_seeking_of_a_constant_generator_is_one_over_epsilon",
+        "spectral_matching": "test_gterms::"
+        "test_spectral_matching_is_zero_for_the_data_and_log_power_ratio_squared_for_twice_it",
+        "info": "test_gterms::test_info_term_of_an_uninformed_classifier_is_log_k",
+    },
+    "metric": {
+        "spectrum": "test_metric_known_answers::test_spectrum_of_twice_the_field_is_six_db_away",
+        "tpsd": "test_metric_known_answers::test_tpsd_of_twice_the_field_is_six_db_away",
+        "acf": "test_metric_known_answers::test_acf_of_two_sign_patterns_by_hand",
+        "distribution": "test_metric_known_answers::"
+        "test_distribution_of_a_shifted_field_is_the_shift",
+        "gridpoint": "test_metric_known_answers::"
+        "test_gridpoint_distances_of_a_shifted_field_are_the_shift",
+        "increments": "test_metric_known_answers::"
+        "test_increments_ignore_a_shift_and_double_with_the_field",
+        "diversity": "test_metric_known_answers::"
+        "test_diversity_ratio_scales_with_the_field_and_is_zero_for_copies",
+        "prdc": "test_metric_known_answers::test_prdc_of_the_real_set_itself",
+        "memorisation": "test_metric_known_answers::test_memorisation_of_copied_training_windows",
+        "waves": "test_metric_units::test_waves_coverage_through_the_registry",
+    },
 }
-REGISTRIES = {"penalty": PENALTIES, "loss": LOSSES, "noise schedule": NOISE_SCHEDULES}
+REGISTRIES = {
+    "penalty": PENALTIES,
+    "loss": LOSSES,
+    "noise schedule": NOISE_SCHEDULES,
+    "generator term": G_TERMS,
+    "metric": METRICS,
+}
 
 
 def _strings_named_by(test) -> set[str]:
