@@ -12,7 +12,9 @@ from stgan.cli import main
     [
         ["generate"],
         ["evaluate"],
+        ["survey"],
         ["inspect"],
+        ["report"],
         ["demo"],
         ["make-data"],
         ["make-data", "grf"],

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from stgan.cli import main
 from stgan.errors import StganError
 from stgan.report.curves import alarm_spans, report_run
 from stgan.report.runlog import active_spans, find_run_log, read_metrics_csv, series
@@ -66,15 +65,6 @@ def test_missing_run_folder_and_missing_log_are_clear_errors(tmp_path):
     proc = run_stgan("report", str(tmp_path), check=False)
     assert proc.returncode == 2 and proc.stderr.startswith("stgan: error: no training log in")
     assert not (tmp_path / "report").exists()  # nothing written on an error
-
-
-def test_report_help_shows_its_usage_defaults_and_examples(capsys):
-    with pytest.raises(SystemExit) as done:
-        main(["report", "--help"])
-    out = capsys.readouterr().out
-    assert done.value.code == 0 and out.startswith("usage: stgan report ")
-    assert "RUN_DIR" in out and "(default: None)" in out
-    assert "examples:\n  stgan report run" in out
 
 
 def test_logger_choice_is_taken_out_of_the_arguments():
