@@ -170,6 +170,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
 
     @property
     def num_channels(self) -> int:
+        """Number of channels C of the batches: one per variable (``model.channels``)."""
         return len(self.variables)
 
     @property
@@ -285,6 +286,15 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return len(self.starts(split)) * (sizes["y"] - h + 1) * nx
 
     def setup(self, stage: str | None = None) -> None:
+        """Fit the normalisation statistics on the training split and check it holds a batch.
+
+        Runs once per stage (Lightning calls it before any dataloader); prints the patch note once.
+
+        Raises
+        ------
+        StganError
+            If the training split has fewer distinct windows than ``batch_size``.
+        """
         if self.patch_note is not None and not self._patch_note_said:
             rank_zero_info(f"stgan: {self.patch_note}")
             self._patch_note_said = True  # once, not again at every stage
@@ -306,6 +316,24 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
     def train_dataloader(self) -> ResumableLoader:
+        """Random training windows, standardised, as batches ``(real, valid)``.
+
+        ``real`` is (B, C, T, H, W) with masked and missing cells at 0, ``valid`` the mask
+        (B, 1, 1, H, W). The split is held in memory when it fits (``in_memory``, or when unset,
+        under ``IN_MEMORY_BYTES``). Each epoch draws ``samples_per_epoch`` windows, shared out among
+        the DDP ranks; the loader's position is checkpointed so a resumed run continues with the
+        next batch.
+
+        Returns
+        -------
+        ResumableLoader
+            Batches of ``batch_size``, the last incomplete one dropped.
+
+        Raises
+        ------
+        StganError
+            If an epoch would give a process less than one batch.
+        """
         train = self.splits["train"]
         sizes = self.source.sizes
         nbytes = 4 * self.num_channels * (train.stop - train.start) * sizes["y"] * sizes["x"]
