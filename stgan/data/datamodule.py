@@ -286,15 +286,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return len(self.starts(split)) * (sizes["y"] - h + 1) * nx
 
     def setup(self, stage: str | None = None) -> None:
-        """Fit the normalisation statistics on the training split and check it holds a batch.
-
-        Runs once per stage (Lightning calls it before any dataloader); prints the patch note once.
-
-        Raises
-        ------
-        StganError
-            If the training split has fewer distinct windows than ``batch_size``.
-        """
+        """Fit the normalisation statistics; refuse a training split smaller than a batch."""
         if self.patch_note is not None and not self._patch_note_said:
             rank_zero_info(f"stgan: {self.patch_note}")
             self._patch_note_said = True  # once, not again at every stage
@@ -316,23 +308,10 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
     def train_dataloader(self) -> ResumableLoader:
-        """Random training windows, standardised, as batches ``(real, valid)``.
+        """Random standardised training windows as batches ``(real, valid)``, resumable.
 
-        ``real`` is (B, C, T, H, W) with masked and missing cells at 0, ``valid`` the mask
-        (B, 1, 1, H, W). The split is held in memory when it fits (``in_memory``, or when unset,
-        under ``IN_MEMORY_BYTES``). Each epoch draws ``samples_per_epoch`` windows, shared out among
-        the DDP ranks; the loader's position is checkpointed so a resumed run continues with the
-        next batch.
-
-        Returns
-        -------
-        ResumableLoader
-            Batches of ``batch_size``, the last incomplete one dropped.
-
-        Raises
-        ------
-        StganError
-            If an epoch would give a process less than one batch.
+        ``real`` (B, C, T, H, W) has masked and missing cells at 0; ``valid`` is (B, 1, 1, H, W).
+        Each epoch's ``samples_per_epoch`` windows are shared out among the DDP ranks.
         """
         train = self.splits["train"]
         sizes = self.source.sizes
