@@ -8,12 +8,16 @@ to run from a checkout), so each page makes its own data files. ``stgan`` runs a
 ``python -m stgan.cli`` and ``python`` as this interpreter, with this checkout first on
 ``PYTHONPATH``. A console block that shows ``stgan: error: ...`` expects exit status 2 and
 exactly that line on stderr; every other command must exit 0. Python blocks must compile,
-YAML blocks must parse, and every ``::: module`` of the API reference must import.
+YAML and JSON blocks must parse, and every ``::: module`` of the API reference must import.
+The extending page's example files are written into a copy of the package and their tests
+run there; the health page's ``health.json`` is checked against the real detector, remedies
+and record; the metrics page must list every metric of the registry.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import shlex
@@ -25,6 +29,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from stgan.health.detectors import DETECTORS
+from stgan.health.remedies import REMEDIES
+from stgan.health.summary import health_record
+from stgan.metrics.registry import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -182,6 +191,83 @@ def test_python_blocks_compile_and_yaml_blocks_parse(page: Path) -> None:
         compile(code, f"{page.name}:python-block-{i}", "exec")
     for body in blocks(text, "yaml"):
         assert isinstance(yaml.safe_load(body), dict)
+    for body in blocks(text, "json"):
+        assert isinstance(json.loads(body), dict)
+
+
+# The first line of an example file's block names where it goes: `# stgan/...py`, `# tests/...py`.
+_EXAMPLE_PATH = re.compile(r"# ((?:stgan|tests)/[\w/]+\.py)\n")
+
+
+def test_the_extending_examples_register_and_compute(tmp_path: Path) -> None:
+    # As the page says: drop the files into the package (here a copy of it) and run their tests,
+    # with the docstring test and the generic registry tests over the package they extend.
+    shutil.copytree(
+        ROOT / "stgan", tmp_path / "stgan", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "tests").mkdir()
+    examples = []
+    for body in blocks((ROOT / "docs" / "guide" / "extending.md").read_text(), "python"):
+        if found := _EXAMPLE_PATH.match(body):
+            (tmp_path / found.group(1)).write_text(body)
+            examples.append(found.group(1))
+    assert sorted(examples) == [
+        "stgan/stabilization/gterms/moment_matching.py",
+        "stgan/stabilization/penalties/drift.py",
+        "tests/test_gterm_moment_matching.py",
+        "tests/test_penalty_drift.py",
+    ]
+    for name in ("test_docstrings.py", "test_registry.py"):
+        shutil.copy(ROOT / "tests" / name, tmp_path / "tests" / name)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # Every test of the example test files ran and passed, and nothing was skipped.
+    for path in examples:
+        if path.startswith("tests/"):
+            names = re.findall(r"^def (test_\w+)", (tmp_path / path).read_text(), re.M)
+            assert names, path
+            for name in names:
+                assert f"{path}::{name} PASSED" in done.stdout, f"{path}::{name} did not pass"
+    assert "skipped" not in done.stdout.strip().splitlines()[-1]
+
+
+def test_the_health_json_example_is_what_the_monitor_writes() -> None:
+    (body,) = blocks((ROOT / "docs" / "guide" / "health.md").read_text(), "json")
+    shown = json.loads(body)
+    (alarm,) = shown["alarms"]
+    # The message and evidence are the real detector's for the evidence shown (defaults:
+    # collapse_diversity 0.1, collapse_directions 0.5, collapse_steps 20).
+    detector = DETECTORS.build("mode_collapse", threshold=0.1, directions=0.5, min_steps=20)
+    smoothed = {f"{k}_smooth": v for k, v in alarm["evidence"].items()}
+    assert detector.test(smoothed) == alarm["evidence"]
+    assert detector.describe(alarm["evidence"], alarm["first_step"]) == alarm["message"]
+    # The remedies quoted are the catalogue's, in its order (the page cuts the list short).
+    quoted = [r for r in alarm["remedies"] if r != "..."]
+    assert quoted == REMEDIES[alarm["name"]][: len(quoted)]
+    # The record around it is health_record's for that alarm, still active at the end.
+    record = health_record(
+        {alarm["name"]: {k: v for k, v in alarm.items() if k != "active_at_end"}},
+        {alarm["name"]: alarm["active_at_end"]},
+        [(shown["best_step"], shown["best_domain_score"]), (shown["final_step"], 9.9)],
+        final_step=shown["final_step"],
+        final_state=None,
+        rollbacks=shown["rollbacks"],
+    )
+    assert record == shown
+
+
+def test_the_metrics_page_lists_every_metric_of_the_registry() -> None:
+    text = (ROOT / "docs" / "guide" / "metrics.md").read_text()
+    rows = {line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| `")}
+    assert rows == {f"`{key}`" for key in METRICS.keys()}
 
 
 def test_every_api_reference_target_imports() -> None:

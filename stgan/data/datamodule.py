@@ -170,6 +170,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
 
     @property
     def num_channels(self) -> int:
+        """Number of channels C of the batches: one per variable (``model.channels``)."""
         return len(self.variables)
 
     @property
@@ -285,6 +286,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return len(self.starts(split)) * (sizes["y"] - h + 1) * nx
 
     def setup(self, stage: str | None = None) -> None:
+        """Fit the normalisation statistics; refuse a training split smaller than a batch."""
         if self.patch_note is not None and not self._patch_note_said:
             rank_zero_info(f"stgan: {self.patch_note}")
             self._patch_note_said = True  # once, not again at every stage
@@ -306,6 +308,11 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         return np.nan_to_num(z, nan=0.0)  # masked and sporadic gaps → the training mean
 
     def train_dataloader(self) -> ResumableLoader:
+        """Random standardised training windows as batches ``(real, valid)``, resumable.
+
+        ``real`` (B, C, T, H, W) has masked and missing cells at 0; ``valid`` is (B, 1, 1, H, W).
+        Each epoch's ``samples_per_epoch`` windows are shared out among the DDP ranks.
+        """
         train = self.splits["train"]
         sizes = self.source.sizes
         nbytes = 4 * self.num_channels * (train.stop - train.start) * sizes["y"] * sizes["x"]

@@ -72,9 +72,14 @@ class ResumableLoader(DataLoader):
             yield batch
 
     def state_dict(self) -> dict[str, int]:
+        """The loader's position: ``{epoch, batches}`` (batches handed out in that epoch)."""
         return {"epoch": int(self.sampler.epoch), "batches": int(self._yielded)}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume at the batch after ``state`` (from :meth:`state_dict`).
+
+        A state saved at the end of an epoch starts the next epoch from its first batch.
+        """
         epoch, batches = int(state["epoch"]), int(state["batches"])
         if batches >= len(self):  # saved at the end of an epoch: the next one starts afresh
             epoch, batches = epoch + 1, 0

@@ -49,10 +49,20 @@ class Stationarity:
 
     @property
     def large_trend(self) -> bool:
+        """Whether the trend is worth removing (``detrend``).
+
+        True when it changes the field by at least :data:`THRESHOLD` standard deviations over the
+        record and by more than twice what white noise of the same length would show.
+        """
         return self.trend >= THRESHOLD and self.trend > 2 * self.trend_noise
 
     @property
     def large_seasonal(self) -> bool:
+        """Whether the seasonal cycle is worth removing (``monthly_anomaly``).
+
+        True when the range of monthly means is at least :data:`THRESHOLD` standard deviations and
+        more than twice white noise's; False without dates.
+        """
         if self.seasonal is None:
             return False
         return self.seasonal >= THRESHOLD and self.seasonal > 2 * self.seasonal_noise

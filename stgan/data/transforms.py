@@ -164,6 +164,7 @@ class ChannelTransform:
         return x
 
     def to_dict(self) -> dict[str, Any]:
+        """The transform as plain types: ``ChannelTransform(**t.to_dict())`` rebuilds it."""
         return {
             "log1p": self.log1p,
             "climatology": self.climatology,

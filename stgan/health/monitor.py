@@ -248,9 +248,16 @@ class HealthMonitor(Callback):
 
     # --- Lightning hooks ------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Forget the signals and alarms of an earlier fit (:meth:`reset`)."""
         self.reset()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        """Run the detectors on this iteration's signals; announce and log what they raise.
+
+        Reads the module's ``health_signals``; after a fresh evaluation (a new
+        ``val_domain_score``) also checks progress and sends :meth:`eval_snapshot` to every logger
+        at that step. Logs the ``alarm_<name>`` flags and the number of alarms every iteration.
+        """
         raw, _ = _module_state(pl_module)
         if not self.enabled or not raw:
             return
@@ -278,12 +285,18 @@ class HealthMonitor(Callback):
                 logger.log_metrics(self.eval_snapshot(signals), step=step)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Write ``health.json`` and print the summary (a run that ended normally)."""
         if self.enabled:
             self._finish(trainer)
 
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
+        """Write ``health.json`` for a run that stopped on an exception.
+
+        If the divergence guard ran out of rollbacks the run is ``diverged`` and a ``divergence``
+        alarm is recorded; otherwise it is ``interrupted`` (Ctrl-C) or ``failed``.
+        """
         if not self.enabled:
             return
         _, guard = _module_state(pl_module)

@@ -89,6 +89,13 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically: the old file or the whole new one, never half.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

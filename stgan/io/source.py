@@ -217,6 +217,7 @@ class GridSource:
 
     @property
     def sizes(self) -> dict[str, int]:
+        """Grid sizes ``{time, y, x}``; time counts the steps of all files together."""
         return {
             "time": int(self._offsets[-1]),
             "y": self.coords["y"].size,
@@ -304,6 +305,7 @@ class GridSource:
         return np.concatenate(chunks, axis=1) if len(chunks) > 1 else chunks[0]
 
     def close(self) -> None:
+        """Close every open file handle and the lazy dataset."""
         for ds in self._handles.values():
             ds.close()
         self._handles = {}

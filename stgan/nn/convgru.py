@@ -58,6 +58,7 @@ class ConvGRUCell(nn.Module):
         self.candidate = conv(c_in + hidden, hidden, (3, 3), **opts)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """One GRU update: input ``x`` (B, c_in, H, W), state ``h`` → h', each (B, hidden, H, W)."""
         r, u = torch.sigmoid(self.gates(torch.cat([x, h], dim=1))).chunk(2, dim=1)
         h_new = torch.tanh(self.candidate(torch.cat([x, r * h], dim=1)))
         return (1 - u) * h + u * h_new  # (B, hidden, H, W)
@@ -155,6 +156,11 @@ class ConvGRUGenerator(nn.Module):
         return self.decode(state), state
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int]) -> torch.Tensor:
+        """Latent ``z`` (B, latent_channels, T, h, w) → windows (B, C, T, H, W) cropped to ``window``.
+
+        The state starts at zeros and is updated once per latent frame; each state is decoded into
+        one frame.
+        """
         b, _, t = z.shape[:3]
         # Encoder and decoder see every frame at once; only the cell has to loop over time.
         x = rearrange(
@@ -248,6 +254,11 @@ class ConvGRUDiscriminator(nn.Module):
         self.head = self.flags.head(hidden_channels)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores (B,) of windows ``x`` (B, C, T, H, W), ``mask`` (B, 1, 1, H, W) or None.
+
+        Every frame is encoded by the 2D blocks, the ConvGRU reads the encoded frames in time
+        order, and the linear head scores the state's spatial mean averaged over the T steps.
+        """
         x = self.flags.inputs(x, mask)  # (B, C[+1], T, H, W)
         b, _, t = x.shape[:3]
         f = self.encoder(rearrange(x, "b c t h w -> (b t) c h w"))  # (B·T, C', h, w)

@@ -91,6 +91,7 @@ class Conv3dDiscriminator(nn.Module):
         return self.features(self.flags.inputs(x, mask)).mean(dim=(2, 3, 4))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores (B,) of windows ``x`` (B, C, T, H, W); ``mask`` (B, 1, 1, H, W) or None."""
         return self.head(self.embed(x, mask)).squeeze(-1)  # (B,)
 
 
@@ -120,6 +121,7 @@ class FrameDiscriminator(nn.Module):
         self.head = flags.head(c)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """Scores (B,) of ``frames`` (B, n, C, H, W): the per-frame scores summed over n."""
         b, n = frames.shape[:2]
         h = rearrange(frames, "b n c h w -> (b n) c h w")
         for layer in self.features:
@@ -209,5 +211,6 @@ class SpatiotemporalDiscriminator(nn.Module):
         return spatial, self.temporal(coarse, coarse_mask)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores (B,) of windows ``x`` (B, C, T, H, W): spatial plus temporal score (:meth:`scores`)."""
         spatial, temporal = self.scores(x, mask)
         return spatial + temporal  # (B,)

@@ -182,6 +182,12 @@ class Conv3dGenerator(nn.Module):
         return z.flatten(1)[:, : self.latent_categories].argmax(dim=1)
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int]) -> torch.Tensor:
+        """Latent ``z`` → windows (B, C, T, H, W) cropped to ``window`` = (T, H, W).
+
+        ``z`` is (B, *latent_shape(window)). With ``latent_vector`` it is projected onto the
+        training window's coarse grid (its first ``latent_categories`` entries replaced by the
+        one-hot code of their argmax), so ``window`` may not exceed the training window.
+        """
         if self.project is not None:
             if any(n > m for n, m in zip(window, self.window)):
                 raise ValueError(f"this generator makes windows up to {self.window}, not {window}")

@@ -221,6 +221,7 @@ class MinibatchStd(nn.Module):
     """:func:`minibatch_std` as a layer; ``forward(x, frames=1)``."""
 
     def forward(self, x: torch.Tensor, frames: int = 1) -> torch.Tensor:
+        """``x`` with the minibatch-std channel appended: (B·frames, C + 1, ...)."""
         return minibatch_std(x, frames=frames)
 
 

@@ -63,4 +63,5 @@ class EMA(nn.Module):
         self.num_updates += 1
 
     def forward(self, *args, **kwargs):
+        """Call the averaged copy of the model with the same arguments as the model."""
         return self.module(*args, **kwargs)

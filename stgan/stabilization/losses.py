@@ -63,6 +63,7 @@ class Minimax(GANLoss):
 
     @staticmethod
     def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """``E[log(1 − σ(f))]`` from D's scores ``fake`` (B,); ``real`` is not read."""
         return -F.softplus(fake).mean()  # log(1 − σ(f)): gradients vanish when D wins
 
 
@@ -78,6 +79,7 @@ class NonSaturating(GANLoss):
 
     @staticmethod
     def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """``−E[log σ(f)]`` from D's scores ``fake`` (B,); ``real`` is not read."""
         return F.softplus(-fake).mean()  # −log σ(f)
 
 
@@ -90,10 +92,12 @@ class Hinge(GANLoss):
 
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """``E[relu(1 − r)] + E[relu(1 + f)]`` from D's scores ``real`` and ``fake``, each (B,)."""
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
     @staticmethod
     def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """``−E[f]`` from D's scores ``fake`` (B,); ``real`` is not read."""
         return -fake.mean()
 
 
@@ -106,10 +110,12 @@ class Wasserstein(GANLoss):
 
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """The critic's loss ``E[f] − E[r]``, the negated Wasserstein-1 estimate; each (B,)."""
         return fake.mean() - real.mean()
 
     @staticmethod
     def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """``−E[f]`` from the critic's scores ``fake`` (B,); ``real`` is not read."""
         return -fake.mean()
 
 
@@ -122,10 +128,12 @@ class LeastSquares(GANLoss):
 
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """``½E[(r − 1)²] + ½E[f²]`` from D's scores ``real`` and ``fake``, each (B,)."""
         return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
 
     @staticmethod
     def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """``½E[(f − 1)²]`` from D's scores ``fake`` (B,); ``real`` is not read."""
         return 0.5 * ((fake - 1) ** 2).mean()
 
 
@@ -141,10 +149,12 @@ class RelativisticAverage(GANLoss):
 
     @staticmethod
     def discriminator(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """``−E[log σ(r − f̄)] − E[log(1 − σ(f − r̄))]`` from D's scores ``real`` and ``fake``, each (B,)."""
         return F.softplus(-(real - fake.mean())).mean() + F.softplus(fake - real.mean()).mean()
 
     @staticmethod
     def generator(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """``−E[log σ(f − r̄)] − E[log(1 − σ(r − f̄))]``; needs D's scores on ``real`` (B,), detached."""
         if real is None:
             raise ValueError("the ragan generator loss needs D's scores on real data")
         return F.softplus(-(fake - real.mean())).mean() + F.softplus(real - fake.mean()).mean()

@@ -154,6 +154,20 @@ class SpectralMatching(nn.Module):
         fake_classes: torch.Tensor | None = None,
         real_classes: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Fold ``real`` into the running mean, then return the fake batch's spectral distance.
+
+        Parameters
+        ----------
+        fake, real : Tensor
+            Generated and real windows, (B, C, T, H, W); the gradient flows through ``fake`` only.
+        fake_classes, real_classes : Tensor | None
+            Clusters of the windows, (B,) each (None: compare with the mean of all).
+
+        Returns
+        -------
+        Tensor
+            ``mean((log(P_fake + floor) − log(P_real + floor))²)`` over channels and bins, a scalar.
+        """
         self.observe(real, real_classes)
         floor = FLOOR * self.real_power.mean()
         p_fake = binned_power(fake)

@@ -77,6 +77,10 @@ class DomainMetrics(Callback):
         self._last_step = -1
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Take up to ``max_windows`` validation windows (physical units) and their dates.
+
+        Metrics stay off without a data module that serves them or without validation windows.
+        """
         dm = getattr(trainer, "datamodule", None)
         if not self.every_n_steps or dm is None or not hasattr(dm, "eval_windows"):
             return
@@ -94,6 +98,11 @@ class DomainMetrics(Callback):
         self.real_std = [float(np.nanstd(self.real[:, c])) for c in range(len(self.names))]
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        """Every ``every_n_steps`` generator steps, sample, compare with the validation windows, log.
+
+        Writes ``val_<metric>_<variable>`` and ``val_domain_score`` to every logger at this step and
+        into ``callback_metrics`` (where the best-model checkpoint reads the score).
+        """
         step = trainer.global_step
         if self.real is None or step == 0 or step == self._last_step or step % self.every_n_steps:
             return

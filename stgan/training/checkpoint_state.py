@@ -22,6 +22,13 @@ class CheckpointState:
     """Save and restore ``checkpoint["stgan"]``: format, data description, step counters."""
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Add ``checkpoint["stgan"]``: format, data description and step counters.
+
+        Raises
+        ------
+        StganError
+            If any weight is non-finite: a diverged model is never written.
+        """
         if not weights_finite(self):  # never write NaN weights, whatever asked for the save
             raise StganError(
                 "refusing to write a checkpoint with non-finite weights: training "
@@ -34,6 +41,7 @@ class CheckpointState:
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore the data description and the step counters from ``checkpoint["stgan"]``."""
         self.data_info = checkpoint.get("stgan", {}).get("data")
         self._restore_counters(checkpoint.get("stgan", {}).get("counters"))
 

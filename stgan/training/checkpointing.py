@@ -50,6 +50,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def load_checkpoint(
         self, path: Any, map_location: Any = None, weights_only: bool | None = None
     ) -> dict[str, Any]:
+        """Load ``path`` with ``weights_only=True``; ``weights_only`` as passed is ignored.
+
+        Raises
+        ------
+        StganError
+            If the file is missing, unreadable, or holds objects beyond tensors and plain data.
+        """
         if not Path(str(path)).is_file() and "://" not in str(path):
             raise StganError(f"checkpoint {str(path)!r} does not exist; check --ckpt_path")
         with refuse_unsafe(path):
@@ -58,6 +65,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
     ) -> None:
+        """Write ``checkpoint`` to ``path`` atomically (remote paths through fsspec, as Lightning does)."""
         if "://" in str(path):  # remote storage: fsspec's own transaction
             return super().save_checkpoint(checkpoint, path, storage_options)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -139,9 +147,11 @@ class ResumeCheckpoint(ModelCheckpoint):
 
     @property
     def state_key(self) -> str:
+        """The key of this callback's state in a checkpoint, fixed so a resume finds it."""
         return "stgan.ResumeCheckpoint"
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Remember the trainer; under DDP give every rank its own torch seed (offset by its rank)."""
         super().setup(trainer, pl_module, stage)
         self._trainer = trainer  # before a resume restores this callback's state
         if trainer.world_size > 1:
@@ -150,6 +160,7 @@ class ResumeCheckpoint(ModelCheckpoint):
             torch.manual_seed((torch.initial_seed() + 1_000_003 * trainer.global_rank) % 2**63)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Save ``last.ckpt`` at the final step unless it was just saved there."""
         # The final state is always resumable (e.g. to train on with a larger max_steps).
         if trainer.global_step and not self._last_saved_at(trainer.global_step):
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
@@ -159,6 +170,11 @@ class ResumeCheckpoint(ModelCheckpoint):
         return bool(self.last_model_path) and self._last_global_step_saved == step
 
     def state_dict(self) -> dict[str, Any]:
+        """Lightning's checkpoint state plus torch's random state.
+
+        ``rng_cpu`` is (ranks, 5056) uint8, one row per rank; ``rng_cuda`` is added when CUDA
+        is in use.
+        """
         state = super().state_dict()
         trainer = self._trainer
         rng = torch.get_rng_state()  # (5056,) uint8 on CPU
@@ -174,6 +190,7 @@ class ResumeCheckpoint(ModelCheckpoint):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the state and this rank's torch random state from :meth:`state_dict`."""
         super().load_state_dict(state_dict)
         rng = state_dict.get("rng_cpu")
         trainer = self._trainer

@@ -29,6 +29,12 @@ class StganCLI(LightningCLI):
     step checkpoints."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        """Link the data's shape into the model and add stgan's callback sections.
+
+        ``data.num_channels``, ``data.window`` and ``data.periodic_x`` fill the model's
+        ``channels``, ``window`` and ``periodic_x``; ``metrics``, ``checkpoint``, ``resume``
+        and ``health`` configure the callbacks, the best checkpoint kept by domain score.
+        """
         # The number of variables and the window come from the data, so the model cannot
         # disagree with it; both are stored in the model's hyper-parameters and checkpoint.
         parser.link_arguments("data.num_channels", "model.channels", apply_on="instantiate")
@@ -58,6 +64,7 @@ class StganCLI(LightningCLI):
         )
 
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        """Parse ``args``, turning the short ``--trainer.logger csv|tensorboard`` into a full logger."""
         # `--trainer.logger csv|tensorboard` is stgan's short form; the parsed config gets the
         # logger written out in full, so the run's config.yaml repeats it.
         choice = None
@@ -83,6 +90,10 @@ class StganCLI(LightningCLI):
             self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
 
     def instantiate_trainer(self, **kwargs):
+        """The trainer with a CSV logger by default, atomic checkpoints and ``run.json``.
+
+        ``strategy: ddp`` becomes ``ddp_find_unused_parameters_true`` (each phase trains one network).
+        """
         # Logs go beside the checkpoints under trainer.default_root_dir, as CSV: no extra
         # dependency, readable anywhere.
         trainer_cfg = self._get(self.config_init, "trainer", default={})

@@ -17,6 +17,11 @@ class FitStart:
     """Lightning's fit-start hooks: data description, CPU bf16 workaround, clusters, snapshot."""
 
     def on_fit_start(self) -> None:
+        """Take the data description, check the options against it, and prepare training.
+
+        Refuses ``augment.roll_x`` on a non-periodic grid, turns oneDNN off for bf16 on CPU, prints
+        the short-record warning and fits the self-conditioning clusters.
+        """
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "info"):
             self.data_info = datamodule.info
@@ -87,9 +92,11 @@ class FitStart:
             )
 
     def on_fit_end(self) -> None:
+        """Restore oneDNN if :meth:`on_fit_start` switched it off."""
         if getattr(self, "_mkldnn_was", None) is not None:
             torch.backends.mkldnn.enabled = self._mkldnn_was
 
     def on_train_start(self) -> None:
+        """Snapshot the state the divergence guard rolls back to if the first steps diverge."""
         # The state to roll back to if the very first steps diverge.
         self.guard.snapshot(self, self.trainer.optimizers, self.global_step)

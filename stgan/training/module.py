@@ -243,6 +243,14 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
 
     # --- the training step -----------------------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        """One iteration: a D step and, when D has taken its share, ``g_steps`` G steps.
+
+        ``batch`` is ``(real, valid)``: (B, C, T, H, W) with masked cells at 0, and the mask
+        (B, 1, 1, H, W). After the G steps the EMA and the adaptive balance are updated; a
+        non-finite loss or gradient rolls back to the last good state (``model.guard``). The
+        iteration's signals are logged and handed to the health monitor. Returns nothing: the
+        optimisation is manual.
+        """
         real, valid = batch  # (B, C, T, H, W) with masked cells at 0; (B, 1, 1, H, W)
         opt_g, opt_d = self.optimizers()
         logs: dict[str, Any] = {}
@@ -305,6 +313,13 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None, model=self)
 
     def configure_optimizers(self):
+        """Adam for G (with the G terms' parameters) and for D (with the class embedding).
+
+        Returns
+        -------
+        tuple of torch.optim.Adam
+            ``(opt_g, opt_d)`` with ``model.optimizer``'s learning rates and betas (TTUR).
+        """
         o = self.optimizer_options
         # The generator terms' parameters (InfoGAN's Q) learn with G: both minimise the term.
         g_params = [*self.generator.parameters(), *self.g_terms.parameters()]

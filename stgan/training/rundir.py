@@ -78,6 +78,11 @@ class RunRecord(Callback):
     """
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Write ``run.json`` into the log folder (rank zero).
+
+        It holds the time, command, seed, package versions, data fingerprints, world size and
+        the checkpoint resumed from.
+        """
         log_dir = trainer.log_dir  # a collective call under DDP: every rank asks
         if not trainer.is_global_zero or log_dir is None:
             return

@@ -51,6 +51,7 @@ class InfoTerm(GTerm):
         )
 
     def loss(self, step: GStep) -> torch.Tensor:
+        """Cross-entropy of Q's logits on D's features of ``step.fake_in`` against the latent's category."""
         module = step.module
         logits = self.head(module.discriminator.embed(step.fake_in, step.fake_mask))
         return nn.functional.cross_entropy(logits, module.generator.categories(step.z))

@@ -28,5 +28,6 @@ class ModeSeeking(GTerm):
         super().__init__(weight)
 
     def loss(self, step: GStep) -> torch.Tensor:
+        """:func:`~stgan.stabilization.diversity.mode_seeking_loss` of ``step.fake`` and G(z2), z2 fresh."""
         z2 = step.module.sample_latent(step.z.shape[0])
         return mode_seeking_loss(step.fake, step.module(z2), step.z, z2)

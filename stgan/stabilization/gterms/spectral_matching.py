@@ -33,6 +33,10 @@ class SpectralMatchingTerm(GTerm):
         )
 
     def loss(self, step: GStep) -> torch.Tensor:
+        """The spectral distance of the valid cells of ``step.fake`` from the running real spectrum.
+
+        Folds ``step.real`` into the running mean first (see :class:`SpectralMatching`).
+        """
         return self.matching(
             step.fake * step.valid, step.real, step.fake_classes, step.real_classes
         )

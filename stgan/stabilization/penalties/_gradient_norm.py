@@ -26,5 +26,6 @@ class GradientNorm(Penalty):
         self.gamma = float(gamma)
 
     def penalty(self, d_fn, real, fake, *, generator=None):
+        """``E[‖∇D(x)‖²]`` with x the real batch (R1) or the fake batch (R2), unweighted."""
         x = real if self.on_real else fake
         return input_gradient(d_fn, x).pow(2).sum(dim=1).mean()

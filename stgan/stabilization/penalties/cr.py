@@ -40,6 +40,7 @@ class Consistency(Penalty):
         self.augment = augment
 
     def penalty(self, d_fn, real, fake, *, generator=None):
+        """``E[(D(real) − D(aug(real)))²]``, unweighted; ``fake`` is not read."""
         real = real.detach()
         if isinstance(self.augment, Augment):
             augmented = self.augment(real, generator=generator)

@@ -19,6 +19,7 @@ class Dragan(Penalty):
         self.c = float(c)
 
     def penalty(self, d_fn, real, fake, *, generator=None):
+        """``E[(‖∇D(real + δ)‖ − 1)²]``, δ = c·std(real)·U[0, 1) per element, unweighted; ``fake`` unused."""
         real = real.detach()
         x = real + self.c * real.std() * uniform(real, tuple(real.shape), generator)
         return ((input_gradient(d_fn, x).norm(dim=1) - 1) ** 2).mean()

@@ -15,6 +15,7 @@ class GradientPenalty(Penalty):
         super().__init__(weight, every)
 
     def penalty(self, d_fn, real, fake, *, generator=None):
+        """``E[(‖∇D(x̂)‖ − 1)²]`` at x̂ = ε·real + (1 − ε)·fake, one ε ~ U[0, 1] per sample, unweighted."""
         eps = uniform(real, (real.shape[0],) + (1,) * (real.ndim - 1), generator)  # (B,1,..)
         x_hat = eps * real.detach() + (1 - eps) * fake.detach()
         return ((input_gradient(d_fn, x_hat).norm(dim=1) - 1) ** 2).mean()
