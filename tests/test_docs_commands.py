@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_known_answers import marked_tests
 
 from stgan.health.detectors import DETECTORS
 from stgan.health.remedies import REMEDIES
@@ -237,6 +238,9 @@ def test_the_extending_examples_register_and_compute(tmp_path: Path) -> None:
             for name in names:
                 assert f"{path}::{name} PASSED" in done.stdout, f"{path}::{name} did not pass"
     assert "skipped" not in done.stdout.strip().splitlines()[-1]
+    # ... and the example tests carry the marks that make the new keys count as tested.
+    marks = {(kind, tuple(keys)) for _, kind, keys, _ in marked_tests(tmp_path / "tests")}
+    assert marks == {("penalty", ("drift",)), ("generator term", ("moment_matching",))}
 
 
 def test_the_health_json_example_is_what_the_monitor_writes() -> None:

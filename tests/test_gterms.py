@@ -68,6 +68,7 @@ def test_a_new_term_file_is_found_and_trained_with(tmp_path, monkeypatch):
     assert term.weight == 2.0 and term.loss(step) == step.fake.mean()
 
 
+@pytest.mark.known_answer("generator term", "mode_seeking")
 def test_mode_seeking_of_a_constant_generator_is_one_over_epsilon():
     # G with every weight 0 makes the same window from every latent: mean|G(z1) − G(z2)| = 0,
     # so the term is 1 / (0 + ε), ε = 1e-5 (MSGAN's code).
@@ -79,6 +80,7 @@ def test_mode_seeking_of_a_constant_generator_is_one_over_epsilon():
     assert value.item() == pytest.approx(1e5, rel=1e-6)
 
 
+@pytest.mark.known_answer("generator term", "spectral_matching")
 def test_spectral_matching_is_zero_for_the_data_and_log_power_ratio_squared_for_twice_it():
     module = _module({"name": "spectral_matching"})
     term = module.g_terms["spectral_matching"]
@@ -93,6 +95,7 @@ def test_spectral_matching_is_zero_for_the_data_and_log_power_ratio_squared_for_
     assert int(term.matching.seen) == 2
 
 
+@pytest.mark.known_answer("generator term", "info")
 def test_info_term_of_an_uninformed_classifier_is_log_k():
     # Q's last layer at 0 gives equal logits for the 4 categories: cross-entropy ln 4.
     module = _module({"name": "info", "weight": 1.0})

@@ -27,6 +27,7 @@ def real() -> np.ndarray:
     return np.random.default_rng(0).normal(size=(12, 6, 16, 16))
 
 
+@pytest.mark.known_answer("metric", "spectrum")
 def test_spectrum_of_twice_the_field_is_six_db_away(real):
     # Doubling the amplitude multiplies every bin's power by 4: 10·log10(4) = 6.0206 dB in
     # every bin, so the root-mean-square over bins is that too; the slopes are unchanged.
@@ -36,11 +37,13 @@ def test_spectrum_of_twice_the_field_is_six_db_away(real):
     assert _compute("spectrum", real, real)["rapsd_lsd_db"] == 0.0
 
 
+@pytest.mark.known_answer("metric", "tpsd")
 def test_tpsd_of_twice_the_field_is_six_db_away(real):
     m = _compute("tpsd", real, 2 * real)  # Welch's PSD is quadratic in the values too
     assert m["tpsd_lsd_db"] == pytest.approx(10 * math.log10(4), rel=1e-9)
 
 
+@pytest.mark.known_answer("metric", "acf")
 def test_acf_of_two_sign_patterns_by_hand():
     # T = 4 at every point. Real: (1, −1, 1, −1), mean 0, Σx² = 4:
     #   ρ1 = (−1 −1 −1)/4 = −3/4, ρ2 = (1 + 1)/4 = 1/2, ρ3 = −1/4.
@@ -57,6 +60,7 @@ def test_acf_of_two_sign_patterns_by_hand():
     assert m["integral_generated"] == pytest.approx(1.25)
 
 
+@pytest.mark.known_answer("metric", "distribution")
 def test_distribution_of_a_shifted_field_is_the_shift(real):
     # W1 between a set and the set shifted by c is |c| (the monotone coupling moves every
     # value by c); every quantile moves by c.
@@ -68,12 +72,14 @@ def test_distribution_of_a_shifted_field_is_the_shift(real):
     assert same["w1"] == 0.0 and same["ks"] == 0.0
 
 
+@pytest.mark.known_answer("metric", "gridpoint")
 def test_gridpoint_distances_of_a_shifted_field_are_the_shift(real):
     m = _compute("gridpoint", real, real - 0.25)
     assert m["w1_gridpoint"] == pytest.approx(0.25, rel=1e-9)
     assert _compute("gridpoint", real, real.copy())["ks_gridpoint"] == 0.0
 
 
+@pytest.mark.known_answer("metric", "increments")
 def test_increments_ignore_a_shift_and_double_with_the_field(real):
     shifted = _compute("increments", real, real + 3.0)
     assert shifted["w1_gradient"] == pytest.approx(0.0, abs=1e-12)
@@ -87,12 +93,14 @@ def test_increments_ignore_a_shift_and_double_with_the_field(real):
     assert doubled["w1_tdiff"] == pytest.approx(mean_abs_tdiff, rel=1e-9)
 
 
+@pytest.mark.known_answer("metric", "diversity")
 def test_diversity_ratio_scales_with_the_field_and_is_zero_for_copies(real):
     assert _compute("diversity", real, 2 * real)["diversity_ratio"] == pytest.approx(2.0)
     copies = np.broadcast_to(real[:1], real.shape)
     assert _compute("diversity", real, copies)["diversity_ratio"] == 0.0
 
 
+@pytest.mark.known_answer("metric", "prdc")
 def test_prdc_of_the_real_set_itself(real):
     # Generated = real: every window lies in its own k-NN ball (precision, recall and coverage
     # 1). A ball's radius is the distance to its centre's k-th neighbour and balls are open
@@ -104,6 +112,7 @@ def test_prdc_of_the_real_set_itself(real):
     assert m["density"] == pytest.approx(1.0)
 
 
+@pytest.mark.known_answer("metric", "memorisation")
 def test_memorisation_of_copied_training_windows(real):
     # A generator that returns its training windows is at distance 0 from them: ratio 0, and
     # every generated window is nearer than any held-out one.

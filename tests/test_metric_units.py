@@ -99,6 +99,7 @@ def test_metrics_json_units_are_the_metrics_own(tmp_path):
     assert "- **spectrum**: log-spectral distance" in report and "`rapsd_lsd_db` (dB)" in report
 
 
+@pytest.mark.known_answer("metric", "waves")
 def test_waves_coverage_through_the_registry():
     # Real episodes cover all 8 modes; "generated" windows of one mode's episodes cover one.
     real, attrs = _waves_windows(0, 512)

@@ -34,6 +34,7 @@ def batches(seed: int):
 
 @pytest.mark.parametrize("key", ["gp", "dragan"])
 @pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.known_answer("penalty", "gp", "dragan")
 def test_unit_gradient_penalties_of_a_linear_critic(key, seed):
     # weight·(‖w‖ − 1)² exactly, for any real/fake and any interpolation / perturbation draw;
     # its gradient in w is weight·2(‖w‖ − 1)·w/‖w‖, which needs create_graph=True.
@@ -48,6 +49,7 @@ def test_unit_gradient_penalties_of_a_linear_critic(key, seed):
 
 
 @pytest.mark.parametrize("key", ["r1", "r2"])
+@pytest.mark.known_answer("penalty", "r1", "r2")
 def test_r1_r2_of_a_linear_critic_are_half_gamma_norm_squared(key):
     w, d_fn = linear_critic()
     real, fake = batches(3)
@@ -91,6 +93,7 @@ def test_lazy_regularisation_is_due_every_k_steps_and_scaled_by_k():
     )
 
 
+@pytest.mark.known_answer("penalty", "cr")
 def test_consistency_penalty_of_a_linear_critic():
     # λ·mean_i (w·x_i − w·aug(x_i))² with aug an x-flip, written out by hand.
     w, d_fn = linear_critic()
@@ -117,6 +120,7 @@ def test_consistency_default_augmentation_is_cutout_and_an_identity_is_refused()
         PENALTIES.build("cr", augment={})
 
 
+@pytest.mark.known_answer("penalty", "clip")
 def test_weight_clipping_bounds_every_discriminator_weight():
     torch.manual_seed(0)
     d = nn.Sequential(nn.Conv3d(2, 4, (1, 3, 3)), nn.LeakyReLU(0.2), nn.Flatten(), nn.LazyLinear(1))

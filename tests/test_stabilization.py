@@ -48,6 +48,7 @@ SCHEDULE_VALUES = [
 
 
 @pytest.mark.parametrize(("schedule", "step", "sigma"), SCHEDULE_VALUES)
+@pytest.mark.known_answer("noise schedule", "constant", "linear", "exponential", "cosine")
 def test_noise_schedule_values(schedule, step, sigma):
     noise = InstanceNoise(sigma=0.2, schedule=schedule, steps=100)
     assert noise.sigma_at(step) == pytest.approx(sigma, rel=1e-12, abs=1e-15)
