@@ -102,7 +102,7 @@ DATA = {
 # window is a global structure: the generator draws it from a latent vector projected onto
 # its coarse grid (conv3d's latent_vector), not from a grid of local latents (see Conv3dGenerator).
 # The option replaces the whole dict, so it is the demo's generator options plus that one.
-DEMO_G = yaml.safe_load((CONFIGS / "demo.yaml").read_text())["model"]["generator_options"]
+DEMO_G = yaml.safe_load((CONFIGS / "demo.yaml").read_text())["model"]["generator"]["options"]
 DATASET_FIT = {
     "waves": ["--model.generator_options", json.dumps({**DEMO_G, "latent_vector": 64})],
     "grf": [],
