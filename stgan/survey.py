@@ -12,7 +12,7 @@ from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.data.patching import step_cost
 from stgan.data.stationarity import THRESHOLD, Stationarity, measure_stationarity
 from stgan.data.transforms import ORDER
-from stgan.io.timeaxis import time_text
+from stgan.io.time_description import time_text
 
 
 def _spacing(values: np.ndarray) -> str:

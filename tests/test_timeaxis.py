@@ -1,7 +1,8 @@
-"""Time axes of every CF calendar and step: classified, and continued by generated files.
+"""Time axes of every CF calendar and step: classified, described, and continued by generated dates.
 
-Fixture files are written with netCDF4 directly (as other software writes them), not through
-xarray's encoder, and read back through stgan's own GridSource.
+Fixture files are written with netCDF4 directly (:mod:`time_files`, as other software writes
+them), not through xarray's encoder, and read back through stgan's own GridSource. The same axes
+through the CLI are in ``test_timeaxis_cli.py``.
 """
 
 from __future__ import annotations
@@ -10,67 +11,18 @@ import cftime
 import netCDF4
 import numpy as np
 import pytest
-import torch
 import xarray as xr
-from conftest import TINY_FIT, run_stgan
+from time_files import mid_months, write_file
 
 from stgan.errors import StganError
 from stgan.io.source import GridSource
-from stgan.io.timeaxis import classify_step, describe_time, output_times, time_text
-from stgan.report.evaluate import evaluate
-from stgan.sampling import generate
-
-
-def write_file(
-    path,
-    times,
-    units: str | None,
-    calendar: str | None,
-    *,
-    ny: int = 4,
-    nx: int = 5,
-    seed: int = 0,
-    time_dtype: str = "f8",
-):
-    """A (time, lat, lon) file of one variable ``tas`` whose time variable has these attributes."""
-    rng = np.random.default_rng(seed)
-    with netCDF4.Dataset(path, "w") as nc:
-        nc.createDimension("time", len(times))
-        nc.createDimension("lat", ny)
-        nc.createDimension("lon", nx)
-        t = nc.createVariable("time", time_dtype, ("time",))
-        t[:] = np.asarray(times)
-        if units is not None:
-            t.units = units
-        if calendar is not None:
-            t.calendar = calendar
-        t.long_name = "time"
-        lat = nc.createVariable("lat", "f8", ("lat",))
-        lat[:] = np.linspace(-30, 30, ny)
-        lat.units = "degrees_north"
-        lon = nc.createVariable("lon", "f8", ("lon",))
-        lon[:] = np.linspace(0, 40, nx)
-        lon.units = "degrees_east"
-        v = nc.createVariable("tas", "f4", ("time", "lat", "lon"))
-        v.units = "K"
-        v[:] = 280 + rng.normal(size=(len(times), ny, nx)).astype(np.float32)
-    return path
+from stgan.io.time_description import classify_step, describe_time, time_text
+from stgan.io.timeaxis import output_times
 
 
 def read_description(path) -> dict:
     src = GridSource(str(path))
     return describe_time(src.time, src.time_encoding, src.time_attrs)
-
-
-def mid_months(years, calendar: str) -> list[cftime.datetime]:
-    """CMIP-style stamps: the midpoint of each month of ``years``."""
-    out = []
-    for y in years:
-        for m in range(1, 13):
-            a = cftime.datetime(y, m, 1, calendar=calendar)
-            b = cftime.datetime(y + m // 12, m % 12 + 1, 1, calendar=calendar)
-            out.append(a + (b - a) / 2)
-    return out
 
 
 def write_and_reopen(tmp_path, out, name="out.nc") -> xr.Dataset:
@@ -277,139 +229,3 @@ def test_irregular_axis_uses_the_median_step_and_says_so():
         classify_step(np.array(["2000-01-31", "2000-02-01"], dtype="datetime64[ns]"))["kind"]
         == "fixed"
     )
-
-
-@pytest.mark.parametrize(
-    ("units", "calendar", "named"),
-    [
-        ("days since 2000-01-01", "bogus_calendar", "bogus_calendar"),
-        ("fortnights since 2000-01-01", "noleap", "fortnights since 2000-01-01"),
-        ("months since 2000-01-01", "standard", "months since 2000-01-01"),
-    ],
-)
-def test_undecodable_calendar_or_units_is_a_clear_error(tmp_path, units, calendar, named):
-    from stgan.cli import main
-
-    path = write_file(tmp_path / "bad.nc", np.arange(10.0), units, calendar)
-    with pytest.raises(StganError) as err:
-        GridSource(str(path))
-    msg = str(err.value)
-    assert named in msg and "'time'" in msg and "bad.nc" in msg
-    assert "ncatted -a calendar,time,o,c,standard" in msg and "360_day" in msg
-    assert main(["inspect", str(path)]) == 2
-
-
-def test_inspect_shows_the_classified_step(tmp_path):
-    units = "days since 1850-01-01"
-    path = write_file(
-        tmp_path / "m.nc",
-        cftime.date2num(mid_months(range(2000, 2005), "360_day"), units, "360_day"),
-        units,
-        "360_day",
-    )
-    proc = run_stgan("inspect", str(path), "--window", "4", "4", "5")
-    assert (
-        "step monthly (1 month, stamped on day 16), calendar 360_day, units days since 1850-01-01"
-        in proc.stdout
-    )
-
-
-# Tiny models of both generation paths: in memory (the default generator) and streamed chunk by
-# chunk (convgru, see stgan.sampling.write_streamed).
-GENERATORS = {
-    "in-memory": TINY_FIT[:-4],
-    "streamed": [
-        "--config",
-        "configs/convgru.yaml",
-        "--model.generator_options",
-        "{latent_channels: 4, hidden_channels: 8, width: 4, spatial_upsamples: 1}",
-        "--model.discriminator_options",
-        "{width: 4, depth: 2}",
-        "--data.window_length",
-        "4",
-        "--data.batch_size",
-        "4",
-        "--data.samples_per_epoch",
-        "16",
-    ],
-}
-
-
-@pytest.mark.parametrize("path", sorted(GENERATORS))
-def test_cli_generate_continues_a_noleap_monthly_record(tmp_path, path):
-    """fit → generate as real processes: the output decodes to noleap dates after the record."""
-    units = "days since 1850-01-01"
-    dates = mid_months(range(2000, 2006), "noleap")  # 72 months
-    values = cftime.date2num(dates, units, "noleap")
-    data = write_file(tmp_path / "cmip.nc", values, units, "noleap", ny=8, nx=8)
-    root = tmp_path / "run"
-    run_stgan(
-        "fit",
-        "--data.path",
-        str(data),
-        "--data.transforms",
-        "{tas: [monthly_anomaly]}",
-        "--trainer.max_steps",
-        "2",
-        "--trainer.default_root_dir",
-        str(root),
-        "--metrics.every_n_steps",
-        "0",
-        "--trainer.enable_progress_bar",
-        "false",
-        "--trainer.accelerator",
-        "cpu",
-        *GENERATORS[path],
-    )
-    ckpt = root / "logs" / "version_0" / "checkpoints" / "last.ckpt"
-    out = tmp_path / "gen.nc"
-    # A monthly-anomaly model needs no --start-time now: the months come from the dates.
-    run_stgan(
-        "generate",
-        "--checkpoint",
-        str(ckpt),
-        "--num-samples",
-        "2",
-        "--output",
-        str(out),
-        "--length",
-        "4",
-    )
-    with xr.open_dataset(out) as ds:
-        t = ds["time"].values
-        assert isinstance(t[0], cftime.DatetimeNoLeap)
-        assert list(t) == [
-            cftime.DatetimeNoLeap(2006, 1, 16, 12),
-            cftime.DatetimeNoLeap(2006, 2, 15),
-            cftime.DatetimeNoLeap(2006, 3, 16, 12),
-            cftime.DatetimeNoLeap(2006, 4, 16),
-        ]
-        assert ds["time"].encoding["units"] == units and ds["time"].encoding["calendar"] == "noleap"
-        assert ds["time"].attrs["bounds"] == "time_bnds"
-        assert list(ds["time_bnds"].values[0]) == [
-            cftime.DatetimeNoLeap(2006, 1, 1),
-            cftime.DatetimeNoLeap(2006, 2, 1),
-        ]
-        assert ds["tas"].shape == (2, 4, 8, 8)
-        assert 250 < float(ds["tas"].mean()) < 310  # the climatology is added back: kelvin
-    with netCDF4.Dataset(out) as nc:
-        np.testing.assert_allclose(nc["time"][:], values[-1] + np.array([31.0, 60.5, 90.0, 120.5]))
-        assert nc["time"].calendar == "noleap" and nc["time"].standard_name == "time"
-    if path == "streamed":
-        return
-    # The output evaluates against its own input: time_bnds is not taken for a variable.
-    result = evaluate(data, out, tmp_path / "eval", metrics=["spectrum", "acf"])
-    assert list(result["metrics"]["variables"]) == ["tas"]
-    # A checkpoint from before stgan described its time axis behaves as it did: a model of
-    # monthly anomalies needs --start-time, and steps by the record's first step (29.5 days).
-    payload = torch.load(ckpt, weights_only=True)
-    del payload["stgan"]["data"]["time"]
-    torch.save(payload, tmp_path / "old.ckpt")
-    with pytest.raises(StganError, match="--start-time"):
-        generate(tmp_path / "old.ckpt", tmp_path / "old.nc", num_samples=2)
-    assert not (tmp_path / "old.nc").exists()
-    generate(tmp_path / "old.ckpt", tmp_path / "old.nc", num_samples=2, start_time="2010-01-01")
-    with xr.open_dataset(tmp_path / "old.nc") as ds:
-        t = ds["time"].values
-        assert t[0] == np.datetime64("2010-01-01") and "time_bnds" not in ds
-        assert (np.diff(t) == np.timedelta64(29 * 86400 + 43200, "s")).all()

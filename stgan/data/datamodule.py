@@ -18,7 +18,7 @@ from stgan.data.transforms import fit_transforms, forward_all, parse_steps
 from stgan.data.windows import WindowDataset, valid_starts
 from stgan.errors import StganError
 from stgan.io.source import GridSource
-from stgan.io.timeaxis import describe_time
+from stgan.io.time_description import describe_time
 
 # Training splits up to this size are read once into memory; larger ones stream from disk.
 IN_MEMORY_BYTES = 2 * 1024**3

@@ -18,7 +18,7 @@ from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 from stgan.io.axes import find_axes
 from stgan.io.stores import is_zarr_output, is_zarr_store, open_zarr, write_zarr
-from stgan.io.timeaxis import check_file_times
+from stgan.io.time_description import check_file_times
 
 
 def open_dataset(path: str | os.PathLike) -> xr.Dataset:
