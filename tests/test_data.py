@@ -10,7 +10,8 @@ from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.data.splits import time_splits
 from stgan.data.synthetic import make_grf
 from stgan.data.time_features import TimeFeatures
-from stgan.data.transforms import ChannelTransform, fit_transforms, parse_steps
+from stgan.data.transform_fit import fit_transforms
+from stgan.data.transforms import ChannelTransform, parse_steps
 from stgan.data.windows import WindowDataset, strided_windows, valid_starts
 from stgan.errors import StganError
 from stgan.io.netcdf import write_netcdf

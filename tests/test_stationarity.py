@@ -10,7 +10,8 @@ from conftest import run_stgan
 
 from stgan.data.stationarity import THRESHOLD, measure_stationarity
 from stgan.data.time_features import TimeFeatures
-from stgan.data.transforms import ChannelTransform, fit_transforms, parse_steps
+from stgan.data.transform_fit import fit_transforms
+from stgan.data.transforms import ChannelTransform, parse_steps
 from stgan.errors import StganError
 from stgan.io.netcdf import write_netcdf
 from stgan.io.source import GridSource

@@ -14,7 +14,8 @@ from stgan.data.patching import BUDGET_CELLS, choose_patch, step_cost
 from stgan.data.sampler import ResumableLoader, WindowSampler
 from stgan.data.splits import time_splits
 from stgan.data.time_features import TimeFeatures
-from stgan.data.transforms import fit_transforms, forward_all, parse_steps
+from stgan.data.transform_fit import fit_transforms
+from stgan.data.transforms import forward_all, parse_steps
 from stgan.data.windows import WindowDataset, valid_starts
 from stgan.errors import StganError
 from stgan.io.source import GridSource

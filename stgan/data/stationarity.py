@@ -26,7 +26,7 @@ import numpy as np
 
 from stgan.data.regression import N_HARMONICS, GridLeastSquares, trend_design
 from stgan.data.time_features import TimeFeatures
-from stgan.data.transforms import SEASONAL_TREND_DAYS
+from stgan.data.transform_fit import SEASONAL_TREND_DAYS
 
 # A trend changing a field by half its standard deviation over the record, or a seasonal
 # cycle spanning half of it, is large enough to be worth removing before training.
