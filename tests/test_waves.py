@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from stgan.data.waves import HIGH_QUALITY, label_windows, make_waves, mode_angles, mode_coverage
+from stgan.data.wave_labels import HIGH_QUALITY, label_windows, mode_coverage
+from stgan.data.waves import make_waves, mode_angles
 from stgan.errors import StganError
 
 

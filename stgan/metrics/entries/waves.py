@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from stgan.data.waves import label_windows, mode_coverage
+from stgan.data.wave_labels import label_windows, mode_coverage
 from stgan.metrics.base import Inputs, Metric
 from stgan.metrics.registry import METRICS
 
@@ -18,10 +18,11 @@ class WavesCoverage(Metric):
     """Modes covered and the high-quality fraction of both sets, for travelling-wave data.
 
     Each window is labelled with its nearest of the K wave modes and scored by how cleanly one
-    wave of that mode fits it (:func:`stgan.data.waves.label_windows`); a mode is covered when
-    enough windows are high-quality waves of it (:func:`stgan.data.waves.mode_coverage`). The
-    dataset is recognised by the variable's ``modes``, ``wavelength`` and ``period``
-    attributes (which generated files inherit); other data give nothing.
+    wave of that mode fits it (:func:`stgan.data.wave_labels.label_windows`); a mode is covered
+    when enough windows are high-quality waves of it
+    (:func:`stgan.data.wave_labels.mode_coverage`). The dataset is recognised by the variable's
+    ``modes``, ``wavelength`` and ``period`` attributes (which generated files inherit); other
+    data give nothing.
     """
 
     units = {
