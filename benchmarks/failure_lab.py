@@ -1,7 +1,7 @@
 """The failure-mode lab: each stabilisation preset trained on `waves` (K = 8 modes) and `grf`.
 
-For every configuration in :data:`LAB` and both datasets, the real commands run as
-subprocesses, as a user runs them::
+For every configuration in :data:`failure_lab_plan.LAB` and both datasets, the real commands
+run as subprocesses, as a user runs them::
 
     stgan make-data waves|grf ...          (training data seed 0, held-out data seed 1)
     stgan fit --config configs/demo.yaml --config configs/PRESET.yaml [...] --data.path train.nc ...
@@ -15,11 +15,13 @@ generated windows ÷ the real ones'); the generator updates made and the wall ti
 ``stgan fit``; and the health monitor's alarms (names from the run's ``health.json``, "—"
 when it raised none or wrote none). ``CKPT`` is, on `grf`, the checkpoint with the best
 in-training domain score (``last.ckpt`` if there is none) and, on `waves`, ``last.ckpt``
-(:data:`CHECKPOINT`). Seeds are fixed (data, ``seed_everything`` unless ``--seed``, generation).
+(:data:`failure_lab_plan.CHECKPOINT`). Seeds are fixed (data, ``seed_everything`` unless
+``--seed``, generation).
 
 Default mode: the demo's models and `grf` data (32 × 32), `waves` on a 16 × 16 grid (two
-wavelengths) with a latent-vector generator (:data:`DATASET_FIT`), ``--steps`` generator
-updates per run (600; with ``--minutes M`` also at most M minutes, whichever comes first).
+wavelengths) with a latent-vector generator (:data:`failure_lab_plan.DATASET_FIT`), ``--steps``
+generator updates per run (600; with ``--minutes M`` also at most M minutes, whichever comes
+first).
 ``--jobs N`` trains N runs at once, each with cores / N threads. ``--quick``: a 16 × 16 grid,
 windows of 4 steps, batch 4, 4 updates: seconds per run, for development. Targets (default
 mode): the recommended preset covers all 8 modes with >= 80 % high-quality samples and on
@@ -44,83 +46,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
-REPO = Path(__file__).resolve().parents[1]
-CONFIGS = REPO / "configs"
-
-# (name, preset overlays on configs/demo.yaml joined by "+", each a --config in turn, what it is)
-LAB: list[tuple[str, str, str]] = [
-    ("vanilla", "vanilla", "saturating minimax, 2 G steps per D step (Helvetica, seed 000)"),
-    ("nonsaturating", "nonsaturating", "non-saturating loss, 1:1"),
-    ("wgan-gp", "wgan-gp", "Wasserstein + gradient penalty, n_critic 5"),
-    ("hinge-sn-r1", "hinge-sn-r1", "hinge + spectral norm + R1 + EMA"),
-    ("ns-instance-noise", "ns-instance-noise", "non-saturating + instance noise + label smoothing"),
-    ("unrolled", "unrolled", "non-saturating, D unrolled 5 steps"),
-    (
-        "latent-vector",
-        "hinge-sn-r1+latent-vector",
-        "hinge-sn-r1, G drawing from a latent vector of 128",
-    ),
-    (
-        "spectral-matching",
-        "hinge-sn-r1+latent-vector+spectral-matching",
-        "hinge-sn-r1, latent vector, + spectral matching (weight 1)",
-    ),
-    (
-        "recommended",
-        "recommended",
-        "hinge-sn-r1, latent vector, self-conditioning on 16 spectral clusters, spectral matching",
-    ),
-]
-RECOMMENDED = "recommended"
-# On waves every row's G already draws from a latent vector (DATASET_FIT), so this row would
-# repeat hinge-sn-r1 there: it runs on grf only.
-GRF_ONLY = {"latent-vector"}
-
-# make-data options per dataset: (training file, held-out file), full size and quick.
-DATA = {
-    "full": {
-        "waves": (
-            ["--time", "1024", "--height", "16", "--width", "16"],
-            ["--time", "512", "--height", "16", "--width", "16", "--seed", "1"],
-        ),
-        "grf": (["--time", "512"], ["--time", "256", "--seed", "1"]),
-    },
-    "quick": {
-        "waves": (
-            ["--time", "256", "--height", "16", "--width", "16"],
-            ["--time", "128", "--height", "16", "--width", "16", "--seed", "1"],
-        ),
-        "grf": (
-            ["--time", "128", "--height", "16", "--width", "16"],
-            ["--time", "64", "--height", "16", "--width", "16", "--seed", "1"],
-        ),
-    },
-}
-# Extra `stgan fit` options per dataset. A wave of one direction and phase across the whole
-# window is a global structure: the generator draws it from a latent vector projected onto
-# its coarse grid (conv3d's latent_vector), not from a grid of local latents (see Conv3dGenerator).
-# The option replaces the whole dict, so it is the demo's generator options plus that one.
-DEMO_G = yaml.safe_load((CONFIGS / "demo.yaml").read_text())["model"]["generator"]["options"]
-DATASET_FIT = {
-    "waves": ["--model.generator_options", json.dumps({**DEMO_G, "latent_vector": 64})],
-    "grf": [],
-}
-# The checkpoint evaluated per dataset: the best by in-training domain score on grf; on waves
-# the final one, because that score (radially averaged spectrum, ACF, W1) cannot see a wave's
-# direction or coherence and prefers the blurred generators of early training.
-CHECKPOINT = {"waves": "last", "grf": "best"}
-QUICK_FIT = [
-    "--data.window_length",
-    "4",
-    "--data.batch_size",
-    "4",
-    "--metrics.num_samples",
-    "8",
-    "--metrics.every_n_steps",
-    "2",
-]
+from failure_lab_plan import CHECKPOINT, CONFIGS, DATA, DATASET_FIT, GRF_ONLY, LAB, QUICK_FIT, REPO
+from failure_lab_table import summary, table, verdicts
 
 
 def stgan(*args: str, log: Path, threads: int | None = None) -> float:
@@ -158,19 +85,6 @@ def make_data(out: Path, mode: str) -> dict[str, tuple[Path, Path]]:
             pair.append(path)
         files[dataset] = tuple(pair)
     return files
-
-
-def alarms(run: Path) -> list[str]:
-    """Alarm names from the run's health.json (written by the health monitor), if any; an
-    alarm whose condition no longer held at the end of training is marked "(cleared)"."""
-    found = sorted(run.rglob("health.json"))
-    if not found:
-        return []
-    record = json.loads(found[-1].read_text())
-    return [
-        a["name"] + ("" if a.get("active_at_end", True) else " (cleared)")
-        for a in record.get("alarms", [])
-    ]
 
 
 def checkpoint_facts(ckpt: Path) -> dict:
@@ -253,109 +167,6 @@ def run_one(
         **checkpoint_facts(last),
         **summary(run),
     }
-
-
-def summary(run: Path) -> dict:
-    """The table's figures from a finished run's files: metrics.json and health.json."""
-    metrics = json.loads((run / "evaluation" / "metrics.json").read_text())
-    m = next(iter(metrics["variables"].values()))
-    return {
-        "alarms": alarms(run),
-        **{
-            k: m.get(k)
-            for k in (
-                "rapsd_lsd_db",
-                "acf_rmse",
-                "w1",
-                "diversity_ratio",
-                "direction_ratio",
-                "modes_covered_generated",
-                "high_quality_fraction_generated",
-                "mode_counts_generated",
-                "modes_covered_real",
-                "high_quality_fraction_real",
-                "mode_counts_real",
-            )
-        },
-    }
-
-
-def _fmt(value, spec: str, unit: str = "") -> str:
-    return "—" if value is None else format(value, spec) + unit
-
-
-def _counts(counts: list[int] | None) -> str:
-    return "—" if counts is None else " ".join(map(str, counts))
-
-
-def table(results: list[dict]) -> str:
-    by = {(r["config"], r["dataset"]): r for r in results}
-    names = [n for n, _, _ in LAB if any(k[0] == n for k in by)]
-    header = (
-        "| configuration | waves: modes covered (of 8) | waves: high-quality | "
-        "waves: high-quality windows per mode | grf: LSD (dB) | grf: ACF RMSE | "
-        "direction ratio (waves / grf) | "
-        "G updates (waves / grf) | fit wall time (waves / grf) | alarms (waves; grf) |"
-    )
-    lines = [header, "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
-    real = next((r for r in results if r["dataset"] == "waves"), None)
-    if real is not None:
-        lines.append(
-            f"| real held-out data | {real['modes_covered_real']} | "
-            f"{_fmt(real['high_quality_fraction_real'], '.0%')} | "
-            f"{_counts(real.get('mode_counts_real'))} | 0 | 0 | 1 / 1 | | | |"
-        )
-    for name in names:
-        w, g = by.get((name, "waves"), {}), by.get((name, "grf"), {})
-        lines.append(
-            f"| {name} | {_fmt(w.get('modes_covered_generated'), 'd')} | "
-            f"{_fmt(w.get('high_quality_fraction_generated'), '.0%')} | "
-            f"{_counts(w.get('mode_counts_generated'))} | {_fmt(g.get('rapsd_lsd_db'), '.2f')} | "
-            f"{_fmt(g.get('acf_rmse'), '.3f')} | "
-            f"{_fmt(w.get('direction_ratio'), '.2f')} / {_fmt(g.get('direction_ratio'), '.2f')} | "
-            f"{_fmt(w.get('steps'), 'd')} / {_fmt(g.get('steps'), 'd')} | "
-            f"{_fmt(w.get('fit_s'), '.0f', ' s')} / {_fmt(g.get('fit_s'), '.0f', ' s')} | "
-            f"{', '.join(w.get('alarms') or []) or '—'}; {', '.join(g.get('alarms') or []) or '—'} |"
-        )
-    return "\n".join(lines)
-
-
-def verdicts(results: list[dict]) -> list[str]:
-    """The issue's targets, checked against what was measured."""
-    by = {(r["config"], r["dataset"]): r for r in results}
-    out = []
-    w, g = by.get((RECOMMENDED, "waves")), by.get((RECOMMENDED, "grf"))
-    if w:
-        ok = w["modes_covered_generated"] == 8 and w["high_quality_fraction_generated"] >= 0.8
-        out.append(
-            f"{RECOMMENDED} on waves: {w['modes_covered_generated']} modes, "
-            f"{w['high_quality_fraction_generated']:.0%} high quality "
-            f"(target 8 and >= 80%): {'met' if ok else 'NOT met'}"
-        )
-    if g:
-        # Training time: Lightning's timer when --minutes set one (it stops at the first step
-        # end past the limit, so allow one second), else the wall time of `stgan fit`.
-        train_s = g.get("train_s") or g["fit_s"]
-        ok = g["rapsd_lsd_db"] <= 1.0 and g["acf_rmse"] <= 0.05 and train_s <= 601
-        out.append(
-            f"{RECOMMENDED} on grf: {g['rapsd_lsd_db']:.2f} dB, ACF RMSE {g['acf_rmse']:.3f} "
-            f"after {train_s:.0f} s of training (target <= 1 dB, <= 0.05, 10 minutes): "
-            f"{'met' if ok else 'NOT met'}"
-        )
-    v = by.get(("vanilla", "waves"))
-    if v:
-        # Collapse means fewer modes than the data *and* the monitor's mode_collapse alarm;
-        # failing some other way (diverging, vanishing gradients) does not count.
-        named = any(a.startswith("mode_collapse") for a in v["alarms"])
-        collapsed = v["modes_covered_generated"] < 8 and named
-        out.append(
-            f"vanilla on waves: {v['modes_covered_generated']} modes, "
-            f"{v['high_quality_fraction_generated']:.0%} high quality, diversity ratio "
-            f"{v['diversity_ratio']:.2f}, alarms: {', '.join(v['alarms']) or 'none'} "
-            f"(target: collapse, named mode_collapse by the monitor): "
-            f"{'met' if collapsed else 'NOT met'}"
-        )
-    return out
 
 
 def main() -> None:
