@@ -35,6 +35,12 @@ TINY_FIT = [
     "--metrics.num_samples",
     "4",
 ]
+# Tiny generator and discriminator options: a forward pass takes milliseconds.
+TINY_G = {
+    "conv3d": dict(latent_channels=4, width=4),
+    "convgru": dict(latent_channels=4, hidden_channels=8, width=4),
+}
+TINY_D = dict(width=4, depth=2)
 
 
 @pytest.fixture(scope="session")
