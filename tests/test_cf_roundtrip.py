@@ -6,24 +6,18 @@ no manual edit: ``stgan inspect FILE``, a 2-step ``stgan fit`` of a tiny model, 
 and ``stgan evaluate --real FILE --generated OUT``. fit, generate and evaluate are real processes,
 run once per fixture, two side by side (one torch thread each); inspect, which writes nothing,
 runs through the CLI's entry point in this process. The tests read what the runs left: exit
-codes, the generated file's dates, names, units and attributes, and its CF errors. Bad inputs
-end in one ``stgan: error:`` line, exit status 2 and no file written.
+codes, the generated file's dates, names, units and attributes, and its CF errors. The processes
+are run by :mod:`cf_runs`; the fixtures themselves are checked in ``test_cf_fixtures.py`` and the
+bad inputs in ``test_cf_bad_inputs.py``.
 """
 
 from __future__ import annotations
 
 import datetime
-import io
 import json
-import os
 import re
-import subprocess
-import sys
-import traceback
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cf_units
 import cftime
@@ -32,14 +26,10 @@ import numpy as np
 import pytest
 import xarray as xr
 from cf_checker import cf_errors
-from cf_fixtures import BAD_INPUTS, FIXTURES, land_mask, unrotate, write_cmip, write_station
-from conftest import TINY_FIT
+from cf_fixtures import FIXTURES
+from cf_grids import land_mask
+from cf_runs import NUM_SAMPLES, RoundTrip, _error_line, run_round_trip, stgan_inspect
 
-from stgan.cli import main
-
-REPO = Path(__file__).resolve().parents[1]
-DEMO = str(REPO / "configs" / "demo.yaml")
-NUM_SAMPLES = 8
 WINDOW = 4  # TINY_FIT's --data.window_length: the generated files have 4 steps
 
 
@@ -99,117 +89,6 @@ STEPS = ("inspect", "fit", "generate", "evaluate")
 COORD_ATTRS = ("units", "standard_name", "axis", "long_name", "positive")
 
 
-def stgan(*args: str) -> subprocess.CompletedProcess:
-    """A real ``stgan`` process, on one torch thread so that two can share two cores."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "stgan.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        cwd=REPO,
-        check=False,
-    )
-
-
-def stgan_inspect(*args: str) -> subprocess.CompletedProcess:
-    """``stgan inspect`` through the CLI's own entry point, in this process.
-
-    ``stgan.cli.main`` is what the console script runs; calling it here saves the ~8 s of
-    imports a process pays, which for ``inspect`` (no file written, nothing to kill) is all
-    a process would add. A traceback or an argparse exit is recorded as a process would show it.
-    """
-    argv = ["inspect", *args]
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:  # argparse refusing an option
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        except Exception:  # noqa: BLE001 - what an uncaught error looks like from a process: exit 1, a traceback
-            traceback.print_exc()
-            code = 1
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
-
-
-def fit_args(data: Path, root: Path, *extra: str) -> list[str]:
-    return [
-        "fit",
-        "--config",
-        DEMO,
-        "--data.path",
-        str(data),
-        "--trainer.max_steps",
-        "2",
-        "--trainer.default_root_dir",
-        str(root),
-        *TINY_FIT,
-        *extra,
-    ]
-
-
-@dataclass
-class RoundTrip:
-    """One fixture's pass through the CLI: the processes that ran and the files they wrote."""
-
-    name: str
-    source: Path
-    root: Path
-    runs: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.root / "run" / "logs" / "version_0" / "checkpoints" / "last.ckpt"
-
-    @property
-    def output(self) -> Path:
-        return self.root / "generated.nc"
-
-    @property
-    def evaluation(self) -> Path:
-        return self.root / "evaluation"
-
-    def require(self, *steps: str) -> None:
-        """Fail with the step's own error message unless each of ``steps`` ran and exited 0."""
-        for step in steps:
-            run = self.runs.get(step)
-            if run is None:
-                pytest.fail(f"{self.name}: `stgan {step}` did not run: an earlier step failed")
-            if run.returncode != 0:
-                pytest.fail(
-                    f"{self.name}: `stgan {step}` exited {run.returncode}:\n{run.stderr[-2500:]}"
-                )
-
-
-def run_round_trip(rt: RoundTrip) -> RoundTrip:
-    """fit, generate, evaluate on ``rt.source`` in ``rt.root`` as processes, each step if it can run."""
-    rt.runs["fit"] = stgan(*fit_args(rt.source, rt.root / "run"))
-    if rt.runs["fit"].returncode == 0 and rt.checkpoint.is_file():
-        rt.runs["generate"] = stgan(
-            "generate",
-            "--checkpoint",
-            str(rt.checkpoint),
-            "--num-samples",
-            str(NUM_SAMPLES),
-            "--output",
-            str(rt.output),
-            "--seed",
-            "0",
-        )
-    if rt.runs.get("generate") is not None and rt.runs["generate"].returncode == 0:
-        rt.runs["evaluate"] = stgan(
-            "evaluate",
-            "--real",
-            str(rt.source),
-            "--generated",
-            str(rt.output),
-            "--output-dir",
-            str(rt.evaluation),
-        )
-    return rt
-
-
 @pytest.fixture(scope="module")
 def round_trips(tmp_path_factory) -> dict[str, RoundTrip]:
     root = tmp_path_factory.mktemp("cf_round_trip")
@@ -222,69 +101,6 @@ def round_trips(tmp_path_factory) -> dict[str, RoundTrip]:
     for rt in done.values():  # in this process, one after the other: stdout is redirected
         rt.runs["inspect"] = stgan_inspect(str(rt.source))
     return done
-
-
-# --- the CF checker helper can fail ------------------------------------------------------------
-
-
-def test_cf_errors_is_empty_for_a_compliant_file_and_names_deliberate_errors(tmp_path):
-    path = write_cmip(tmp_path / "tas.nc")
-    assert cf_errors(path) == []
-    with netCDF4.Dataset(path, "a") as nc:
-        nc["tas"].units = "not_a_unit"
-        nc["tas"].standard_name = "air_temperature_at_the_pub"
-    errors = cf_errors(path)
-    assert len(errors) == 2, errors
-    assert any('"not_a_unit"' in e and "tas" in e for e in errors)
-    assert any("air_temperature_at_the_pub" in e for e in errors)
-
-
-# The only CF errors the fixtures have, on purpose: Ferret's "M/S" (not a UDUNITS unit) and
-# coordinates or variables without long_name/standard_name (compliance-checker ranks that
-# "highly recommended" HIGH). Every other fixture is clean.
-DELIBERATE = {
-    "ferret": ['"M/S" are not recognized'] * 2 + ["highly recommended for variable"] * 3,
-    "station": ["highly recommended for variable"] * 4,
-}
-
-
-@pytest.mark.parametrize("name", FIXTURES)
-def test_fixtures_carry_only_their_deliberate_cf_errors(tmp_path, name):
-    errors = cf_errors(FIXTURES[name](tmp_path / f"{name}.nc"))
-    expected = DELIBERATE.get(name, [])
-    assert len(errors) == len(expected), errors
-    assert all(any(part in e for part in expected) for e in errors), errors
-
-
-def test_fixtures_decode_as_written(tmp_path):
-    cmip = write_cmip(tmp_path / "cmip.nc", calendar="noleap")
-    with netCDF4.Dataset(cmip) as nc:
-        nc["tas"].set_auto_maskandscale(False)
-        raw = nc["tas"][:]
-    assert raw.dtype == np.int16 and int((raw == -32767).sum()) == 6
-    with xr.open_dataset(cmip) as ds:
-        tas = ds["tas"].values
-        assert tas.dtype == np.float32 and int(np.isnan(tas).sum()) == 6
-        # scale 0.01, offset 273.15: the decoded value is the packed one unpacked
-        np.testing.assert_allclose(
-            tas[raw != -32767], raw[raw != -32767] * 0.01 + 273.15, atol=1e-4
-        )
-        # 90 noleap days from 2014-12-15 12:00 cross Feb 28 → Mar 1: the last is Mar 14
-        assert ds["time"].values[-1] == cftime.DatetimeNoLeap(2015, 3, 14, 12)
-    sst = FIXTURES["sst_masked"](tmp_path / "sst.nc")
-    with xr.open_dataset(sst) as ds:
-        missing = np.isnan(ds["sst"].values)
-    assert (missing == land_mask()[None]).all() and land_mask().sum() == 52
-    with xr.open_dataset(FIXTURES["monthly"](tmp_path / "monthly.nc")) as ds:
-        times = ds["time"].values
-    assert str(times[0]) == "1991-01-16T12:00:00.000000000"  # Jan: 31 days, middle at 15.5
-    assert str(times[1]) == "1991-02-15T00:00:00.000000000"  # Feb 1991: 28 days, middle at 14
-    # CF's rotated pole (39.25°N, 162°W): rotated (0, 0) lies at (90 - 39.25, -162 + 180)
-    np.testing.assert_allclose(unrotate(np.array(0.0), np.array(0.0)), (50.75, 18.0), atol=1e-9)
-    np.testing.assert_allclose(unrotate(np.array(90.0), np.array(0.0)), (39.25, -162.0), atol=1e-6)
-
-
-# --- the round trip ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
@@ -479,15 +295,6 @@ def test_monthly_output_has_month_bounds(round_trips):
         assert lo < stamp < hi
 
 
-def _error_line(run: subprocess.CompletedProcess) -> str:
-    """The one ``stgan: error:`` line of a failed command (Lightning may log before it)."""
-    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith("stgan: error: ")]
-    assert "Traceback" not in run.stderr, run.stderr[-2500:]
-    assert len(errors) == 1 and lines[-1] == errors[0], run.stderr[-2500:]
-    return errors[0]
-
-
 def test_rotated_pole_works_on_rlat_rlon_or_fails_clearly(round_trips):
     rt = round_trips["rotated_pole"]
     for step in ("inspect", "fit"):
@@ -505,49 +312,3 @@ def test_rotated_pole_works_on_rlat_rlon_or_fails_clearly(round_trips):
     check_names_units_and_attrs(rt)
     check_time(rt)
     check_cf(rt)  # a grid_mapping attribute kept needs its rotated_pole variable kept too
-
-
-# --- bad input: one clear message, exit status 2, nothing written ------------------------------
-
-
-def _bad_input(case: str, tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
-    """The file of ``case``, the dims mapping to pass (if any), and what the message must name."""
-    if case == "missing_dim":
-        return write_station(tmp_path / "station.nc"), {"time": "nope"}, ["nope", "timestep"]
-    path = BAD_INPUTS[case](tmp_path / f"{case}.nc")
-    expected = {
-        "no_time_axis": ["time", "member", "dims"],  # what is missing, what is there, the fix
-        "two_time_axes": ["start_time", "'time'", "dims"],
-        "bad_calendar": ["lunar", "calendar"],
-    }
-    return path, {}, expected[case]
-
-
-BAD_CASES = [*BAD_INPUTS, "missing_dim"]
-
-
-@pytest.mark.parametrize("case", BAD_CASES)
-def test_bad_input_fit_fails_clearly_and_writes_nothing(tmp_path, case):
-    path, dims, names = _bad_input(case, tmp_path)
-    extra = (
-        ["--data.dims", "{" + ", ".join(f"{k}: {v}" for k, v in dims.items()) + "}"] if dims else []
-    )
-    run = stgan(*fit_args(path, tmp_path / "run", *extra))
-    assert run.returncode == 2, run.stderr[-2500:]
-    msg = _error_line(run)
-    for name in names:
-        assert name in msg, f"{name!r} not in: {msg}"
-    written = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
-    assert written == [], f"files left behind: {written}"
-
-
-@pytest.mark.parametrize("case", BAD_CASES)
-def test_bad_input_inspect_fails_clearly(tmp_path, case):
-    path, dims, names = _bad_input(case, tmp_path)
-    extra = ["--dims", "{" + ", ".join(f"{k}: {v}" for k, v in dims.items()) + "}"] if dims else []
-    run = stgan_inspect(str(path), *extra)
-    assert run.returncode == 2, run.stderr[-2500:]
-    msg = _error_line(run)
-    for name in names:
-        assert name in msg, f"{name!r} not in: {msg}"
-    assert run.stdout == ""
