@@ -291,19 +291,19 @@ def generate(
         raise StganError(f"--num-samples must be at least 1, got {num_samples}")
     if overlap is not None and not full_grid:
         raise StganError("--overlap sets how full-grid samples are tiled: add --full-grid")
-    module = Sampler.from_checkpoint(load_checkpoint(checkpoint))
-    tiled = full_grid and trained_on_patches(module)
+    sampler = Sampler.from_checkpoint(load_checkpoint(checkpoint))
+    tiled = full_grid and trained_on_patches(sampler)
     if full_grid and not tiled:
         print(
             "note: this model was trained on whole-grid windows; its samples are full-grid already"
         )
-    t, h, w = module.window
+    t, h, w = sampler.window
     if length is not None:
-        note = check_length(module, length)
+        note = check_length(sampler, length)
         if note:
             print(f"note: {note}")
         t = length
-    times = window_times(module.data_info, t, start_time)
+    times = window_times(sampler.data_info, t, start_time)
     if times.note:
         print(f"note: {times.note}")
     # Only an absolute time coordinate (standard_name time) dates the steps; offsets from the
@@ -313,22 +313,22 @@ def generate(
         if times.attrs.get("standard_name") == "time"
         else None
     )
-    if hasattr(module.sampling_generator, "stream") and not tiled:
+    if hasattr(sampler.sampling_generator, "stream") and not tiled:
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.
-        chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size, time=time)
-        channels = len(module.data_info["variables"])
+        chunks = stream_array(sampler, num_samples, t, seed=seed, batch_size=batch_size, time=time)
+        channels = len(sampler.data_info["variables"])
         placeholder = np.broadcast_to(
             np.float32(np.nan), (num_samples, channels, t, h, w)
         )  # no memory
         layout = to_dataset(
-            placeholder, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times
+            placeholder, sampler.data_info, seed=seed, checkpoint=str(checkpoint), times=times
         )
         write_streamed(chunks, layout, output)
         return open_dataset(output)  # lazily: the samples may not fit in memory
     if tiled:
         samples = full_grid_array(
-            module,
+            sampler,
             num_samples,
             length=t,
             seed=seed,
@@ -338,8 +338,8 @@ def generate(
         )
     else:
         samples = generate_array(
-            module, num_samples, seed=seed, batch_size=batch_size, time=time, window=(t, h, w)
+            sampler, num_samples, seed=seed, batch_size=batch_size, time=time, window=(t, h, w)
         )
-    ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
+    ds = to_dataset(samples, sampler.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
     write_dataset(ds, output)
     return ds
