@@ -37,7 +37,8 @@ class SamplingModel(Protocol):
     training: bool
 
     @property
-    def sampling_generator(self) -> nn.Module: ...
+    def sampling_generator(self) -> nn.Module:
+        """The network that makes samples (the EMA copy when training kept one)."""
 
     def sample_latent(
         self,
@@ -45,11 +46,11 @@ class SamplingModel(Protocol):
         *,
         window: tuple[int, int, int] | None = None,
         generator: torch.Generator | None = None,
-    ) -> torch.Tensor: ...
+    ) -> torch.Tensor:
+        """Latent for ``n`` samples of ``window``, drawn from ``generator``."""
 
-    def sample(
-        self, z: torch.Tensor, window: tuple[int, int, int] | None = None
-    ) -> torch.Tensor: ...
+    def sample(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
+        """(B, C, T, H, W) samples of ``window`` from latent ``z``."""
 
 
 def _weights(state_dict: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
