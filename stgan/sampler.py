@@ -58,6 +58,25 @@ def _weights(state_dict: Mapping[str, torch.Tensor], prefix: str) -> dict[str, t
     return {k[len(prefix) :]: v for k, v in state_dict.items() if k.startswith(prefix)}
 
 
+def draw_latent(
+    network: nn.Module,
+    n: int,
+    window: tuple[int, int, int],
+    clusters: SpectralClusters | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Standard normal latent (on the CPU) for ``n`` samples of ``window`` from ``network``.
+
+    With self-conditioning ``clusters`` each latent starts with the one-hot code of a drawn
+    cluster. Training and sampling both draw through here, so the same ``generator`` state
+    gives the same latents.
+    """
+    z = torch.randn((n, *network.latent_shape(window)), generator=generator)
+    if clusters is not None:
+        clusters.write_codes(z, generator)
+    return z
+
+
 class Sampler(nn.Module):
     """The sampling network of a trained model, with its latent draw; in eval mode.
 
@@ -144,10 +163,7 @@ class Sampler(nn.Module):
     ) -> torch.Tensor:
         """Standard normal latent for ``n`` samples of ``window`` (default: training window),
         each with the one-hot code of a drawn cluster when the model is self-conditioned."""
-        shape = self.generator.latent_shape(window or self.window)
-        z = torch.randn((n, *shape), generator=generator)
-        if self.clusters is not None:
-            self.clusters.write_codes(z, generator)
+        z = draw_latent(self.generator, n, window or self.window, self.clusters, generator)
         return z.to(self.device)
 
     def sample(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:

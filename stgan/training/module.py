@@ -14,6 +14,7 @@ from stgan.nn.build import build_network
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.old_keys import upgrade_state_dict
+from stgan.sampler import draw_latent
 from stgan.stabilization.clusters import SpectralClusters, check_options
 from stgan.stabilization.diversity import pack
 from stgan.stabilization.ema import EMA
@@ -193,10 +194,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Standard normal latent for ``n`` samples of ``window`` (default: training window)."""
-        shape = self.generator.latent_shape(window or self.window)
-        z = torch.randn((n, *shape), generator=generator)
-        if self.clusters is not None:  # the one-hot code of a drawn cluster
-            self.clusters.write_codes(z, generator)
+        z = draw_latent(self.generator, n, window or self.window, self.clusters, generator)
         return z.to(self.device)
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
