@@ -125,8 +125,8 @@ class Sampler(nn.Module):
         info = ckpt["stgan"]["data"]
         state = ckpt["state_dict"]
         # fit links channels and window from the data, so the data description agrees.
-        channels = int(hparams.get("channels", len(info["variables"])))
-        window = tuple(int(n) for n in hparams.get("window", info["window"]))
+        channels = int(hparams.get("channels") or len(info["variables"]))
+        window = tuple(int(n) for n in hparams.get("window") or info["window"])
         spec = hparams["generator"]
         generator = build_network(
             GENERATORS,
