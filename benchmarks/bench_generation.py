@@ -26,9 +26,11 @@ from pathlib import Path
 
 import torch
 
+from stgan.checkpoint import load_checkpoint
 from stgan.data.synthetic import make_grf
 from stgan.io.netcdf import write_netcdf
-from stgan.sampling import generate, generate_array, load_checkpoint, load_module
+from stgan.sampling import generate, generate_array
+from stgan.training.loading import load_module
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

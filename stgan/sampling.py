@@ -1,10 +1,13 @@
-"""Checkpoint → generated windows → physical units → CF NetCDF or Zarr (sample, time, y, x)."""
+"""Checkpoint → generated windows → physical units → CF NetCDF or Zarr (sample, time, y, x).
+
+Every function here takes a :class:`~stgan.sampler.SamplingModel`: the light
+:class:`~stgan.sampler.Sampler` rebuilt from a checkpoint (what :func:`generate` uses), or the
+training module itself while it trains.
+"""
 
 from __future__ import annotations
 
-import inspect
 import os
-import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from stgan.checkpoint import load_checkpoint
 from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
@@ -21,46 +25,8 @@ from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, writ
 from stgan.io.source import calendar_months
 from stgan.io.stores import is_zarr_output, sample_fields, write_zarr_chunks
 from stgan.io.timeaxis import OutputTime, output_times
+from stgan.sampler import Sampler, SamplingModel
 from stgan.tiling import full_grid_array, trained_on_patches
-from stgan.training.checkpointing import unpickling_detail
-from stgan.training.module import GANModule
-from stgan.training.upgrade import upgrade_hparams
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True``: tensors and plain data only, no code runs."""
-    path = Path(path)
-    if not path.is_file():
-        raise StganError(f"checkpoint {str(path)!r} does not exist; check the path")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise StganError(
-            f"refusing to load {str(path)!r}: it holds objects other than tensors and plain data "
-            f"({unpickling_detail(err)}); only load checkpoints written by stgan"
-        ) from None
-    except Exception as err:
-        raise StganError(
-            f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: {err})"
-        ) from None
-    if (
-        not isinstance(ckpt, dict)
-        or "state_dict" not in ckpt
-        or not ckpt.get("stgan", {}).get("data")
-    ):
-        raise StganError(f"{str(path)!r} is not an stgan checkpoint (no model or data description)")
-    return ckpt
-
-
-def load_module(ckpt: dict[str, Any]) -> GANModule:
-    """Rebuild the GANModule from the checkpoint's hyper-parameters and weights."""
-    accepted = inspect.signature(GANModule.__init__).parameters
-    # An earlier checkpoint's flat keys are rewritten to the option groups.
-    hparams = {k: v for k, v in upgrade_hparams(ckpt["hyper_parameters"]).items() if k in accepted}
-    module = GANModule(**hparams)
-    module.load_state_dict(ckpt["state_dict"])
-    module.data_info = ckpt["stgan"]["data"]
-    return module.eval()
 
 
 def _legacy_times(info: dict[str, Any], length: int, start_time: str | None) -> OutputTime:
@@ -103,7 +69,7 @@ def window_times(info: dict[str, Any], length: int, start_time: str | None = Non
 
 @torch.no_grad()
 def generate_array(
-    module: GANModule,
+    module: SamplingModel,
     num_samples: int,
     *,
     seed: int = 0,
@@ -188,7 +154,7 @@ STREAM_CHUNK = 64
 
 @torch.no_grad()
 def stream_array(
-    module: GANModule,
+    module: SamplingModel,
     num_samples: int,
     length: int,
     *,
@@ -203,7 +169,7 @@ def stream_array(
     belong at ``[samples, :, steps]`` of the whole (N, C, length, H, W) output. Only the
     recurrent state and one chunk are held, so memory does not grow with ``length``. Latent
     frames are drawn batch by batch, step by step, from one ``torch.Generator`` seeded with
-    ``seed`` (stacked along time they are the latent :meth:`GANModule.sample` would turn into
+    ``seed`` (stacked along time they are the latent :meth:`Sampler.sample` would turn into
     the same frames). ``time`` describes the ``length`` steps (see :func:`generate_array`).
     """
     g = module.sampling_generator
@@ -270,7 +236,7 @@ def write_streamed(
     return Path(output)
 
 
-def check_length(module: GANModule, length: int) -> str | None:
+def check_length(module: SamplingModel, length: int) -> str | None:
     """Refuse a length the generator cannot make; return a caveat worth printing, if any.
 
     A generator may declare ``max_length`` (the longest window it can make, None: any) and
@@ -278,8 +244,8 @@ def check_length(module: GANModule, length: int) -> str | None:
     """
     if length < 1:
         raise StganError(f"--length must be at least 1, got {length}")
-    g = module.generator
-    name = module.hparams.generator["name"]
+    g = module.sampling_generator
+    name = module.hparams["generator"]["name"]
     limit = getattr(g, "max_length", None)
     if limit is not None and length > limit:
         raise StganError(
@@ -325,20 +291,19 @@ def generate(
         raise StganError(f"--num-samples must be at least 1, got {num_samples}")
     if overlap is not None and not full_grid:
         raise StganError("--overlap sets how full-grid samples are tiled: add --full-grid")
-    ckpt = load_checkpoint(checkpoint)
-    module = load_module(ckpt)
-    tiled = full_grid and trained_on_patches(module)
+    sampler = Sampler.from_checkpoint(load_checkpoint(checkpoint))
+    tiled = full_grid and trained_on_patches(sampler)
     if full_grid and not tiled:
         print(
             "note: this model was trained on whole-grid windows; its samples are full-grid already"
         )
-    t, h, w = module.window
+    t, h, w = sampler.window
     if length is not None:
-        note = check_length(module, length)
+        note = check_length(sampler, length)
         if note:
             print(f"note: {note}")
         t = length
-    times = window_times(module.data_info, t, start_time)
+    times = window_times(sampler.data_info, t, start_time)
     if times.note:
         print(f"note: {times.note}")
     # Only an absolute time coordinate (standard_name time) dates the steps; offsets from the
@@ -348,22 +313,22 @@ def generate(
         if times.attrs.get("standard_name") == "time"
         else None
     )
-    if hasattr(module.sampling_generator, "stream") and not tiled:
+    if hasattr(sampler.sampling_generator, "stream") and not tiled:
         # Recurrent generators stream: frames are made and written chunk by chunk, so any
         # --length runs in flat memory.
-        chunks = stream_array(module, num_samples, t, seed=seed, batch_size=batch_size, time=time)
-        channels = len(module.data_info["variables"])
+        chunks = stream_array(sampler, num_samples, t, seed=seed, batch_size=batch_size, time=time)
+        channels = len(sampler.data_info["variables"])
         placeholder = np.broadcast_to(
             np.float32(np.nan), (num_samples, channels, t, h, w)
         )  # no memory
         layout = to_dataset(
-            placeholder, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times
+            placeholder, sampler.data_info, seed=seed, checkpoint=str(checkpoint), times=times
         )
         write_streamed(chunks, layout, output)
         return open_dataset(output)  # lazily: the samples may not fit in memory
     if tiled:
         samples = full_grid_array(
-            module,
+            sampler,
             num_samples,
             length=t,
             seed=seed,
@@ -373,8 +338,8 @@ def generate(
         )
     else:
         samples = generate_array(
-            module, num_samples, seed=seed, batch_size=batch_size, time=time, window=(t, h, w)
+            sampler, num_samples, seed=seed, batch_size=batch_size, time=time, window=(t, h, w)
         )
-    ds = to_dataset(samples, module.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
+    ds = to_dataset(samples, sampler.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
     write_dataset(ds, output)
     return ds

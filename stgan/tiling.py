@@ -24,7 +24,7 @@ from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 
 if TYPE_CHECKING:
-    from stgan.training.module import GANModule
+    from stgan.sampler import SamplingModel
 
 
 def tile_starts(size: int, patch: int, overlap: int, *, periodic: bool = False) -> list[int]:
@@ -143,14 +143,14 @@ def grid_shape(info: dict) -> tuple[int, int]:
     return len(info["coords"]["y"]["values"]), len(info["coords"]["x"]["values"])
 
 
-def trained_on_patches(module: GANModule) -> bool:
+def trained_on_patches(module: SamplingModel) -> bool:
     """True when ``module``'s training window is smaller than its data's grid."""
     return tuple(module.window[1:]) != grid_shape(module.data_info)
 
 
 @torch.no_grad()
 def full_grid_array(
-    module: GANModule,
+    module: SamplingModel,
     num_samples: int,
     *,
     length: int | None = None,

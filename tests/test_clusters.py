@@ -11,11 +11,11 @@ import torch
 from scipy.cluster.vq import kmeans2
 from sklearn.metrics import silhouette_score
 
+from stgan.checkpoint import load_checkpoint
 from stgan.cli import main
 from stgan.data.synthetic import make_grf
 from stgan.data.waves import make_waves
 from stgan.io.netcdf import write_netcdf
-from stgan.sampling import load_checkpoint, load_module
 from stgan.stabilization.clusters import (
     STRUCTURE,
     SpectralClusters,
@@ -24,6 +24,7 @@ from stgan.stabilization.clusters import (
     window_spectra,
 )
 from stgan.stabilization.spectral import FLOOR, binned_power
+from stgan.training.loading import load_module
 from stgan.training.module import GANModule
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

@@ -13,11 +13,13 @@ import pytest
 import torch
 import xarray as xr
 
+from stgan.checkpoint import load_checkpoint
 from stgan.cli import main
 from stgan.data.synthetic import make_grf
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.io.netcdf import write_netcdf
-from stgan.sampling import STREAM_CHUNK, load_checkpoint, load_module
+from stgan.sampling import STREAM_CHUNK
+from stgan.training.loading import load_module
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

@@ -9,9 +9,10 @@ import torch
 import yaml
 from conftest import run_stgan
 
+from stgan.checkpoint import load_checkpoint
 from stgan.errors import StganError
-from stgan.sampling import load_checkpoint, load_module
 from stgan.training.arguments import GROUPS, as_group
+from stgan.training.loading import load_module
 from stgan.training.module import GANModule
 from stgan.training.upgrade import upgrade_argv, upgrade_model_config
 

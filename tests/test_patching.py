@@ -11,6 +11,7 @@ import torch
 import xarray as xr
 from conftest import TINY_FIT, run_stgan
 
+from stgan.checkpoint import load_checkpoint
 from stgan.cli import main
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.data.patching import choose_patch, discriminator_macs, generator_macs, step_cost
@@ -18,8 +19,9 @@ from stgan.io.netcdf import write_netcdf
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.nn.layers import SameConv2d, SameConv3d
-from stgan.sampling import generate, load_checkpoint, load_module
+from stgan.sampling import generate
 from stgan.tiling import axis_weights, blend, tile_starts, tiles
+from stgan.training.loading import load_module
 from stgan.training.module import GANModule
 
 

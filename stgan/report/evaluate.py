@@ -74,7 +74,7 @@ def held_out_steps(real: GridSource, checkpoint: str | os.PathLike) -> slice:
     Raises :class:`StganError` when ``real`` is not the data the model was trained on (other
     files, or another number of time steps), or when the model kept no test split.
     """
-    from stgan.sampling import load_checkpoint  # torch and the model only when asked for
+    from stgan.checkpoint import load_checkpoint  # torch only when asked for
 
     info = load_checkpoint(checkpoint)["stgan"]["data"]
     names = ", ".join(p.name for p in real.paths[:3]) + (" ..." if len(real.paths) > 3 else "")

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from stgan.errors import StganError
+from stgan.old_keys import upgrade_model_config
 from stgan.registry import call_checked
 from stgan.stabilization.penalties import PENALTIES, Penalty
 from stgan.training.options import (
@@ -19,7 +20,7 @@ from stgan.training.options import (
     NoiseOptions,
     OptimizerOptions,
 )
-from stgan.training.upgrade import show_notes, upgrade_model_config
+from stgan.training.upgrade import show_notes
 
 # The groups GANModule takes, by argument name; noise and augment may be null (off).
 GROUPS: dict[str, type] = {

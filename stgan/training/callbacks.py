@@ -10,6 +10,7 @@ from pytorch_lightning.utilities import rank_zero_info
 
 from stgan.errors import StganError
 from stgan.metrics.registry import compare
+from stgan.sampling import generate_array
 
 # Tolerances that make the three terms of the domain score comparable: a spectrum within
 # 1 dB, an ACF within 0.05 RMSE and a W1 of one real standard deviation each count 1.
@@ -107,8 +108,6 @@ class DomainMetrics(Callback):
         if self.real is None or step == 0 or step == self._last_step or step % self.every_n_steps:
             return
         self._last_step = step
-        from stgan.sampling import generate_array  # sampling imports the module: import late
-
         generated = generate_array(pl_module, self.num_samples, seed=0, time=self.time)
         generated = generated.astype(np.float64)
         logs, scores = {}, []

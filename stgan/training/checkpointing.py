@@ -17,11 +17,7 @@ generators (here, per rank).
 from __future__ import annotations
 
 import os
-import pickle
 import re
-import struct
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +26,7 @@ import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 from pytorch_lightning.callbacks import ModelCheckpoint
 
+from stgan.checkpoint import refuse_unsafe
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
 
@@ -72,37 +69,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             torch.save(checkpoint, f)
             f.flush()
             os.fsync(f.fileno())  # the rename must not reach the disk before the bytes
-
-
-def unpickling_detail(err: Exception) -> str:
-    """The object a weights-only load refused, e.g. ``unsupported global builtins.open``."""
-    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
-    if found:
-        return f"unsupported global {found.group(1)}"
-    return re.sub(r"\x1b\[[0-9;]*m", "", str(err).splitlines()[0])
-
-
-@contextmanager
-def refuse_unsafe(path: Any) -> Iterator[None]:
-    """Turn a weights-only load's refusal, or an unreadable file, into a :class:`StganError`."""
-    try:
-        yield
-    except pickle.UnpicklingError as err:
-        raise StganError(
-            f"refusing to load {str(path)!r}: it holds objects other than tensors and plain "
-            f"data ({unpickling_detail(err)}); only load checkpoints written by stgan"
-        ) from None
-    except (
-        RuntimeError,
-        EOFError,
-        OSError,
-        ValueError,
-        struct.error,
-    ) as err:  # truncated, not torch
-        raise StganError(
-            f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: "
-            f"{str(err).splitlines()[0] if str(err) else ''}); is it complete?"
-        ) from None
 
 
 def use_atomic_checkpoints(trainer: pl.Trainer) -> None:

@@ -10,18 +10,16 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger
 
+from stgan.checkpoint import refuse_unsafe
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.health import HealthMonitor
+from stgan.old_keys import upgrade_hparams
 from stgan.training.callbacks import DomainMetrics
-from stgan.training.checkpointing import (
-    ResumeCheckpoint,
-    refuse_unsafe,
-    use_atomic_checkpoints,
-)
+from stgan.training.checkpointing import ResumeCheckpoint, use_atomic_checkpoints
 from stgan.training.loggers import logger_config, pop_logger_choice
 from stgan.training.module import GANModule
 from stgan.training.rundir import RunRecord
-from stgan.training.upgrade import show_notes, upgrade_argv, upgrade_hparams
+from stgan.training.upgrade import show_notes, upgrade_argv
 
 
 class StganCLI(LightningCLI):

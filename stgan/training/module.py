@@ -10,8 +10,11 @@ import torch
 from torch import nn
 
 from stgan.errors import StganError
+from stgan.nn.build import build_network
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
+from stgan.old_keys import upgrade_state_dict
+from stgan.sampler import draw_latent
 from stgan.stabilization.clusters import SpectralClusters, check_options
 from stgan.stabilization.diversity import pack
 from stgan.stabilization.ema import EMA
@@ -32,7 +35,6 @@ from stgan.training.options import (
     OptimizerOptions,
 )
 from stgan.training.steps import AdversarialSteps
-from stgan.training.upgrade import upgrade_state_dict
 
 # The groups' defaults: frozen dataclasses, so one shared instance is safe as a default.
 G_DEFAULT, D_DEFAULT = GeneratorOptions(), DiscriminatorOptions()
@@ -52,7 +54,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
     ``trainer.global_step`` and ``trainer.max_steps`` count generator updates, as GAN papers
     count iterations. Every remedy is off by default. The option groups are documented in
     :mod:`stgan.training.options`; the flat keys of earlier versions are still taken (with a
-    note on stderr naming the new form, :mod:`stgan.training.upgrade`).
+    note on stderr naming the new form, :mod:`stgan.old_keys`).
 
     Parameters
     ----------
@@ -130,14 +132,6 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         self.balance = bal
         self.adaptive = bal.build_adaptive()
         self.optimizer_options = opts["optimizer"]
-        g_options, d_options = dict(g.options), dict(d.options)
-        if periodic_x:  # a global longitude: no artificial east/west edge in either network
-            for cls, options in (
-                (GENERATORS.get(g.name), g_options),
-                (DISCRIMINATORS.get(d.name), d_options),
-            ):
-                if "periodic_x" in inspect.signature(cls).parameters:
-                    options.setdefault("periodic_x", True)
         if clusters:
             info = any(
                 isinstance(t, dict) and t.get("name") == "info" and t.get("weight", 1)
@@ -145,7 +139,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
             )
             check_options(
                 clusters,
-                g_options,
+                g.options,
                 d.name,
                 d.pack,
                 bal.unrolled_steps,
@@ -153,10 +147,18 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
                 arguments["augment"],
                 info,
             )
-        if "window" in inspect.signature(GENERATORS.get(g.name)).parameters:
-            g_options.setdefault("window", self.window)  # a generator tied to the window size
-        self.generator = GENERATORS.build(g.name, channels=channels, **g_options)
-        self.discriminator = DISCRIMINATORS.build(d.name, channels=channels * d.pack, **d_options)
+        # A global longitude (periodic_x): no artificial east/west edge in either network.
+        self.generator = build_network(
+            GENERATORS,
+            g.name,
+            g.options,
+            channels=channels,
+            periodic_x=periodic_x,
+            window=self.window,
+        )
+        self.discriminator = build_network(
+            DISCRIMINATORS, d.name, d.options, channels=channels * d.pack, periodic_x=periodic_x
+        )
         self.g_terms = build_g_terms(arguments["g_terms"], self)
         self.clusters = SpectralClusters(channels, self.window, clusters) if clusters else None
         self.class_embedding = None
@@ -192,10 +194,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Standard normal latent for ``n`` samples of ``window`` (default: training window)."""
-        shape = self.generator.latent_shape(window or self.window)
-        z = torch.randn((n, *shape), generator=generator)
-        if self.clusters is not None:  # the one-hot code of a drawn cluster
-            self.clusters.write_codes(z, generator)
+        z = draw_latent(self.generator, n, window or self.window, self.clusters, generator)
         return z.to(self.device)
 
     def forward(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:

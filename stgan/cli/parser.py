@@ -1,18 +1,11 @@
-"""The `stgan` command: fit | generate | evaluate | make-data | survey | demo.
+"""The argparse side of the `stgan` command: every subcommand's options, help and examples.
 
-``fit`` is Lightning's own CLI (YAML configs, dotted overrides, ``--print_config``); the
-others are small argparse commands. A user error prints one line, ``stgan: error: ...``, and
-exits with status 2.
+``fit`` is not here: it is Lightning's own CLI (:mod:`stgan.training.cli`), with its own help.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from importlib import resources
-from pathlib import Path
-
-from stgan.errors import StganError
 
 USAGE = """usage: stgan COMMAND [options]
 
@@ -30,7 +23,7 @@ Run 'stgan COMMAND --help' for a command's options and defaults.
 """
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Every default in the help, and examples printed as written."""
 
 
@@ -61,18 +54,14 @@ _EXAMPLES = {
 _EXAMPLES["inspect"] = _EXAMPLES["survey"].replace("stgan survey", "stgan inspect")
 
 
-def _parser() -> argparse.ArgumentParser:
-    fmt = _HelpFormatter
-    parser = argparse.ArgumentParser(prog="stgan", usage=USAGE, add_help=False)
-    # prog: each command's usage line starts "stgan COMMAND", not the top-level usage text.
-    sub = parser.add_subparsers(dest="command", prog="stgan")
+def _command(sub: argparse._SubParsersAction, name: str, summary: str) -> argparse.ArgumentParser:
+    """The subcommand ``name``: every default in its help, its examples below."""
+    return sub.add_parser(name, formatter_class=HelpFormatter, help=summary, epilog=_EXAMPLES[name])
 
-    gen = sub.add_parser(
-        "generate",
-        formatter_class=fmt,
-        help="samples from a checkpoint",
-        epilog=_EXAMPLES["generate"],
-    )
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    """``stgan generate``: samples from a checkpoint."""
+    gen = _command(sub, "generate", "samples from a checkpoint")
     gen.add_argument("--checkpoint", required=True, help="a .ckpt written by stgan fit")
     gen.add_argument("--num-samples", type=int, default=16, help="windows to generate")
     gen.add_argument(
@@ -107,12 +96,10 @@ def _parser() -> argparse.ArgumentParser:
         help="with --full-grid: cells neighbouring patches share (default: a quarter of the patch)",
     )
 
-    ev = sub.add_parser(
-        "evaluate",
-        formatter_class=fmt,
-        help="metrics of generated vs real data",
-        epilog=_EXAMPLES["evaluate"],
-    )
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    """``stgan evaluate``: metrics of generated against real data."""
+    ev = _command(sub, "evaluate", "metrics of generated vs real data")
     ev.add_argument(
         "--real",
         required=True,
@@ -159,15 +146,15 @@ def _parser() -> argparse.ArgumentParser:
         help="RAPSD rings on non-square grids: pysteps' index rings or true frequencies",
     )
 
-    make = sub.add_parser(
-        "make-data",
-        formatter_class=fmt,
-        help="synthetic datasets with known statistics",
-        epilog=_EXAMPLES["make-data"],
-    )
+
+def _add_make_data(sub: argparse._SubParsersAction) -> None:
+    """``stgan make-data grf | waves``: synthetic datasets with known statistics."""
+    make = _command(sub, "make-data", "synthetic datasets with known statistics")
     kinds = make.add_subparsers(dest="dataset", required=True)
     grf = kinds.add_parser(
-        "grf", formatter_class=fmt, help="Gaussian random field, k^-slope spectrum, AR(1) in time"
+        "grf",
+        formatter_class=HelpFormatter,
+        help="Gaussian random field, k^-slope spectrum, AR(1) in time",
     )
     grf.add_argument("--output", required=True, help="NetCDF file to write")
     grf.add_argument("--time", type=int, default=512, help="time steps")
@@ -187,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     waves = kinds.add_parser(
         "waves",
-        formatter_class=fmt,
+        formatter_class=HelpFormatter,
         help="K travelling-wave modes, one per episode (for mode-collapse studies)",
     )
     waves.add_argument("--output", required=True, help="NetCDF file to write")
@@ -201,11 +188,14 @@ def _parser() -> argparse.ArgumentParser:
     waves.add_argument("--noise", type=float, default=0.1, help="std of added white noise")
     waves.add_argument("--seed", type=int, default=0, help="random seed")
 
+
+def _add_survey(sub: argparse._SubParsersAction) -> None:
+    """``stgan survey`` and its earlier name ``stgan inspect``."""
     for name, summary in (
         ("survey", "what stgan sees in a dataset"),
         ("inspect", "the same as survey (its earlier name)"),
     ):
-        ins = sub.add_parser(name, formatter_class=fmt, help=summary, epilog=_EXAMPLES[name])
+        ins = _command(sub, name, summary)
         ins.add_argument("path", nargs="+", help="NetCDF file(s) or glob pattern(s)")
         ins.add_argument("--variables", nargs="+", help="variables (default: all on the time grid)")
         ins.add_argument(
@@ -232,12 +222,10 @@ def _parser() -> argparse.ArgumentParser:
         )
         ins.add_argument("--batch-size", type=int, default=16, help="batch size to check against")
 
-    rep = sub.add_parser(
-        "report",
-        formatter_class=fmt,
-        help="curves of a training run",
-        epilog=_EXAMPLES["report"],
-    )
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    """``stgan report RUN_DIR``: curves of a training run."""
+    rep = _command(sub, "report", "curves of a training run")
     rep.add_argument(
         "run_dir",
         metavar="RUN_DIR",
@@ -249,215 +237,22 @@ def _parser() -> argparse.ArgumentParser:
         help="where figures and report.md go (None: RUN_DIR/report)",
     )
 
-    demo = sub.add_parser(
-        "demo",
-        formatter_class=fmt,
-        help="the whole path on synthetic data",
-        epilog=_EXAMPLES["demo"],
-    )
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    """``stgan demo``: the whole path on synthetic data."""
+    demo = _command(sub, "demo", "the whole path on synthetic data")
     demo.add_argument("--output-dir", default="stgan_demo", help="where every output goes")
     demo.add_argument(
         "--max-steps", type=int, default=None, help="optimiser steps (default: the demo config's)"
     )
     demo.add_argument("--num-samples", type=int, default=64, help="windows to generate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command but ``fit``."""
+    parser = argparse.ArgumentParser(prog="stgan", usage=USAGE, add_help=False)
+    # prog: each command's usage line starts "stgan COMMAND", not the top-level usage text.
+    sub = parser.add_subparsers(dest="command", prog="stgan")
+    for add in (_add_generate, _add_evaluate, _add_make_data, _add_survey, _add_report, _add_demo):
+        add(sub)
     return parser
-
-
-def _make_data(args: argparse.Namespace) -> Path:
-    from stgan.data.synthetic import make_grf
-    from stgan.data.waves import make_waves
-    from stgan.io.netcdf import write_dataset
-
-    options = {k: v for k, v in vars(args).items() if k not in ("command", "dataset", "output")}
-    make = {"grf": make_grf, "waves": make_waves}[args.dataset]
-    return write_dataset(make(**options), args.output)
-
-
-def _parse_select(items: list[str]) -> dict[str, float | str]:
-    select = {}
-    for item in items:
-        dim, sep, value = item.partition("=")
-        if not sep:
-            raise StganError(f"--select takes DIM=VALUE, got {item!r}")
-        try:
-            select[dim] = float(value)
-        except ValueError:
-            select[dim] = value
-    return select
-
-
-def _parse_dims(text: str | None) -> dict[str, str] | None:
-    """``--dims '{time: T, y: LAT}'`` (YAML or JSON) → a dict."""
-    if text is None:
-        return None
-    import yaml
-
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = None
-    if not isinstance(value, dict):
-        raise StganError(f"--dims takes a mapping like '{{time: T, y: LAT, x: LON}}', got {text!r}")
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _survey(args: argparse.Namespace) -> str:
-    from stgan.survey import survey
-
-    return survey(
-        args.path,
-        variables=args.variables,
-        select=_parse_select(args.select),
-        dims=_parse_dims(args.dims),
-        window=args.window,
-        batch_size=args.batch_size,
-    )
-
-
-def _demo(args: argparse.Namespace) -> None:
-    out = Path(args.output_dir)
-    config = resources.files("stgan") / "configs" / "demo.yaml"
-    train, heldout = out / "train.nc", out / "heldout.nc"
-    print(
-        f"[1/5] training data (grf, seed 0)  -> {_run(['make-data', 'grf', '--output', str(train)])}"
-    )
-    # An independent realisation with the same statistics: real data the model never saw.
-    print(
-        f"[2/5] held-out data (grf, seed 1)  -> "
-        f"{_run(['make-data', 'grf', '--output', str(heldout), '--seed', '1', '--time', '256'])}"
-    )
-    fit_args = [
-        "--config",
-        str(config),
-        "--data.path",
-        str(train),
-        "--trainer.default_root_dir",
-        str(out / "run"),
-    ]
-    if args.max_steps is not None:
-        fit_args += ["--trainer.max_steps", str(args.max_steps)]
-    print(f"[3/5] training: stgan fit {' '.join(fit_args)}")
-    cli = _run(["fit", *fit_args])
-    callback = cli.trainer.checkpoint_callback
-    last = [c.last_model_path for c in cli.trainer.checkpoint_callbacks if c.last_model_path]
-    ckpt = callback.best_model_path or (last[0] if last else "")
-    score = (
-        ""
-        if callback.best_model_score is None
-        else f" (best domain score {float(callback.best_model_score):.3f})"
-    )
-    print(f"      checkpoint -> {ckpt}{score}")
-    generated = out / "generated.nc"
-    _run(
-        [
-            "generate",
-            "--checkpoint",
-            ckpt,
-            "--num-samples",
-            str(args.num_samples),
-            "--output",
-            str(generated),
-        ]
-    )
-    print(f"[4/5] {args.num_samples} generated windows -> {generated}")
-    report = _run(
-        [
-            "evaluate",
-            "--real",
-            str(heldout),
-            "--generated",
-            str(generated),
-            "--train",
-            str(train),
-            "--output-dir",
-            str(out / "evaluation"),
-        ]
-    )
-    print(
-        f"[5/5] evaluation -> {report['metrics_path']}, {report['report_path']} and {report['html_path']}"
-    )
-    for name, m in report["metrics"]["variables"].items():
-        print(
-            f"      {name}: log-spectral distance {m['rapsd_lsd_db']:.2f} dB, "
-            f"ACF RMSE {m['acf_rmse']:.3f}, W1 {m['w1']:.3f} {m['units']}, "
-            f"diversity ratio {m['diversity_ratio']:.2f}"
-        )
-
-
-def _run(argv: list[str]):
-    """Run one command in this process; return what it produced."""
-    if argv[0] == "fit":
-        from stgan.training.cli import run_fit
-
-        return run_fit(argv[1:])
-    args = _parser().parse_args(argv)
-    if args.command == "generate":
-        from stgan.sampling import generate
-
-        generate(
-            args.checkpoint,
-            args.output,
-            num_samples=args.num_samples,
-            seed=args.seed,
-            batch_size=args.batch_size,
-            start_time=args.start_time,
-            length=args.length,
-            full_grid=args.full_grid,
-            overlap=args.overlap,
-        )
-        return Path(args.output)
-    if args.command == "evaluate":
-        from stgan.report.evaluate import evaluate
-
-        return evaluate(
-            args.real,
-            args.generated,
-            args.output_dir,
-            variables=args.variables,
-            max_lag=args.max_lag,
-            metrics=args.metrics,
-            train_path=args.train,
-            wavenumbers=args.wavenumbers,
-            dims=_parse_dims(args.dims),
-            test_split_of=args.test_split_of,
-        )
-    if args.command == "make-data":
-        return _make_data(args)
-    if args.command in ("survey", "inspect"):
-        return _survey(args)
-    if args.command == "report":
-        from stgan.report.curves import report_run
-
-        return report_run(args.run_dir, args.output_dir)
-    if args.command == "demo":
-        return _demo(args)
-    print(USAGE, end="")
-    raise SystemExit(0 if argv and argv[0] in ("-h", "--help") else 2)
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE, end="")
-        return 0 if argv else 2
-    try:
-        result = _run(argv)
-    except StganError as err:
-        print(f"stgan: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("stgan: interrupted", file=sys.stderr)
-        return 130
-    if argv[0] in ("generate", "make-data"):
-        print(f"wrote {result}")
-    elif argv[0] in ("survey", "inspect"):
-        print(result)
-    elif argv[0] == "report":
-        print(f"wrote {result['report_path']} and {len(result['figures'])} figure(s)")
-    elif argv[0] == "evaluate":
-        print(f"wrote {result['metrics_path']}, {result['report_path']} and {result['html_path']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

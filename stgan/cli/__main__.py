@@ -1,0 +1,7 @@
+"""``python -m stgan.cli``: the `stgan` command."""
+
+import sys
+
+from stgan.cli import main
+
+sys.exit(main())
