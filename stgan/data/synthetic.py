@@ -172,6 +172,36 @@ def missing_step_indices(time: int, missing_steps: int, seed: int) -> np.ndarray
     return np.array([rng.integers(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])], dtype=np.int64)
 
 
+def grid_coords(times: np.ndarray, cells_y: np.ndarray, cells_x: np.ndarray) -> dict:
+    """The (time, y, x) coordinates of a synthetic dataset, with their CF attributes.
+
+    ``cells_y`` and ``cells_x`` are cell centres in km on a projection plane.
+    """
+    return {
+        "time": ("time", times, {"standard_name": "time", "axis": "T", "long_name": "time"}),
+        "y": (
+            "y",
+            cells_y,
+            {
+                "units": "km",
+                "axis": "Y",
+                "standard_name": "projection_y_coordinate",
+                "long_name": "y coordinate of cell centre",
+            },
+        ),
+        "x": (
+            "x",
+            cells_x,
+            {
+                "units": "km",
+                "axis": "X",
+                "standard_name": "projection_x_coordinate",
+                "long_name": "x coordinate of cell centre",
+            },
+        ),
+    }
+
+
 def make_grf(
     *,
     time: int = 512,
@@ -299,29 +329,7 @@ def make_grf(
                 },
             )
         },
-        coords={
-            "time": ("time", times, {"standard_name": "time", "axis": "T", "long_name": "time"}),
-            "y": (
-                "y",
-                cells_y,
-                {
-                    "units": "km",
-                    "axis": "Y",
-                    "standard_name": "projection_y_coordinate",
-                    "long_name": "y coordinate of cell centre",
-                },
-            ),
-            "x": (
-                "x",
-                cells_x,
-                {
-                    "units": "km",
-                    "axis": "X",
-                    "standard_name": "projection_x_coordinate",
-                    "long_name": "x coordinate of cell centre",
-                },
-            ),
-        },
+        coords=grid_coords(times, cells_y, cells_x),
         attrs={
             "Conventions": "CF-1.8",
             "title": "Synthetic Gaussian random field with power-law spectrum and AR(1) time steps",

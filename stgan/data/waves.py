@@ -33,7 +33,7 @@ import math
 import numpy as np
 import xarray as xr
 
-from stgan.data.synthetic import _check_float, _check_int
+from stgan.data.synthetic import _check_float, _check_int, grid_coords
 from stgan.errors import StganError
 
 __all__ = ["make_waves", "mode_angles"]
@@ -186,27 +186,7 @@ def make_waves(
             )
         },
         coords={
-            "time": ("time", times, {"standard_name": "time", "axis": "T", "long_name": "time"}),
-            "y": (
-                "y",
-                cells_y,
-                {
-                    "units": "km",
-                    "axis": "Y",
-                    "standard_name": "projection_y_coordinate",
-                    "long_name": "y coordinate of cell centre",
-                },
-            ),
-            "x": (
-                "x",
-                cells_x,
-                {
-                    "units": "km",
-                    "axis": "X",
-                    "standard_name": "projection_x_coordinate",
-                    "long_name": "x coordinate of cell centre",
-                },
-            ),
+            **grid_coords(times, cells_y, cells_x),
             "mode": (
                 "time",
                 labels,
