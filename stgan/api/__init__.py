@@ -1,0 +1,1 @@
+"""The public API's implementations, re-exported by :mod:`stgan`."""
