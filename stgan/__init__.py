@@ -32,7 +32,19 @@ _HOMES = {
     "StganError": "stgan.errors",
 }
 
-__all__ = ["__version__", *_HOMES]
+__all__ = [
+    "Evaluation",
+    "Model",
+    "Run",
+    "StganError",
+    "Survey",
+    "__version__",
+    "evaluate",
+    "fit",
+    "load",
+    "open_dataset",
+    "survey",
+]
 
 if TYPE_CHECKING:
     from stgan.api.data import open_dataset
