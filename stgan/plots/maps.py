@@ -12,7 +12,15 @@ import xarray as xr
 
 from stgan.errors import StganError
 from stgan.io.axes import array_axes
-from stgan.plots.fields import Data, as_field, colour_map, label_of, mask_legend, shared_limits
+from stgan.plots.fields import (
+    MASK_COLOUR,
+    Data,
+    as_field,
+    colour_map,
+    label_of,
+    mask_legend,
+    shared_limits,
+)
 from stgan.plots.geo import add_coastlines, cartopy_crs, geo_note, is_lat_lon, note_once
 
 STATS = ("mean", "std")
@@ -40,6 +48,12 @@ def _new_axes(fig: Any, nrows: int, ncols: int, index: int, geo: bool) -> Any:
     return fig.add_subplot(nrows, ncols, index, projection=ccrs.PlateCarree())
 
 
+def _edges(centres: np.ndarray) -> list[float]:
+    """The outer cell edges of evenly spaced centres (one centre: half a degree either side)."""
+    step = abs(float(centres[1] - centres[0])) / 2 if centres.size > 1 else 0.5
+    return [float(centres.min()) - step, float(centres.max()) + step]
+
+
 def _draw(
     ax: Any, da: xr.DataArray, ydim: str, xdim: str, *, cmap: Any, vmin: float, vmax: float
 ) -> Any:
@@ -59,6 +73,14 @@ def _draw(
     lat = np.asarray(da[ydim].values, dtype=np.float64)
     if hasattr(ax, "projection"):  # cartopy GeoAxes
         ccrs = cartopy_crs()
+        # cartopy wraps meshes across the dateline only with a transparent 'bad' colour: the
+        # masked cells then show the axes background, painted the mask colour over the data.
+        options["cmap"] = cmap.with_extremes(bad=(0, 0, 0, 0))
+        west, east = _edges(lon)
+        if east - west >= 360:  # a global grid: an extent of 360° is 0° to cartopy
+            west, east = -180.0, 180.0
+        ax.set_extent([west, east, *_edges(lat)], crs=ccrs.PlateCarree())
+        ax.patch.set_facecolor(MASK_COLOUR)
         mesh = ax.pcolormesh(lon, lat, values, transform=ccrs.PlateCarree(), **options)
         add_coastlines(ax)
         grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="0.5")
