@@ -8,33 +8,34 @@ from pathlib import Path
 from typing import Any
 
 import xarray as xr
-
-from stgan.metrics.weights import is_latitude
+from cf_xarray.criteria import coordinate_criteria
 
 log = logging.getLogger("stgan.plots")
-_LON_UNITS = {"degrees_east", "degree_east", "degrees_e", "degree_e", "degreese", "degreee"}
 # Natural Earth coastlines, finest first, as cartopy's downloader lays them out.
 _COASTLINES = [f"shapefiles/natural_earth/physical/ne_{r}_coastline.shp" for r in ("50m", "110m")]
 
 
-def is_longitude(coord: xr.DataArray | None, name: str = "") -> bool:
-    """Whether an x coordinate holds true longitudes in degrees (not a projection)."""
+def is_degrees(coord: xr.DataArray | None, name: str, standard_name: str) -> bool:
+    """Whether a coordinate holds true ``latitude`` or ``longitude`` degrees (``standard_name``),
+    not a projection: by its standard name, its CF units (any case), or a bare ``lat``/``lon``.
+
+    (Plots keep their own test, not :func:`stgan.metrics.weights.is_latitude`, because
+    importing :mod:`stgan.metrics` imports torch.)
+    """
     if coord is None:
         return False
     attrs = coord.attrs
-    if (
-        attrs.get("standard_name") == "longitude"
-        or str(attrs.get("units", "")).lower() in _LON_UNITS
-    ):
+    units = {u.lower() for u in coordinate_criteria[standard_name]["units"]}
+    if attrs.get("standard_name") == standard_name or str(attrs.get("units", "")).lower() in units:
         return True
-    return name.lower() in {"lon", "longitude"} and "units" not in attrs
+    return name.lower() in {standard_name, standard_name[:3]} and "units" not in attrs
 
 
 def is_lat_lon(da: xr.DataArray, ydim: str, xdim: str) -> bool:
     """Whether ``da``'s y and x are latitude and longitude."""
     lat = da[ydim] if ydim in da.coords else None
     lon = da[xdim] if xdim in da.coords else None
-    return is_latitude(lat, ydim) and is_longitude(lon, xdim)
+    return is_degrees(lat, ydim, "latitude") and is_degrees(lon, xdim, "longitude")
 
 
 def cartopy_crs() -> Any | None:

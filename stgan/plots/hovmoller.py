@@ -9,7 +9,6 @@ import numpy as np
 import xarray as xr
 
 from stgan.errors import StganError
-from stgan.metrics.weights import is_latitude
 from stgan.plots.fields import (
     Data,
     colour_map,
@@ -19,6 +18,7 @@ from stgan.plots.fields import (
     time_labels,
     window_pair,
 )
+from stgan.plots.geo import is_degrees
 
 
 def _coordinate(da: xr.DataArray, dim: str) -> np.ndarray:
@@ -60,7 +60,7 @@ def _select(
     ydim = roles["y"]
     if lat_band is not None:
         lat = da[ydim] if ydim in da.coords else None
-        if not is_latitude(lat, ydim):
+        if not is_degrees(lat, ydim, "latitude"):
             raise StganError(
                 f"lat_band needs a latitude axis, but y dimension {ydim!r} holds no latitudes "
                 "(standard_name 'latitude' or units 'degrees_north'); choose a grid row with "
