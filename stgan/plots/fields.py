@@ -145,9 +145,7 @@ def colour_map(name: str = "viridis") -> Any:
     """A copy of the colormap ``name`` that draws NaN in :data:`MASK_COLOUR`."""
     import matplotlib
 
-    cmap = matplotlib.colormaps[name].copy()
-    cmap.set_bad(MASK_COLOUR)
-    return cmap
+    return matplotlib.colormaps[name].with_extremes(bad=MASK_COLOUR)
 
 
 def mask_legend(fig: Any, *fields: np.ndarray) -> None:
