@@ -151,11 +151,14 @@ def colour_map(name: str = "viridis") -> Any:
 def mask_legend(fig: Any, *fields: np.ndarray) -> None:
     """A legend entry for masked cells, when any field has some."""
     if any(np.isnan(f).any() for f in fields):
+        from matplotlib.layout_engine import ConstrainedLayoutEngine
         from matplotlib.patches import Patch
 
+        # "outside": room made below the axes, where the layout engine can make it
+        outside = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
         fig.legend(
             handles=[Patch(facecolor=MASK_COLOUR, edgecolor="0.5", label=MASK_LABEL)],
-            loc="lower left",
+            loc="outside lower left" if outside else "lower left",
             fontsize="small",
             frameon=False,
         )

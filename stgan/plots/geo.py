@@ -89,7 +89,7 @@ def add_coastlines(ax: Any) -> None:
     )
 
 
-def note_once(fig: Any, note: str | None) -> None:
+def add_note(fig: Any, note: str | None) -> None:
     """Write ``note`` at the foot of the figure and in the log."""
     if note:
         log.warning("map: %s", note)

@@ -21,7 +21,7 @@ from stgan.plots.fields import (
     mask_legend,
     shared_limits,
 )
-from stgan.plots.geo import add_coastlines, cartopy_crs, geo_note, is_lat_lon, note_once
+from stgan.plots.geo import add_coastlines, add_note, cartopy_crs, geo_note, is_lat_lon
 
 STATS = ("mean", "std")
 
@@ -159,7 +159,7 @@ def map_plot(
     fig.colorbar(mesh, ax=ax, shrink=0.85, label=label_of(field))
     mask_legend(fig, values)
     if geo:
-        note_once(fig, geo_note())
+        add_note(fig, geo_note())
     return fig
 
 
@@ -261,5 +261,5 @@ def maps(
         shown += [r.values, g.values]
     mask_legend(fig, *shown)
     if geo:
-        note_once(fig, geo_note())
+        add_note(fig, geo_note())
     return fig
