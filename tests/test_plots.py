@@ -291,3 +291,13 @@ def test_cli_plot_errors_and_help(files, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["plot", "--help"])
     assert "examples:\n  stgan plot animation" in capsys.readouterr().out
+
+
+def test_real_field_paired_by_the_generated_name(files, tmp_path):
+    real = xr.open_dataset(files / "real.nc").load()
+    real["twice"] = real["field"] * 2  # a second field: the generated one's name decides
+    write_netcdf(real, tmp_path / "two.nc")
+    fig = hovmoller(tmp_path / "two.nc", files / "gen.nc", row=0)
+    np.testing.assert_array_equal(_mesh(fig.axes[0]), real["field"].values[:5, 0])
+    with pytest.raises(StganError, match="real data has 2 fields \\['field', 'twice'\\]"):
+        hovmoller(tmp_path / "two.nc", xr.open_dataset(files / "gen.nc").rename(field="f"))

@@ -50,6 +50,22 @@ def choose_variable(ds: xr.Dataset, variable: str | None, what: str) -> str:
     return fields[0]
 
 
+def opened(data: Data) -> xr.DataArray | xr.Dataset:
+    """``data``, or the dataset at ``data`` when it is a path (opened lazily)."""
+    if isinstance(data, str | os.PathLike):
+        from stgan.io.netcdf import open_dataset
+
+        return open_dataset(data)
+    return data
+
+
+def same_variable(real: Data, generated: xr.DataArray, variable: str | None) -> str | None:
+    """The real field to pair with ``generated``: ``variable``, else one of the same name."""
+    if variable is None and isinstance(real, xr.Dataset) and generated.name in real.data_vars:
+        return str(generated.name)  # real data may hold several fields
+    return variable
+
+
 def as_field(
     data: Data,
     *,
@@ -65,10 +81,7 @@ def as_field(
         An unknown or ambiguous variable, undetectable dimensions, or a dimension beyond
         ``sample``, time, y and x.
     """
-    if isinstance(data, str | os.PathLike):
-        from stgan.io.netcdf import open_dataset
-
-        data = open_dataset(data)
+    data = opened(data)
     if isinstance(data, xr.Dataset):
         data = data[choose_variable(data, variable, what)]
     if not isinstance(data, xr.DataArray):
@@ -114,9 +127,8 @@ def window_pair(
     Returns the roles of the real field; the generated one keeps its own dimension names.
     """
     gen, _ = as_field(generated, variable=variable, dims=dims, what="generated")
-    if variable is None and isinstance(real, xr.Dataset) and gen.name in real.data_vars:
-        variable = str(gen.name)  # the field of the same name, when real data has several
-    obs, roles = as_field(real, variable=variable, dims=dims, what="real")
+    real = opened(real)
+    obs, roles = as_field(real, variable=same_variable(real, gen, variable), dims=dims)
     gen = pick_sample(gen, sample, "generated")
     obs = pick_sample(obs, sample, "real")
     n_obs = obs.sizes[roles["time"]]

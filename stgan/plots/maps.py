@@ -19,6 +19,8 @@ from stgan.plots.fields import (
     colour_map,
     label_of,
     mask_legend,
+    opened,
+    same_variable,
     shared_limits,
 )
 from stgan.plots.geo import add_coastlines, add_note, cartopy_crs, geo_note, is_lat_lon
@@ -223,9 +225,8 @@ def maps(
     if unknown or not stats:
         raise StganError(f"unknown map statistic {unknown or stats}; use {' and/or '.join(STATS)}")
     gen, gen_roles = as_field(generated, variable=variable, dims=dims, what="generated")
-    if variable is None and isinstance(real, xr.Dataset) and gen.name in real.data_vars:
-        variable = str(gen.name)
-    obs, roles = as_field(real, variable=variable, dims=dims, what="real")
+    real = opened(real)
+    obs, roles = as_field(real, variable=same_variable(real, gen, variable), dims=dims)
     if obs.shape[-2:] != gen.shape[-2:]:
         raise StganError(
             f"real and generated grids differ: {obs.shape[-2:]} and {gen.shape[-2:]} (y, x) cells; "
