@@ -1,4 +1,4 @@
-"""The `stgan` command: fit | generate | evaluate | make-data | survey | report | demo.
+"""The `stgan` command: fit | generate | evaluate | make-data | survey | report | plot | demo.
 
 ``fit`` is Lightning's own CLI (YAML configs, dotted overrides, ``--print_config``); the
 others are small argparse commands (:mod:`stgan.cli.parser`), each a thin wrapper over a public
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stgan: interrupted", file=sys.stderr)
         return 130
-    if argv[0] in ("generate", "make-data"):
+    if argv[0] in ("generate", "make-data", "plot"):
         print(f"wrote {result}")
     elif argv[0] in ("survey", "inspect"):
         print(result)

@@ -1,7 +1,7 @@
 """What each `stgan` command runs: a thin wrapper over a public function.
 
 Each command imports its modules when it runs, so a command pays only for what it needs:
-``generate``, ``evaluate``, ``make-data``, ``survey`` and ``report`` never import Lightning
+``generate``, ``evaluate``, ``make-data``, ``survey``, ``report`` and ``plot`` never import Lightning
 (``fit`` does, and ``survey`` through its data module).
 """
 
@@ -107,6 +107,23 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
     return report_run(args.run_dir, args.output_dir)
 
 
+def _plot(args: argparse.Namespace) -> Path:
+    from stgan.plots import animate, hovmoller, maps, save_figure
+    from stgan.plots.save import check_figure_path
+
+    common = {"variable": args.variable, "dims": parse_dims(args.dims)}
+    window = {"sample": args.sample, "start": args.start}
+    if args.kind == "animation":
+        return animate(args.real, args.generated, args.output, fps=args.fps, **window, **common)
+    check_figure_path(args.output)  # before the work, not after it
+    if args.kind == "hovmoller":
+        band = None if args.lat_band is None else tuple(args.lat_band)
+        fig = hovmoller(args.real, args.generated, row=args.row, lat_band=band, **window, **common)
+    else:
+        fig = maps(args.real, args.generated, stat=args.stat, **common)
+    return save_figure(fig, args.output)
+
+
 def _demo(args: argparse.Namespace) -> None:
     from stgan.cli.demo import demo
 
@@ -120,6 +137,7 @@ COMMANDS = {
     "survey": _survey,
     "inspect": _survey,  # survey's earlier name
     "report": _report,
+    "plot": _plot,
     "demo": _demo,
 }
 

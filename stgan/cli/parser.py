@@ -17,6 +17,7 @@ commands:
   survey     show what stgan sees in a NetCDF dataset, and warn about problems
   inspect    the same as survey (its earlier name)
   report     draw a training run's loss, health and metric curves (PNG + report.md)
+  plot       pictures of real vs generated data: animation, hovmoller, maps
   demo       make-data -> fit -> generate -> evaluate on synthetic data
 
 Run 'stgan COMMAND --help' for a command's options and defaults.
@@ -46,6 +47,10 @@ _EXAMPLES = {
     "report": """examples:
   stgan report run                       # run = the fit's --trainer.default_root_dir
   stgan report run/logs/version_1 --output-dir curves""",
+    "plot": """examples:
+  stgan plot animation --real heldout.nc --generated gen.nc --output anim.gif
+  stgan plot hovmoller --real era5.nc --generated gen.nc --lat-band -10 10 --output hov.png
+  stgan plot maps --real heldout.nc --generated gen.nc --variable tas --output maps.png""",
     "demo": """examples:
   stgan demo
   stgan demo --output-dir /tmp/demo --max-steps 200""",
@@ -238,6 +243,53 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    """``stgan plot {animation,hovmoller,maps}``: pictures of real vs generated data."""
+    plot = _command(sub, "plot", "pictures of real vs generated data")
+    plot.add_argument(
+        "kind",
+        choices=["animation", "hovmoller", "maps"],
+        help="animation: windows side by side (.gif, or .mp4 with ffmpeg); hovmoller: time x "
+        "along a row or latitude band (.png/.pdf/.svg); maps: mean and std maps (.png/.pdf/.svg)",
+    )
+    plot.add_argument("--real", required=True, help="NetCDF file or Zarr store of real data")
+    plot.add_argument(
+        "--generated", required=True, help="NetCDF file or Zarr store written by stgan generate"
+    )
+    plot.add_argument("--output", required=True, help="the picture to write (format by extension)")
+    plot.add_argument("--variable", default=None, help="the field to draw (default: the only one)")
+    plot.add_argument("--sample", type=int, default=0, help="which generated sample to draw")
+    plot.add_argument(
+        "--start", type=int, default=0, help="first step of the real window in the real record"
+    )
+    plot.add_argument("--fps", type=float, default=4, help="animation frames per second")
+    where = plot.add_mutually_exclusive_group()
+    where.add_argument(
+        "--row", type=int, default=None, help="hovmoller: grid row (y index; default the middle)"
+    )
+    where.add_argument(
+        "--lat-band",
+        nargs=2,
+        type=float,
+        default=None,
+        metavar=("LO", "HI"),
+        help="hovmoller: mean over these latitudes (degrees north), cos(lat) weighted",
+    )
+    plot.add_argument(
+        "--stat",
+        nargs="+",
+        choices=["mean", "std"],
+        default=["mean", "std"],
+        help="maps: one row per statistic",
+    )
+    plot.add_argument(
+        "--dims",
+        default=None,
+        metavar="MAPPING",
+        help="which dimension is which, e.g. '{time: T, y: LAT, x: LON}'",
+    )
+
+
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     """``stgan demo``: the whole path on synthetic data."""
     demo = _command(sub, "demo", "the whole path on synthetic data")
@@ -253,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stgan", usage=USAGE, add_help=False)
     # prog: each command's usage line starts "stgan COMMAND", not the top-level usage text.
     sub = parser.add_subparsers(dest="command", prog="stgan")
-    for add in (_add_generate, _add_evaluate, _add_make_data, _add_survey, _add_report, _add_demo):
+    for add in (
+        _add_generate,
+        _add_evaluate,
+        _add_make_data,
+        _add_survey,
+        _add_report,
+        _add_plot,
+        _add_demo,
+    ):
         add(sub)
     return parser
