@@ -125,7 +125,7 @@ def rapsd(
         output_core_dims=[["wavenumber"]],
         kwargs={"normalize": normalize, "wavenumbers": wavenumbers},
         dask="parallelized",
-        keep_attrs=False,
+        keep_attrs=True,  # the coordinates' attributes; the data's are replaced
         output_dtypes=[_float_dtype(da)],
         dask_gufunc_kwargs={"output_sizes": {"wavenumber": freq.size}, "allow_rechunk": True},
     )
@@ -134,7 +134,12 @@ def rapsd(
     )
     attrs = {"long_name": "radially averaged power spectral density"}
     attrs |= {"units": "1"} if normalize else _power_units(da)
-    return out.assign_coords(wavenumber=wavenumber).rename("rapsd").assign_attrs(attrs)
+    return (
+        out.assign_coords(wavenumber=wavenumber)
+        .rename("rapsd")
+        .drop_attrs(deep=False)
+        .assign_attrs(attrs)
+    )
 
 
 def mean_rapsd(
@@ -180,7 +185,7 @@ def _paired(
         b,
         input_core_dims=[[dim], [dim]],
         dask="parallelized",
-        keep_attrs=False,
+        keep_attrs=True,  # the coordinates' attributes; the data's are replaced
         output_dtypes=[np.float64],
         dask_gufunc_kwargs={"allow_rechunk": True},
     )
@@ -196,7 +201,7 @@ def log_spectral_distance(
     fn = _spectral.log_spectral_distance
     out = _paired(fn, p_real, p_gen, dim, "log_spectral_distance")
     attrs = {"long_name": "log-spectral distance", "units": "dB"}
-    return out.rename("log_spectral_distance").assign_attrs(attrs)
+    return out.rename("log_spectral_distance").drop_attrs(deep=False).assign_attrs(attrs)
 
 
 def temporal_acf(
@@ -247,7 +252,7 @@ def temporal_acf(
         output_core_dims=[["lag"]],
         kwargs={"dim": -1 - len(points), "adjusted": adjusted, "weights": w},
         dask="parallelized",
-        keep_attrs=False,
+        keep_attrs=True,  # the coordinates' attributes; the data's are replaced
         output_dtypes=[_float_dtype(da)],
         dask_gufunc_kwargs={"output_sizes": {"lag": max_lag + 1}, "allow_rechunk": True},
     )
@@ -257,7 +262,7 @@ def temporal_acf(
     if step is not None:
         coords["lag_time"] = ("lag", lag * step, {"long_name": "lag as a time span"})
     attrs = {"long_name": "temporal autocorrelation", "units": "1"}
-    return out.assign_coords(coords).rename("acf").assign_attrs(attrs)
+    return out.assign_coords(coords).rename("acf").drop_attrs(deep=False).assign_attrs(attrs)
 
 
 def acf_rmse(acf_real: xr.DataArray, acf_gen: xr.DataArray, *, dim: str = "lag") -> xr.DataArray:
@@ -265,7 +270,7 @@ def acf_rmse(acf_real: xr.DataArray, acf_gen: xr.DataArray, *, dim: str = "lag")
     :func:`stgan.metrics.acf_rmse`. Other dimensions (shared, exactly aligned) are kept."""
     out = _paired(_temporal.acf_rmse, acf_real, acf_gen, dim, "acf_rmse")
     attrs = {"long_name": "RMS difference of the ACFs over lags >= 1", "units": "1"}
-    return out.rename("acf_rmse").assign_attrs(attrs)
+    return out.rename("acf_rmse").drop_attrs(deep=False).assign_attrs(attrs)
 
 
 def temporal_psd(
@@ -293,7 +298,7 @@ def temporal_psd(
         output_core_dims=[["frequency"]],
         kwargs={"nperseg": nperseg},
         dask="parallelized",
-        keep_attrs=False,
+        keep_attrs=True,  # the coordinates' attributes; the data's are replaced
         output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {"frequency": freq.size}, "allow_rechunk": True},
     )
@@ -304,4 +309,9 @@ def temporal_psd(
     attrs = {"long_name": "Welch power spectral density along time"}
     if "units" in da.attrs:
         attrs["units"] = f"({da.attrs['units']})^2 per cycle per time step"
-    return out.assign_coords(frequency=frequency).rename("psd").assign_attrs(attrs)
+    return (
+        out.assign_coords(frequency=frequency)
+        .rename("psd")
+        .drop_attrs(deep=False)
+        .assign_attrs(attrs)
+    )

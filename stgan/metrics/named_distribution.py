@@ -91,7 +91,7 @@ def _pooled_score(
         *args,
         input_core_dims=cores,
         dask="parallelized",
-        keep_attrs=False,
+        keep_attrs=True,  # the coordinates' attributes; the data's are replaced
         output_dtypes=[np.float64],
         dask_gufunc_kwargs={"allow_rechunk": True},
     )
@@ -113,7 +113,7 @@ def wasserstein1(
     attrs = {"long_name": "Wasserstein-1 distance"}
     if "units" in a.attrs:
         attrs["units"] = a.attrs["units"]
-    return out.rename("wasserstein1").assign_attrs(attrs)
+    return out.rename("wasserstein1").drop_attrs(deep=False).assign_attrs(attrs)
 
 
 def ks_statistic(
@@ -129,6 +129,8 @@ def ks_statistic(
     from stgan.metrics.distribution import ks_statistic as score
 
     out = _pooled_score(score, a, b, keep, a_weights, b_weights, "ks_statistic")
-    return out.rename("ks_statistic").assign_attrs(
-        long_name="two-sample Kolmogorov-Smirnov statistic", units="1"
+    return (
+        out.rename("ks_statistic")
+        .drop_attrs(deep=False)
+        .assign_attrs(long_name="two-sample Kolmogorov-Smirnov statistic", units="1")
     )
