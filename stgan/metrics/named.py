@@ -23,11 +23,11 @@ import numpy as np
 import xarray as xr
 
 from stgan.errors import StganError
-from stgan.io.axes import role_candidates
+from stgan.io.axes import AXIS, role_candidates
 from stgan.metrics import spectral as _spectral
 from stgan.metrics import temporal as _temporal
 
-_WHAT = {"time": "time", "y": "latitude or grid rows", "x": "longitude or grid columns"}
+_WHAT = {"time": "time", "y": "y (latitude or grid rows)", "x": "x (longitude or grid columns)"}
 
 
 def _dim(da: xr.DataArray, role: str, given: str | None, func: str, keyword: str) -> str:
@@ -49,9 +49,8 @@ def _dim(da: xr.DataArray, role: str, given: str | None, func: str, keyword: str
     )
     problem = f"dimensions {found} could all be" if found else "no dimension is recognisably"
     raise StganError(
-        f"{func}: {problem} {role!r} ({_WHAT[role]}) in a DataArray with dimensions {dims}; "
-        f"name it with {example} (or give its coordinate CF attributes, e.g. axis="
-        f"{ {'time': 'T', 'y': 'Y', 'x': 'X'}[role]!r})"
+        f"{func}: {problem} {_WHAT[role]} in a DataArray with dimensions {dims}; name it "
+        f"with {example} (or give its coordinate the CF attribute axis={AXIS[role]!r})"
     )
 
 
