@@ -255,3 +255,22 @@ def array_axes(da: xr.DataArray, dims: Mapping[str, str] | None = None) -> dict[
         raise StganError(f"expected an xarray.DataArray, got {type(da).__name__}")
     ds = xr.Dataset(coords={k: v for k, v in da.coords.items() if v.dims == (k,)})
     return find_axes(ds, da, dims, extra_ok=True)
+
+
+def role_candidates(da: xr.DataArray) -> dict[str, list[str]]:
+    """Role → the dimensions of ``da`` that could hold it, without requiring every role.
+
+    The evidence of :func:`find_axes` read from ``da``'s own coordinates: the dimensions with
+    CF attribute evidence (or decoded dates, for time) when there are any, else those whose
+    names cf-xarray recognises; a dimension with attribute evidence for one role is no name
+    guess for another. A role nothing points to gets an empty list. For callers (the metrics
+    on named dimensions) that need one role and must not fail on the absence of another.
+    """
+    names = tuple(str(d) for d in da.dims)
+    ds = xr.Dataset(coords={k: v for k, v in da.coords.items() if v.dims == (k,)})
+    probe = _probe(ds, da.sizes, names)
+    strong = _evidence(probe)
+    strong["time"] |= {d for d in names if _is_dates(ds, d)}
+    weak = _guesses(probe)
+    claimed = set().union(*strong.values())
+    return {role: sorted(strong[role]) or sorted(weak[role] - claimed) for role in ROLES}

@@ -8,8 +8,11 @@ value then counts in proportion to the area of its cell.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
+import xarray as xr
 
 from stgan.errors import StganError
 from stgan.metrics.spectral import Array, _as_float64_numpy
@@ -45,8 +48,13 @@ def _cdf(sorted_values: np.ndarray, cumulative: np.ndarray, at: np.ndarray) -> n
 
 
 def wasserstein1(
-    a: Array, b: Array, *, a_weights: Array | None = None, b_weights: Array | None = None
-) -> float:
+    a: Array,
+    b: Array,
+    *,
+    a_weights: Array | None = None,
+    b_weights: Array | None = None,
+    keep: str | Sequence[str] = (),
+) -> float | xr.DataArray:
     """1-D Wasserstein-1 (earth mover's) distance between the pooled values of ``a`` and ``b``.
 
     ``W1 = integral |F_a(v) - F_b(v)| dv`` with ``F_a``, ``F_b`` the empirical (optionally
@@ -60,18 +68,41 @@ def wasserstein1(
     a, b : numpy.ndarray or torch.Tensor
         Samples in the same units; torch inputs are detached and computed in float64.
     a_weights, b_weights : array-like, optional
-        Non-negative weights broadcastable to ``a`` / ``b`` (e.g. area weights (H, W)).
+        Non-negative weights broadcastable to ``a`` / ``b`` (e.g. area weights (H, W)); for
+        DataArrays, DataArrays matched by dimension name.
+    keep : str or sequence of str
+        DataArrays only: dimensions both share that are kept (one distance per index) rather
+        than pooled; by default every value is pooled.
 
     Returns
     -------
     float
-        The distance, in the units of the values.
+        The distance, in the units of the values. Two DataArrays give a DataArray of dims
+        ``keep`` (0-d by default), see :func:`stgan.metrics.named_distribution.wasserstein1`.
 
     Raises
     ------
     StganError
         If a sample is empty after dropping NaNs or holds an infinite value.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from stgan.metrics import wasserstein1
+    >>> real = xr.DataArray(np.zeros((2, 5, 4)), dims=("level", "time", "x"),
+    ...                     coords={"level": [850, 500]}, attrs={"units": "K"})
+    >>> gen = real + xr.DataArray([1.0, 3.0], dims="level", coords={"level": [850, 500]})
+    >>> wasserstein1(real, gen, keep="level").values.tolist()
+    [1.0, 3.0]
     """
+    if isinstance(a, xr.DataArray) or isinstance(b, xr.DataArray):
+        from stgan.metrics import named_distribution
+
+        return named_distribution.wasserstein1(
+            a, b, keep=keep, a_weights=a_weights, b_weights=b_weights
+        )
+    if keep:
+        raise StganError("wasserstein1: dimension names (keep=) need two xr.DataArray samples")
     a_sorted, a_cum = _pooled_sorted(a, "a", a_weights)
     b_sorted, b_cum = _pooled_sorted(b, "b", b_weights)
     merged = np.sort(np.concatenate([a_sorted, b_sorted]))
@@ -81,14 +112,28 @@ def wasserstein1(
 
 
 def ks_statistic(
-    a: Array, b: Array, *, a_weights: Array | None = None, b_weights: Array | None = None
-) -> float:
+    a: Array,
+    b: Array,
+    *,
+    a_weights: Array | None = None,
+    b_weights: Array | None = None,
+    keep: str | Sequence[str] = (),
+) -> float | xr.DataArray:
     """Two-sample Kolmogorov–Smirnov statistic ``max_v |F_a(v) − F_b(v)|`` of the pooled values.
 
     Equals ``scipy.stats.ks_2samp(a.ravel(), b.ravel()).statistic`` (NaNs dropped); with
     weights, the same statistic of the weighted empirical CDFs (integer weights act as repeated
-    values). Unitless, in [0, 1].
+    values). Unitless, in [0, 1]. Two DataArrays give a DataArray of dims ``keep``, pooling
+    the values over every other dimension, as :func:`wasserstein1` does.
     """
+    if isinstance(a, xr.DataArray) or isinstance(b, xr.DataArray):
+        from stgan.metrics import named_distribution
+
+        return named_distribution.ks_statistic(
+            a, b, keep=keep, a_weights=a_weights, b_weights=b_weights
+        )
+    if keep:
+        raise StganError("ks_statistic: dimension names (keep=) need two xr.DataArray samples")
     a_sorted, a_cum = _pooled_sorted(a, "a", a_weights)
     b_sorted, b_cum = _pooled_sorted(b, "b", b_weights)
     merged = np.concatenate([a_sorted, b_sorted])

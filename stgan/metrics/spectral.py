@@ -28,11 +28,13 @@ wavelength. On a square grid both conventions are the same.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import torch
+import xarray as xr
 
 from stgan.errors import StganError
 
@@ -158,7 +160,12 @@ def _ring_means(squares: torch.Tensor, h: int, w: int, wavenumbers: str) -> torc
 
 
 def rapsd(
-    x: Array, *, return_freq: bool = False, normalize: bool = False, wavenumbers: str = "index"
+    x: Array,
+    *,
+    return_freq: bool = False,
+    normalize: bool = False,
+    wavenumbers: str = "index",
+    dims: Sequence[str] | None = None,
 ) -> Array | tuple[Array, Array]:
     """Radially averaged power spectral density of every field in ``x``.
 
@@ -173,6 +180,10 @@ def rapsd(
     wavenumbers : {"index", "physical"}, default "index"
         How rings are assigned on non-square grids: pysteps' index rings, or rings by each
         coefficient's true frequency (see the module docstring). Same result on square grids.
+    dims : (str, str), optional
+        For an ``xr.DataArray`` ``x``: its (y, x) dimensions (default: detected from CF
+        attributes and names). Every other dimension is kept, with its coordinates; dask
+        arrays stay lazy (see :func:`stgan.metrics.named.rapsd`).
 
     Returns
     -------
@@ -189,7 +200,27 @@ def rapsd(
     FFT is computed in float64 for every input dtype (then the ring means in the input's
     precision), so float32 input agrees with the float64 reference to ~1e-7 relative in every
     bin, including bins many decades below the peak.
+
+    A DataArray gives a DataArray of dims (other dims..., ``wavenumber``), the coordinate
+    ``wavenumber`` holding the bin frequencies (``freq``, also returned when asked).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from stgan.metrics import rapsd
+    >>> da = xr.DataArray(np.random.default_rng(0).normal(size=(3, 2, 8, 8)),
+    ...                   dims=("member", "time", "lat", "lon"), coords={"member": [1, 2, 3]})
+    >>> spectrum = rapsd(da, dims=("lat", "lon"))
+    >>> spectrum.dims, spectrum["wavenumber"].values[:3].tolist()
+    (('member', 'time', 'wavenumber'), [0.0, 0.125, 0.25])
     """
+    if isinstance(x, xr.DataArray):
+        from stgan.metrics import named
+
+        out = named.rapsd(x, dims=dims, normalize=normalize, wavenumbers=wavenumbers)
+        return (out, out["wavenumber"]) if return_freq else out
+    if dims is not None:
+        raise StganError("rapsd: dimension names (dims=) need an xr.DataArray")
     t, was_numpy, out_dtype = _to_tensor(x)
     if t.ndim < 2 or 0 in t.shape[-2:]:
         raise StganError(f"rapsd needs fields shaped (..., H, W); got shape {tuple(t.shape)}")
@@ -220,15 +251,24 @@ def rapsd(
     return spectrum, _like_input(freq, was_numpy, out_dtype)
 
 
-def mean_rapsd(x: Array, *, wavenumbers: str = "index") -> tuple[Array, Array]:
+def mean_rapsd(
+    x: Array,
+    *,
+    wavenumbers: str = "index",
+    dims: Sequence[str] | None = None,
+    keep: str | Sequence[str] = (),
+) -> tuple[Array, Array] | xr.DataArray:
     """Mean RAPSD over all fields of ``x`` (averaged in linear power, not in dB).
 
     Parameters
     ----------
-    x : numpy.ndarray or torch.Tensor, shape (..., H, W)
+    x : numpy.ndarray, torch.Tensor, shape (..., H, W), or xr.DataArray
         Real, finite fields; every leading axis is averaged over.
     wavenumbers : {"index", "physical"}
         See :func:`rapsd`.
+    dims, keep : DataArray only
+        The (y, x) dimensions (default: detected) and the dimensions kept rather than
+        averaged over (default: none).
 
     Returns
     -------
@@ -236,7 +276,25 @@ def mean_rapsd(x: Array, *, wavenumbers: str = "index") -> tuple[Array, Array]:
         The average of :func:`rapsd` over all fields.
     freq : same kind as ``x``, shape (n_bins,)
         Bin frequencies in cycles per grid cell.
+
+    A DataArray gives one DataArray, dims (``keep``..., ``wavenumber``), the frequencies as its
+    ``wavenumber`` coordinate; lazy for dask-backed input.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from stgan.metrics import mean_rapsd
+    >>> da = xr.DataArray(np.random.default_rng(0).normal(size=(2, 4, 8, 8)),
+    ...                   dims=("level", "time", "y", "x"), coords={"level": [850, 500]})
+    >>> dict(mean_rapsd(da, keep="level").sizes)
+    {'level': 2, 'wavenumber': 4}
     """
+    if isinstance(x, xr.DataArray):
+        from stgan.metrics import named
+
+        return named.mean_rapsd(x, dims=dims, keep=keep, wavenumbers=wavenumbers)
+    if dims is not None or keep:
+        raise StganError("mean_rapsd: dimension names (dims=, keep=) need an xr.DataArray")
     spectra, freq = rapsd(x, return_freq=True, wavenumbers=wavenumbers)
     n_bins = spectra.shape[-1]
     return spectra.reshape(-1, n_bins).mean(0), freq
@@ -253,7 +311,9 @@ def _as_float64_numpy(x: Array) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def log_spectral_distance(p_real: Array, p_gen: Array) -> float | np.ndarray:
+def log_spectral_distance(
+    p_real: Array, p_gen: Array, *, dim: str = "wavenumber"
+) -> float | np.ndarray | xr.DataArray:
     """Root-mean-square difference of two power spectra in decibels.
 
     ``sqrt(mean_k (10 log10 P_real(k) - 10 log10 P_gen(k))**2)``; spectra that differ by a
@@ -268,7 +328,9 @@ def log_spectral_distance(p_real: Array, p_gen: Array) -> float | np.ndarray:
     -------
     float or numpy.ndarray
         A float for 1-D spectra; otherwise a float64 array of shape ``(...)``, one distance per
-        leading index. This is an evaluation score: torch inputs are detached.
+        leading index. This is an evaluation score: torch inputs are detached. Two
+        DataArrays give a DataArray over their other (shared, exactly aligned) dimensions,
+        the bins read along ``dim``.
 
     Raises
     ------
@@ -276,6 +338,10 @@ def log_spectral_distance(p_real: Array, p_gen: Array) -> float | np.ndarray:
         If the shapes differ or a spectrum has a non-positive or NaN bin (the log is undefined;
         e.g. a constant field has no power outside bin 0).
     """
+    if isinstance(p_real, xr.DataArray) or isinstance(p_gen, xr.DataArray):
+        from stgan.metrics import named
+
+        return named.log_spectral_distance(p_real, p_gen, dim=dim)
     real, gen = _as_float64_numpy(p_real), _as_float64_numpy(p_gen)
     if real.shape != gen.shape or real.ndim == 0:
         raise StganError(

@@ -15,16 +15,25 @@ The ACF of one series ``x_0 .. x_{n-1}`` with mean ``m`` at lag ``k`` is
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
+import xarray as xr
 
 from stgan.errors import StganError
 from stgan.metrics.spectral import Array, _as_float64_numpy, _like_input, _to_tensor
 
 
 def temporal_acf(
-    x: Array, nlags: int, *, dim: int = -3, adjusted: bool = False, weights: Array | None = None
+    x: Array,
+    nlags: int | None = None,
+    *,
+    dim: int | str | None = None,
+    adjusted: bool = False,
+    weights: Array | None = None,
+    max_lag: int | None = None,
+    dims: Sequence[str] | None = None,
 ) -> Array:
     """ACF at lags ``0 .. nlags`` of every grid point's series, averaged over the grid points.
 
@@ -34,20 +43,27 @@ def temporal_acf(
         Time runs along ``dim``. Every axis after ``dim`` indexes a grid point (for the default
         layout, the ``H * W`` points); every axis before it is a batch axis that is kept.
     nlags : int
-        Largest lag; must be smaller than the series length ``T``.
-    dim : int, default -3
-        The time axis.
+        Largest lag; must be smaller than the series length ``T``. ``max_lag`` is the same,
+        by the name the metric registry uses (give one of the two).
+    dim : int or str, default -3
+        The time axis; for a DataArray, the time dimension's name (default: detected).
     adjusted : bool, default False
         Divide the lag-``k`` autocovariance by ``T - k`` instead of ``T`` (see module docstring).
     weights : array-like, optional
         Non-negative weights of the grid points, shaped like the axes after ``dim`` (e.g.
         cos-latitude area weights (H, W)): the average over points is weighted by them.
 
+    dims : sequence of str, optional
+        DataArray only: the grid-point dimensions averaged over (default: the detected y and x
+        dimensions ``x`` has).
+
     Returns
     -------
     same kind as ``x``, shape (``x.shape[:dim]``..., nlags + 1)
         Lag 0 is 1. Same floating dtype as ``x`` (float64 for integer input); torch input stays
-        on its device.
+        on its device. A DataArray gives a DataArray: dims (other dims..., ``lag``), ``lag`` in
+        time steps and ``lag_time`` for evenly spaced dates (see
+        :func:`stgan.metrics.named.temporal_acf`).
 
     Notes
     -----
@@ -56,7 +72,30 @@ def temporal_acf(
     the mean is NaN only if no point is left. Sums are accumulated in float64 whatever the
     input dtype: the ratio of two sums of ``T`` products loses digits in float32, most at the
     lags where the ACF is near zero.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, xarray as xr
+    >>> from stgan.metrics import temporal_acf
+    >>> time = pd.date_range("2000-01-01", periods=8, freq="6h")
+    >>> da = xr.DataArray(np.arange(8.0)[:, None, None] * np.ones((8, 2, 3)),
+    ...                   dims=("time", "lat", "lon"), coords={"time": time})
+    >>> acf = temporal_acf(da, max_lag=2)
+    >>> acf.dims, (acf["lag_time"] / np.timedelta64(1, "h")).values.tolist()
+    (('lag',), [0.0, 6.0, 12.0])
     """
+    if nlags is not None and max_lag is not None and nlags != max_lag:
+        raise StganError(f"temporal_acf: nlags={nlags} and max_lag={max_lag} differ; give one")
+    nlags = max_lag if nlags is None else nlags
+    if nlags is None:
+        raise StganError("temporal_acf needs the largest lag: temporal_acf(x, max_lag=...)")
+    if isinstance(x, xr.DataArray):
+        from stgan.metrics import named
+
+        return named.temporal_acf(x, nlags, dim=dim, dims=dims, adjusted=adjusted, weights=weights)
+    if isinstance(dim, str) or dims is not None:
+        raise StganError("temporal_acf: dimension names (dim=, dims=) need an xr.DataArray")
+    dim = -3 if dim is None else dim
     t, was_numpy, out_dtype = _to_tensor(x)
     if t.ndim == 0:
         raise StganError("temporal_acf needs an array with a time axis; got a scalar")
@@ -99,7 +138,7 @@ def temporal_acf(
     return _like_input(mean_acf.reshape(*lead, nlags + 1), was_numpy, out_dtype)
 
 
-def acf_rmse(acf_real: Array, acf_gen: Array) -> float | np.ndarray:
+def acf_rmse(acf_real: Array, acf_gen: Array, *, dim: str = "lag") -> float | np.ndarray:
     """Root-mean-square difference of two ACFs over lags ``1 .. n`` (lag 0 is always 1).
 
     Parameters
@@ -111,8 +150,13 @@ def acf_rmse(acf_real: Array, acf_gen: Array) -> float | np.ndarray:
     -------
     float or numpy.ndarray
         A float for 1-D ACFs; otherwise a float64 array of shape ``(...)``. This is an
-        evaluation score: torch inputs are detached.
+        evaluation score: torch inputs are detached. Two DataArrays give a DataArray over
+        their other (shared, exactly aligned) dimensions, the lags read along ``dim``.
     """
+    if isinstance(acf_real, xr.DataArray) or isinstance(acf_gen, xr.DataArray):
+        from stgan.metrics import named
+
+        return named.acf_rmse(acf_real, acf_gen, dim=dim)
     real, gen = _as_float64_numpy(acf_real), _as_float64_numpy(acf_gen)
     if real.shape != gen.shape or real.ndim == 0 or real.shape[-1] < 2:
         raise StganError(
@@ -148,25 +192,15 @@ def efolding_time(acf: Array) -> float:
     return float(k - 1 + (rho[k - 1] - 1 / math.e) / (rho[k - 1] - rho[k]))
 
 
-def temporal_psd(
-    x: Array, *, nperseg: int | None = None, dim: int = -3
-) -> tuple[np.ndarray, np.ndarray]:
-    """Welch power spectral density along time, averaged over grid points and leading axes.
+def series_psd(x: Array, nperseg: int) -> np.ndarray:
+    """Welch PSD of every series along the last axis of ``x``: (..., n) → (..., nperseg // 2 + 1).
 
-    Hann window, 50 % overlap, segment mean removed, one-sided density with unit sampling
-    rate (frequencies in cycles per time step): the conventions of
-    ``scipy.signal.welch(series, nperseg=nperseg)``, averaged over every series. NaN series
-    are left out. Returns ``(freq, psd)``, both 1-D float64.
+    The conventions of :func:`temporal_psd` (``1 <= nperseg <= n``), float64; the spectrum of a
+    series holding a missing (or infinite) value is NaN.
     """
     t, _, _ = _to_tensor(x, "x")
-    t = torch.movedim(t.to(torch.float64), dim, -1)
-    series = t.reshape(-1, t.shape[-1])
-    series = series[torch.isfinite(series).all(dim=1)]
-    n = series.shape[-1]
-    nperseg = min(nperseg or 256, n)
+    series = t.to(torch.float64).reshape(-1, t.shape[-1])
     step = nperseg - nperseg // 2  # scipy's default overlap is nperseg // 2
-    if not len(series):
-        raise StganError("temporal_psd: every series holds a missing value")
     segments = series.unfold(-1, nperseg, step)  # (S, n_seg, nperseg)
     segments = segments - segments.mean(dim=-1, keepdim=True)
     window = torch.hann_window(nperseg, periodic=True, dtype=torch.float64)
@@ -174,5 +208,50 @@ def temporal_psd(
     spectra[..., 1:] *= 2  # one-sided: fold the negative frequencies ...
     if nperseg % 2 == 0:
         spectra[..., -1] /= 2  # ... except Nyquist, which has no mirror
-    psd = spectra.mean(dim=(0, 1)).numpy()
-    return np.fft.rfftfreq(nperseg), psd
+    psd = spectra.mean(dim=1).masked_fill(~torch.isfinite(series).all(dim=1)[:, None], torch.nan)
+    return psd.reshape(*t.shape[:-1], -1).detach().cpu().numpy()
+
+
+def temporal_psd(
+    x: Array,
+    *,
+    nperseg: int | None = None,
+    dim: int | str | None = None,
+    keep: str | Sequence[str] = (),
+) -> tuple[np.ndarray, np.ndarray] | xr.DataArray:
+    """Welch power spectral density along time, averaged over grid points and leading axes.
+
+    Hann window, 50 % overlap, segment mean removed, one-sided density with unit sampling
+    rate (frequencies in cycles per time step): the conventions of
+    ``scipy.signal.welch(series, nperseg=nperseg)``, averaged over every series. NaN series
+    are left out. Returns ``(freq, psd)``, both 1-D float64. ``dim`` is the time axis (default
+    -3).
+
+    An ``xr.DataArray`` gives one DataArray, dims (``keep``..., ``frequency``): ``dim`` is then
+    a dimension name (default: the detected time dimension); see
+    :func:`stgan.metrics.named.temporal_psd`.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from stgan.metrics import temporal_psd
+    >>> da = xr.DataArray(np.random.default_rng(0).normal(size=(2, 64, 3, 3)),
+    ...                   dims=("member", "time", "y", "x"))
+    >>> temporal_psd(da, nperseg=16, keep="member").dims
+    ('member', 'frequency')
+    """
+    if isinstance(x, xr.DataArray):
+        from stgan.metrics import named
+
+        return named.temporal_psd(x, dim=dim, keep=keep, nperseg=nperseg)
+    if isinstance(dim, str) or keep:
+        raise StganError("temporal_psd: dimension names (dim=, keep=) need an xr.DataArray")
+    t, _, _ = _to_tensor(x, "x")
+    t = torch.movedim(t, -3 if dim is None else dim, -1)
+    n = t.shape[-1]
+    nperseg = min(nperseg or 256, n)
+    spectra = series_psd(t, nperseg).reshape(-1, nperseg // 2 + 1)
+    spectra = spectra[~np.isnan(spectra).any(axis=1)]
+    if not len(spectra):
+        raise StganError("temporal_psd: every series holds a missing value")
+    return np.fft.rfftfreq(nperseg), spectra.mean(axis=0)
