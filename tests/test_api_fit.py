@@ -187,3 +187,12 @@ def test_max_time_and_progress_arguments(grf_nc):
         "--trainer.max_time", "00:01:02:06", "--trainer.enable_progress_bar", "false",
         "--a.b", "null",
     ]  # fmt: skip
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import stgan.api.run
+
+    result = doctest.testmod(stgan.api.run, verbose=False)
+    assert result.attempted == 6 and result.failed == 0
