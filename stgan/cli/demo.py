@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from stgan.cli.commands import run
+from stgan.training.cli import checkpoints
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -40,8 +41,7 @@ def demo(args: argparse.Namespace) -> None:
     print(f"[3/5] training: stgan fit {' '.join(fit_args)}")
     cli = run(["fit", *fit_args])
     callback = cli.trainer.checkpoint_callback
-    last = [c.last_model_path for c in cli.trainer.checkpoint_callbacks if c.last_model_path]
-    ckpt = callback.best_model_path or (last[0] if last else "")
+    ckpt, _ = checkpoints(cli.trainer)
     score = (
         ""
         if callback.best_model_score is None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from importlib import resources
 from pathlib import Path
 
+import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
@@ -21,10 +23,56 @@ from stgan.training.module import GANModule
 from stgan.training.rundir import RunRecord
 from stgan.training.upgrade import show_notes, upgrade_argv
 
+# The packaged presets, by name: demo.yaml is a whole run, every other file an overlay on it.
+PRESETS = resources.files("stgan") / "configs"
+BASE_PRESET = "demo"
+
+
+def preset_names() -> list[str]:
+    """The names of the packaged presets (``stgan/configs/NAME.yaml``), sorted."""
+    return sorted(
+        p.name.removesuffix(".yaml") for p in PRESETS.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def resolve_presets(args: list[str]) -> list[str]:
+    """``--config NAME`` of a packaged preset (not a file here) replaced by the preset's file.
+
+    When the first ``--config`` is an overlay preset (any but ``demo``), ``demo.yaml`` goes
+    before it, as the presets are meant to be used: ``--config recommended`` means
+    ``--config .../demo.yaml --config .../recommended.yaml``.
+    """
+    names = set(preset_names())
+    out: list[str] = []
+    first = True
+    i = 0
+    while i < len(args):
+        flag, eq, value = args[i].partition("=")
+        if flag not in ("--config", "-c") or (not eq and i + 1 == len(args)):
+            out.append(args[i])
+            i += 1
+            continue
+        value = value if eq else args[i + 1]
+        i += 1 if eq else 2
+        if value in names and not Path(value).exists():
+            if first and value != BASE_PRESET:
+                out += [flag, str(PRESETS / f"{BASE_PRESET}.yaml")]
+            value = str(PRESETS / f"{value}.yaml")
+        out += [flag, value]
+        first = False
+    return out
+
 
 class StganCLI(LightningCLI):
     """LightningCLI with the data shape linked into the model, CSV (or TensorBoard) logs and
-    step checkpoints."""
+    step checkpoints.
+
+    ``command`` is the command line recorded in ``run.json`` (default: this process's).
+    """
+
+    def __init__(self, *args, command: list[str] | None = None, **kwargs) -> None:
+        self.command = command  # read by instantiate_trainer, which the base __init__ calls
+        super().__init__(*args, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         """Link the data's shape into the model and add stgan's callback sections.
@@ -104,12 +152,37 @@ class StganCLI(LightningCLI):
             kwargs["strategy"] = "ddp_find_unused_parameters_true"
         trainer = super().instantiate_trainer(**kwargs)
         use_atomic_checkpoints(trainer)  # a kill mid-save leaves the old checkpoint, not half
-        trainer.callbacks.append(RunRecord())  # run.json beside config.yaml
+        trainer.callbacks.append(RunRecord(self.command))  # run.json beside config.yaml
         return trainer
 
 
-def run_fit(args: list[str]) -> StganCLI:
-    """Parse ``args`` as ``stgan fit`` arguments and train."""
+def checkpoints(trainer: pl.Trainer) -> tuple[str, str]:
+    """The checkpoint to sample from (the best by domain score, else the last) and ``last.ckpt``.
+
+    Either is ``""`` when there is none (a run that took no step).
+    """
+    last = next((c.last_model_path for c in trainer.checkpoint_callbacks if c.last_model_path), "")
+    best = getattr(trainer.checkpoint_callback, "best_model_path", "")
+    return best or last, last
+
+
+def run_fit(
+    args: list[str], *, command: list[str] | None = None, exit_on_error: bool = True
+) -> StganCLI:
+    """Parse ``args`` as ``stgan fit`` arguments and train.
+
+    Parameters
+    ----------
+    args : list of str
+        ``stgan fit``'s arguments; ``--config NAME`` may name a packaged preset
+        (:func:`resolve_presets`).
+    command : list of str, optional
+        The command line recorded in ``run.json`` (default: this process's).
+    exit_on_error : bool
+        True: a bad argument prints the usage and the parser's message and exits (status 2),
+        as the command does; False: it raises :class:`jsonargparse.ArgumentError` with that
+        message (:func:`stgan.fit`).
+    """
     # `stgan fit ...` hands its own argv over as `args`, which is what LightningCLI warns about.
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
     # Under manual optimisation ModelCheckpoint warns that it saves the state after the
@@ -119,7 +192,7 @@ def run_fit(args: list[str]) -> StganCLI:
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
     # Earlier configs and flags name the model's options flat (model.d_steps, ...): rewritten
     # to the option groups before jsonargparse reads them, with a note naming the new form.
-    args, notes = upgrade_argv(list(args))
+    args, notes = upgrade_argv(resolve_presets(list(args)))
     show_notes(notes)
     return StganCLI(
         GANModule,
@@ -127,12 +200,15 @@ def run_fit(args: list[str]) -> StganCLI:
         args=["fit", *args],
         seed_everything_default=0,
         save_config_kwargs={"overwrite": True},
+        command=command,
         parser_kwargs={
             "prog": "stgan",
+            "exit_on_error": exit_on_error,
             # A short usage line: the full one lists hundreds of options on every error.
             "fit": {
-                "usage": "stgan fit [--config FILE.yaml] [--SECTION.OPTION VALUE ...]  "
-                "(stgan fit --help lists every option and its default)"
+                "usage": "stgan fit [--config FILE.yaml|PRESET] [--SECTION.OPTION VALUE ...]  "
+                "(stgan fit --help lists every option and its default)",
+                "exit_on_error": exit_on_error,
             },
         },
         auto_configure_optimizers=False,

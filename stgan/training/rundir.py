@@ -74,8 +74,12 @@ class RunRecord(Callback):
     """Write ``run.json`` into the trainer's log folder when fitting starts (rank zero only).
 
     Written at ``on_fit_start``, after a resumed run has restored its checkpoint, so
-    ``resumed_from`` names it.
+    ``resumed_from`` names it. ``command`` is the command line to record (default: this
+    process's, which in a notebook is the kernel's, not a ``stgan fit``).
     """
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Write ``run.json`` into the log folder (rank zero).
@@ -91,7 +95,7 @@ class RunRecord(Callback):
         seed = os.environ.get("PL_GLOBAL_SEED")  # what seed_everything set
         record = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "command": ["stgan", *sys.argv[1:]],
+            "command": self.command or ["stgan", *sys.argv[1:]],
             "seed": None if seed is None else int(seed),
             "config": "config.yaml",
             "versions": package_versions(),
