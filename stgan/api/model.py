@@ -63,6 +63,18 @@ def load(checkpoint: str | os.PathLike) -> Model:
     return Model(Sampler.from_checkpoint(ckpt), Path(checkpoint), int(ckpt.get("global_step", 0)))
 
 
+def check_request(num_samples: int, full_grid: bool, overlap: int | None) -> None:
+    """Refuse a sample count or tiling option that no model can honour.
+
+    ``stgan generate`` checks these before it reads the checkpoint, so a mistyped option is
+    reported first; :meth:`Model.sample` and :meth:`Model.write` check them too.
+    """
+    if num_samples < 1:
+        raise StganError(f"--num-samples must be at least 1, got {num_samples}")
+    if overlap is not None and not full_grid:
+        raise StganError("--overlap sets how full-grid samples are tiled: add --full-grid")
+
+
 @dataclass
 class _Plan:
     """What one request makes: the window, its time axis and how the windows are made."""
@@ -167,10 +179,7 @@ class Model:
         overlap: int | None,
     ) -> _Plan:
         """Check a request and lay out its windows; print what the user should know."""
-        if num_samples < 1:
-            raise StganError(f"--num-samples must be at least 1, got {num_samples}")
-        if overlap is not None and not full_grid:
-            raise StganError("--overlap sets how full-grid samples are tiled: add --full-grid")
+        check_request(num_samples, full_grid, overlap)
         tiled = full_grid and self.trained_on_patches
         if full_grid and not tiled:
             print(

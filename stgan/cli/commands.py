@@ -45,8 +45,9 @@ def parse_dims(text: str | None) -> dict[str, str] | None:
 
 
 def _generate(args: argparse.Namespace) -> Path:
-    from stgan.api.model import load
+    from stgan.api.model import check_request, load
 
+    check_request(args.num_samples, args.full_grid, args.overlap)  # before the checkpoint is read
     return load(args.checkpoint).write(
         args.output,
         args.num_samples,
