@@ -3,7 +3,7 @@
 Both training (``--ckpt_path``) and sampling (``stgan generate``) read checkpoints through
 here, so neither imports the other. A checkpoint holds tensors and plain data only: a file
 that carries anything else (code to run while unpickling) is refused with a
-:class:`~stgan.errors.StganError`, and nothing in it runs.
+:class:`~stgan.errors.CheckpointError`, and nothing in it runs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from stgan.errors import StganError
+from stgan.errors import CheckpointError
 
 
 def unpickling_detail(err: Exception) -> str:
@@ -32,11 +32,11 @@ def unpickling_detail(err: Exception) -> str:
 
 @contextmanager
 def refuse_unsafe(path: Any) -> Iterator[None]:
-    """Turn a weights-only load's refusal, or an unreadable file, into a :class:`StganError`."""
+    """Turn a weights-only load's refusal, or an unreadable file, into a :class:`CheckpointError`."""
     try:
         yield
     except pickle.UnpicklingError as err:
-        raise StganError(
+        raise CheckpointError(
             f"refusing to load {str(path)!r}: it holds objects other than tensors and plain "
             f"data ({unpickling_detail(err)}); only load checkpoints written by stgan"
         ) from None
@@ -47,7 +47,7 @@ def refuse_unsafe(path: Any) -> Iterator[None]:
         ValueError,
         struct.error,
     ) as err:  # truncated, not torch
-        raise StganError(
+        raise CheckpointError(
             f"cannot read checkpoint {str(path)!r} ({type(err).__name__}: "
             f"{str(err).splitlines()[0] if str(err) else ''}); is it complete?"
         ) from None
@@ -70,13 +70,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
     Raises
     ------
-    StganError
+    CheckpointError
         The file is missing, unreadable, carries objects other than tensors and plain data,
         or was not written by stgan.
     """
     path = Path(path)
     if not path.is_file():
-        raise StganError(f"checkpoint {str(path)!r} does not exist; check the path")
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist; check the path")
     with refuse_unsafe(path):
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     if (
@@ -84,5 +84,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         or "state_dict" not in ckpt
         or not ckpt.get("stgan", {}).get("data")
     ):
-        raise StganError(f"{str(path)!r} is not an stgan checkpoint (no model or data description)")
+        raise CheckpointError(
+            f"{str(path)!r} is not an stgan checkpoint (no model or data description)"
+        )
     return ckpt

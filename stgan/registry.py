@@ -13,7 +13,7 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
-from stgan.errors import StganError
+from stgan.errors import StganError, UnknownNameError
 
 
 class Registry:
@@ -65,12 +65,13 @@ class Registry:
         return key in self._entries
 
     def get(self, key: str) -> Callable[..., Any]:
-        """The entry for ``key``; an unknown key raises :class:`StganError` listing valid keys."""
+        """The entry for ``key``; an unknown key raises
+        :class:`~stgan.errors.UnknownNameError` listing the valid keys."""
         self._discover()
         try:
             return self._entries[key]
         except KeyError:
-            raise StganError(
+            raise UnknownNameError(
                 f"unknown {self.kind} {key!r}; valid {self.kind} keys: {', '.join(self.keys())}"
             ) from None
 

@@ -1,8 +1,8 @@
 """Checkpoint → generated windows → physical units → CF NetCDF or Zarr (sample, time, y, x).
 
 Every function here takes a :class:`~stgan.sampler.SamplingModel`: the light
-:class:`~stgan.sampler.Sampler` rebuilt from a checkpoint (what :func:`generate` uses), or the
-training module itself while it trains.
+:class:`~stgan.sampler.Sampler` rebuilt from a checkpoint (what :class:`stgan.Model` and
+``stgan generate`` use), or the training module itself while it trains.
 """
 
 from __future__ import annotations
@@ -16,17 +16,15 @@ import numpy as np
 import torch
 import xarray as xr
 
-from stgan.checkpoint import load_checkpoint
 from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
-from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset, write_dataset
+from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset
 from stgan.io.source import calendar_months
 from stgan.io.stores import is_zarr_output, sample_fields, write_zarr_chunks
 from stgan.io.timeaxis import OutputTime, output_times
-from stgan.sampler import Sampler, SamplingModel
-from stgan.tiling import full_grid_array, trained_on_patches
+from stgan.sampler import SamplingModel
 
 
 def _legacy_times(info: dict[str, Any], length: int, start_time: str | None) -> OutputTime:
@@ -271,75 +269,20 @@ def generate(
 ) -> xr.Dataset:
     """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
 
-    ``output`` is a NetCDF file, or a Zarr store when its name ends in ``.zarr``; either
-    appears only once complete.
-
-    The windows' dates continue one step after the training record's last time stamp, in its
-    calendar and units (:func:`window_times`), or start at ``start_time``; a model with a
-    date-dependent transform (detrend, anomaly, monthly_anomaly) adds its trend and
-    climatology back from these dates. A generator with a ``stream()``
-    method (``convgru``) is streamed and the file written chunk by chunk
-    (:func:`stream_array`, :func:`write_streamed`), so memory does not grow with ``length``;
-    the returned dataset is then opened lazily from ``output``.
-
-    ``full_grid``: a model trained on patches smaller than the grid makes samples of the
-    whole grid, from patches overlapping by ``overlap`` cells (default: a quarter of the
-    patch) blended together (:func:`stgan.tiling.full_grid_array`); a model trained on the
-    whole grid makes them anyway.
+    ``stgan.load(checkpoint).write(output, num_samples, ...)`` (:meth:`stgan.Model.write`,
+    which says what the options do), kept for scripts written before the Python API. Returns
+    the written samples, opened lazily from ``output``.
     """
-    if num_samples < 1:
-        raise StganError(f"--num-samples must be at least 1, got {num_samples}")
-    if overlap is not None and not full_grid:
-        raise StganError("--overlap sets how full-grid samples are tiled: add --full-grid")
-    sampler = Sampler.from_checkpoint(load_checkpoint(checkpoint))
-    tiled = full_grid and trained_on_patches(sampler)
-    if full_grid and not tiled:
-        print(
-            "note: this model was trained on whole-grid windows; its samples are full-grid already"
-        )
-    t, h, w = sampler.window
-    if length is not None:
-        note = check_length(sampler, length)
-        if note:
-            print(f"note: {note}")
-        t = length
-    times = window_times(sampler.data_info, t, start_time)
-    if times.note:
-        print(f"note: {times.note}")
-    # Only an absolute time coordinate (standard_name time) dates the steps; offsets from the
-    # window's start do not, and a date-dependent transform then says what to give.
-    time = (
-        TimeFeatures.from_times(times.values)
-        if times.attrs.get("standard_name") == "time"
-        else None
+    from stgan.api.model import load
+
+    path = load(checkpoint).write(
+        output,
+        num_samples,
+        length=length,
+        seed=seed,
+        start_time=start_time,
+        full_grid=full_grid,
+        overlap=overlap,
+        batch_size=batch_size,
     )
-    if hasattr(sampler.sampling_generator, "stream") and not tiled:
-        # Recurrent generators stream: frames are made and written chunk by chunk, so any
-        # --length runs in flat memory.
-        chunks = stream_array(sampler, num_samples, t, seed=seed, batch_size=batch_size, time=time)
-        channels = len(sampler.data_info["variables"])
-        placeholder = np.broadcast_to(
-            np.float32(np.nan), (num_samples, channels, t, h, w)
-        )  # no memory
-        layout = to_dataset(
-            placeholder, sampler.data_info, seed=seed, checkpoint=str(checkpoint), times=times
-        )
-        write_streamed(chunks, layout, output)
-        return open_dataset(output)  # lazily: the samples may not fit in memory
-    if tiled:
-        samples = full_grid_array(
-            sampler,
-            num_samples,
-            length=t,
-            seed=seed,
-            batch_size=batch_size,
-            time=time,
-            overlap=overlap,
-        )
-    else:
-        samples = generate_array(
-            sampler, num_samples, seed=seed, batch_size=batch_size, time=time, window=(t, h, w)
-        )
-    ds = to_dataset(samples, sampler.data_info, seed=seed, checkpoint=str(checkpoint), times=times)
-    write_dataset(ds, output)
-    return ds
+    return open_dataset(path)  # lazily: the samples may not fit in memory

@@ -1,18 +1,97 @@
 """`stgan survey` (alias `stgan inspect`): what stgan sees in a dataset, and what will go
-wrong with it."""
+wrong with it.
+
+:func:`survey` returns a :class:`Survey`: the text the CLI prints, with the facts behind it as
+attributes. The CLI prints ``str(survey(...))``, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+import types
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import xarray as xr
 
-from stgan.data.datamodule import SpaceTimeDataModule
+from stgan.api.data import data_errors
 from stgan.data.patching import step_cost
 from stgan.data.stationarity import THRESHOLD, Stationarity, measure_stationarity
 from stgan.data.transforms import ORDER
 from stgan.io.time_description import time_text
+
+if TYPE_CHECKING:
+    from stgan.data.datamodule import SpaceTimeDataModule
+
+
+class Survey(str):
+    """What stgan sees in a dataset: the CLI's text, with the facts behind it as attributes.
+
+    A ``str`` whose value (and ``repr``) is exactly what ``stgan survey`` prints, so that a
+    notebook shows the summary and code that used the text keeps working.
+
+    Attributes
+    ----------
+    files : list of str
+        The files, in time order (``"in-memory dataset"`` for a dataset given open).
+    variables : list of str
+        The variables taken, one channel each.
+    units : dict
+        Each variable's units (``"?"`` where the file gives none).
+    transforms : dict
+        Each variable's transforms as applied, standardisation last.
+    skipped : dict
+        Data variables not taken, with the reason.
+    dims : dict
+        Dimension name of each role, ``{"time": ..., "y": ..., "x": ...}``.
+    sizes : dict
+        Points along each role, ``{"time": ..., "y": ..., "x": ...}``.
+    periodic_x : bool
+        Whether x is a global longitude that windows wrap around.
+    stationarity : dict
+        Each variable's :class:`~stgan.data.stationarity.Stationarity` on the training split.
+    masked_cells : int
+        Cells missing at every training step (the static mask).
+    dropped_steps : int
+        Steps left out of windows for missing data.
+    window : tuple of int
+        The window (T, H, W).
+    patch_note : str or None
+        Why the window is a patch smaller than the grid, when it is one.
+    splits : dict
+        ``{"train" | "val" | "test": (start, stop)}`` time steps of each split.
+    windows : dict
+        Distinct windows in each split.
+    warnings : list of str
+        The warnings, as printed after ``warning:``.
+    """
+
+    files: list[str]
+    variables: list[str]
+    units: dict[str, str]
+    transforms: dict[str, list[str]]
+    skipped: dict[str, str]
+    dims: dict[str, str]
+    sizes: dict[str, int]
+    periodic_x: bool
+    stationarity: dict[str, Stationarity]
+    masked_cells: int
+    dropped_steps: int
+    window: tuple[int, int, int]
+    patch_note: str | None
+    splits: dict[str, tuple[int, int]]
+    windows: dict[str, int]
+    warnings: list[str]
+
+    def __new__(cls, text: str, **facts: Any) -> Survey:
+        self = super().__new__(cls, text)
+        self.__dict__.update(facts)
+        return self
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def _spacing(values: np.ndarray) -> str:
@@ -63,20 +142,20 @@ def _stationarity_warning(s: Stationarity, steps: list[str]) -> str | None:
 
 
 def survey(
-    path: str | os.PathLike | Sequence[str | os.PathLike],
+    path: str | os.PathLike | Sequence[str | os.PathLike] | xr.Dataset,
     *,
     variables: list[str] | None = None,
     select: dict[str, float | str] | None = None,
     dims: dict[str, str] | None = None,
     window: tuple[int, int, int] | None = None,
     batch_size: int = 16,
-) -> str:
+) -> Survey:
     """A readable summary of a dataset as stgan would train on it, with warnings.
 
     Parameters
     ----------
-    path : path or list of paths
-        NetCDF file(s) or glob pattern(s).
+    path : path, list of paths or xr.Dataset
+        NetCDF file(s) or glob pattern(s), or a dataset already open.
     variables : list of str, optional
         Variables to take (default: all on the time grid).
     select : dict, optional
@@ -91,25 +170,44 @@ def survey(
 
     Returns
     -------
-    str
-        Files, variables and their transforms, dimensions, missing data, window cost, splits,
-        then the warnings (or "no warnings"), one per line.
+    Survey
+        The text ``stgan survey`` prints (files, variables and their transforms, dimensions,
+        missing data, window cost, splits, then the warnings or "no warnings", one per line),
+        with the same facts as attributes.
+
+    Raises
+    ------
+    DataError
+        The data cannot be used as given, with the message the CLI prints.
+
+    Examples
+    --------
+    >>> import stgan
+    >>> from stgan.data.synthetic import make_grf
+    >>> s = stgan.survey(make_grf(time=64, height=8, width=8, seed=0), window=(4, 8, 8))
+    >>> s.variables, s.window, s.splits["train"]
+    (['field'], (4, 8, 8), (0, 40))
+    >>> print(s.splitlines()[0])
+    files: 1 (in-memory dataset)
     """
+    from stgan.data.datamodule import SpaceTimeDataModule
+
     t, h, w = window or (8, None, None)
-    dm = SpaceTimeDataModule(
-        path,
-        variables=variables,
-        select=select or {},
-        dims=dims,
-        window_length=t,
-        window_height=h,
-        window_width=w,
-        batch_size=batch_size,
-    )
-    return describe(dm)
+    with data_errors():
+        dm = SpaceTimeDataModule(
+            path,
+            variables=variables,
+            select=select or {},
+            dims=dims,
+            window_length=t,
+            window_height=h,
+            window_width=w,
+            batch_size=batch_size,
+        )
+        return describe(dm)
 
 
-def describe(dm: SpaceTimeDataModule) -> str:
+def describe(dm: SpaceTimeDataModule) -> Survey:
     """:func:`survey`'s summary of an already configured data module."""
     src = dm.source
     dm.fit_statistics()
@@ -121,9 +219,11 @@ def describe(dm: SpaceTimeDataModule) -> str:
     )
     lines.append("variables (channels):")
     stationarity = measure_stationarity(src, dm.splits["train"])
+    applied = {}
     for name, tf, st in zip(dm.variables, dm.fitted.transforms, stationarity):
         attrs = src.var_attrs[name]
         steps = [x for x in ORDER if x in dm.steps[name]] + ["standardize"]  # as applied
+        applied[name] = steps
         lines.append(
             f"  {name}: units {attrs.get('units', '?')!s}, {attrs.get('long_name', '')!s}".rstrip(
                 ", "
@@ -203,4 +303,37 @@ def describe(dm: SpaceTimeDataModule) -> str:
     if sizes["time"] < 10 * t:
         warnings.append(f"only {sizes['time']} steps for windows of {t}: expect overfitting")
     lines += [f"warning: {w_}" for w_ in warnings] or ["no warnings"]
-    return "\n".join(lines)
+    return Survey(
+        "\n".join(lines),
+        files=[str(p) for p in files],
+        variables=list(dm.variables),
+        units={v: str(src.var_attrs[v].get("units", "?")) for v in dm.variables},
+        transforms=applied,
+        skipped=dict(src.skipped),
+        dims=dict(src.dims),
+        sizes=dict(sizes),
+        periodic_x=bool(src.periodic_x),
+        stationarity={st.name: st for st in stationarity},
+        masked_cells=int(mask.sum()),
+        dropped_steps=int(dm.bad_steps.sum()),
+        window=tuple(dm.window),
+        patch_note=dm.patch_note,
+        splits={name: (s.start, s.stop) for name, s in dm.splits.items()},
+        windows={name: dm.count_windows(name) for name in dm.splits},
+        warnings=warnings,
+    )
+
+
+class _SurveyModule(types.ModuleType):
+    """This module, callable as :func:`survey`.
+
+    Importing ``stgan.survey`` (the CLI does) binds the package's name ``survey`` to this
+    module, hiding the function :mod:`stgan` re-exports under that name; calling the module
+    calls the function, so ``stgan.survey(path)`` works whichever of the two the name holds.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Survey:
+        return survey(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _SurveyModule

@@ -45,20 +45,19 @@ def parse_dims(text: str | None) -> dict[str, str] | None:
 
 
 def _generate(args: argparse.Namespace) -> Path:
-    from stgan.sampling import generate
+    from stgan.api.model import check_request, load
 
-    generate(
-        args.checkpoint,
+    check_request(args.num_samples, args.full_grid, args.overlap)  # before the checkpoint is read
+    return load(args.checkpoint).write(
         args.output,
-        num_samples=args.num_samples,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        start_time=args.start_time,
+        args.num_samples,
         length=args.length,
+        seed=args.seed,
+        start_time=args.start_time,
         full_grid=args.full_grid,
         overlap=args.overlap,
+        batch_size=args.batch_size,
     )
-    return Path(args.output)
 
 
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
@@ -91,13 +90,15 @@ def _make_data(args: argparse.Namespace) -> Path:
 def _survey(args: argparse.Namespace) -> str:
     from stgan.survey import survey
 
-    return survey(
-        args.path,
-        variables=args.variables,
-        select=parse_select(args.select),
-        dims=parse_dims(args.dims),
-        window=args.window,
-        batch_size=args.batch_size,
+    return str(
+        survey(
+            args.path,
+            variables=args.variables,
+            select=parse_select(args.select),
+            dims=parse_dims(args.dims),
+            window=args.window,
+            batch_size=args.batch_size,
+        )
     )
 
 

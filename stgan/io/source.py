@@ -26,6 +26,8 @@ from stgan.io.multifile import Part, check_increasing, open_files
 from stgan.io.netcdf import dimension_roles, open_dataset, select_variables, skipped_variables
 
 _GLOB_CHARS = set("*?[")
+# The name of an in-memory dataset's one "file" (in messages and a checkpoint's ``source``).
+IN_MEMORY = "in-memory dataset"
 
 
 def expand_paths(path: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
@@ -142,8 +144,9 @@ class GridSource:
 
     Parameters
     ----------
-    path : str or list of str
-        A file or Zarr store, a glob pattern (``"era5_*.nc"``), or a list of files/patterns.
+    path : str, list of str or xr.Dataset
+        A file or Zarr store, a glob pattern (``"era5_*.nc"``), a list of files/patterns, or
+        a dataset already open (read as it is, lazily when it is dask-backed).
     variables : list[str] | None
         Variables to use, one channel each; default: every variable with a time dimension.
     select : dict | None
@@ -164,15 +167,21 @@ class GridSource:
 
     def __init__(
         self,
-        path: str | Sequence[str],
+        path: str | Sequence[str] | xr.Dataset,
         variables: Sequence[str] | None = None,
         select: dict[str, Any] | None = None,
         dims: dict[str, str] | None = None,
     ) -> None:
-        self.paths = expand_paths(path)
+        # An in-memory dataset is read as it is (nothing written); it is named by the file
+        # xarray opened it from, when there is one.
+        self._memory = path if isinstance(path, xr.Dataset) else None
+        if self._memory is not None:
+            self.paths = [Path(self._memory.encoding.get("source", IN_MEMORY))]
+        else:
+            self.paths = expand_paths(path)
         self.select = dict(select or {})
         self.mapping = normalise_mapping(dims)
-        first = open_dataset(self.paths[0])
+        first = self._memory if self._memory is not None else open_dataset(self.paths[0])
         self.skipped = {} if variables else skipped_variables(first, self.mapping, self.select)
         self.variables = select_variables(first, variables, self.mapping, self.select)
         array = self._array(first, self.variables[0], self.paths[0])
@@ -215,6 +224,11 @@ class GridSource:
             )
         return _select(ds, ds[name], self.select)
 
+    def field(self, name: str) -> xr.DataArray:
+        """Variable ``name`` of :attr:`dataset` on (time, y, x), extra dimensions selected; lazy."""
+        order = [self.dims[role] for role in ("time", "y", "x")]
+        return _select(self.dataset, self.dataset[name], self.select).transpose(*order)
+
     @property
     def sizes(self) -> dict[str, int]:
         """Grid sizes ``{time, y, x}``; time counts the steps of all files together."""
@@ -245,6 +259,8 @@ class GridSource:
 
     def _open(self, k: int) -> xr.Dataset:
         """The ``k``-th file, opened once per process: HDF5 handles do not survive fork."""
+        if self._memory is not None:
+            return self._memory
         if self._pid != os.getpid():
             self._handles, self._pid = {}, os.getpid()
         if k not in self._handles:
