@@ -21,8 +21,8 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _HOMES = {
     "open_dataset": "stgan.api.data",
-    "survey": "stgan.survey",
-    "Survey": "stgan.survey",
+    "survey": "stgan.api.survey",
+    "Survey": "stgan.api.survey",
     "fit": "stgan.api.run",
     "Run": "stgan.api.run",
     "load": "stgan.api.model",
@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from stgan.api.evaluation import Evaluation, evaluate
     from stgan.api.model import Model, load
     from stgan.api.run import Run, fit
+    from stgan.api.survey import Survey, survey
     from stgan.errors import StganError
-    from stgan.survey import Survey, survey
 
 
 def __getattr__(name: str) -> Any:

@@ -113,9 +113,9 @@ def test_the_api_docstring_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     import stgan.api.data
     import stgan.api.model
-    import stgan.survey
+    import stgan.api.survey
 
-    for module in (stgan.api.data, stgan.api.model, stgan.survey):
+    for module in (stgan.api.data, stgan.api.model, stgan.api.survey):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0 and result.failed == 0, module.__name__
     assert (tmp_path / "samples.nc").is_file()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import run_stgan
 
+from stgan.api.survey import survey
 from stgan.cli import main
-from stgan.survey import survey
 
 
 def test_survey_prints_what_the_function_returns(grf_file, capsys):

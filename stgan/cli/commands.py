@@ -88,7 +88,7 @@ def _make_data(args: argparse.Namespace) -> Path:
 
 
 def _survey(args: argparse.Namespace) -> str:
-    from stgan.survey import survey
+    from stgan.api.survey import survey
 
     return str(
         survey(

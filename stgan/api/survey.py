@@ -8,8 +8,6 @@ attributes. The CLI prints ``str(survey(...))``, so the two cannot drift apart.
 from __future__ import annotations
 
 import os
-import sys
-import types
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -322,18 +320,3 @@ def describe(dm: SpaceTimeDataModule) -> Survey:
         windows={name: dm.count_windows(name) for name in dm.splits},
         warnings=warnings,
     )
-
-
-class _SurveyModule(types.ModuleType):
-    """This module, callable as :func:`survey`.
-
-    Importing ``stgan.survey`` (the CLI does) binds the package's name ``survey`` to this
-    module, hiding the function :mod:`stgan` re-exports under that name; calling the module
-    calls the function, so ``stgan.survey(path)`` works whichever of the two the name holds.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Survey:
-        return survey(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _SurveyModule
