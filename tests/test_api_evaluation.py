@@ -210,6 +210,8 @@ def test_generated_data_without_a_time_dimension_is_refused(files):
     frames = xr.load_dataset(gen).isel(time=0)
     with pytest.raises(StganError, match=r"'field' has dimensions \['sample', 'y', 'x'\]: no time"):
         stgan.evaluate(real, frames)
+    with pytest.raises(StganError, match=r"not DataArray; make one with \.to_dataset\(\)"):
+        stgan.evaluate(real, xr.load_dataset(gen)["field"])
 
 
 def test_the_docstring_example_runs():

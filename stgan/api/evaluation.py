@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stgan.io.atomic import write_text
-from stgan.report.evaluate import compare_data, report_figures, write_report
+from stgan.report.evaluate import compare_data, report_figures, report_images, write_report
 from stgan.report.figures import png_bytes
 from stgan.report.html import img_tag, metrics_table, render
 from stgan.report.markdown import COLUMNS, comparison_text
@@ -65,7 +65,7 @@ class Evaluation:
         return copy.deepcopy(self._result)
 
     def _figure_groups(self) -> dict[str, dict[str, Figure]]:
-        if self._figures is None:  # drawn on first use: metrics alone need no matplotlib
+        if self._figures is None:  # drawn on first use: the metrics alone need no drawing
             self._figures = report_figures(self._result, self._windows)
         return self._figures
 
@@ -76,11 +76,7 @@ class Evaluation:
 
     def to_html(self, path: str | os.PathLike) -> Path:
         """Write the self-contained report.html (figures inlined as data: URIs) to ``path``."""
-        images = {
-            name: {stem: png_bytes(fig) for stem, fig in figs.items()}
-            for name, figs in self._figure_groups().items()
-        }
-        return write_text(path, render(self._result, images))
+        return write_text(path, render(self._result, report_images(self._figure_groups())))
 
     def save(self, directory: str | os.PathLike) -> dict[str, Any]:
         """Write metrics.json, report.md, report.html and the PNGs into ``directory``.

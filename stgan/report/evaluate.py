@@ -159,7 +159,7 @@ def compare_data(
     # The training data, read once, only for the memorisation test.
     train_values = None
     if train is not None and (metrics is None or "memorisation" in metrics):
-        train_source = open_grid(train, names, dims)
+        train_source = open_grid(train, names, dims, role="training")
         train_values = train_source.read(0, train_source.sizes["time"]).astype(np.float64)
         train_source.close()
     comparison = "reference" if test_split_of is None else "held-out"
@@ -230,6 +230,13 @@ def report_figures(
     }
 
 
+def report_images(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, bytes]]:
+    """:func:`report_figures`'s figures rendered: variable → PNG file stem → PNG bytes."""
+    return {
+        name: {stem: png_bytes(fig) for stem, fig in figs.items()} for name, figs in figures.items()
+    }
+
+
 def write_report(
     result: dict[str, Any], figures: dict[str, dict[str, Any]], output_dir: str | os.PathLike
 ) -> dict[str, Any]:
@@ -239,9 +246,7 @@ def write_report(
     paths: ``metrics_path``, ``report_path``, ``html_path`` and ``figures`` (the PNGs).
     """
     out = Path(output_dir)
-    images = {
-        name: {stem: png_bytes(fig) for stem, fig in figs.items()} for name, figs in figures.items()
-    }
+    images = report_images(figures)
     pngs = [save_png(png, out / f"{stem}.png") for v in images.values() for stem, png in v.items()]
     return {
         "metrics_path": write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n"),

@@ -22,7 +22,8 @@ from stgan.io.multifile import check_increasing
 from stgan.io.netcdf import dimension_roles, open_dataset, select_variables
 from stgan.io.source import GridSource, _coordinate, variable_attrs
 
-DataLike = xr.Dataset | str | os.PathLike
+# A Dataset, or where to read one: a path (real and training data: a glob or a list of files too)
+DataLike = xr.Dataset | str | os.PathLike | Sequence[str | os.PathLike]
 
 
 class DatasetGrid:
@@ -79,13 +80,27 @@ class DatasetGrid:
         )
 
     def close(self) -> None:
-        """Leave the dataset open, as GridSource.close would not: it belongs to the caller."""
+        """Release nothing: unlike a GridSource's files, the dataset belongs to the caller."""
+
+
+def _check(data: object, role: str, kinds: tuple[type, ...] = ()) -> None:
+    if not isinstance(data, (xr.Dataset, str, os.PathLike, *kinds)):
+        raise StganError(
+            f"{role} data must be an xarray Dataset or a path, not {type(data).__name__}"
+            + ("; make one with .to_dataset()" if isinstance(data, xr.DataArray) else "")
+        )
 
 
 def open_grid(
-    data: DataLike, variables: Sequence[str] | None, dims: dict[str, str] | None
+    data: DataLike,
+    variables: Sequence[str] | None,
+    dims: dict[str, str] | None,
+    *,
+    role: str = "real",
 ) -> GridSource | DatasetGrid:
-    """A GridSource for a path (a file, Zarr store or glob), a DatasetGrid for a Dataset."""
+    """A GridSource for a path (a file, Zarr store, glob or a list of them), a DatasetGrid for a
+    Dataset; ``role`` names the data in the error for anything else."""
+    _check(data, role, (list, tuple))
     if isinstance(data, xr.Dataset):
         return DatasetGrid(data, variables, dims)
     return GridSource(data, variables, dims=dims)
@@ -93,14 +108,8 @@ def open_grid(
 
 def open_samples(data: DataLike) -> xr.Dataset:
     """Generated samples: a Dataset as given, or the file or Zarr store at a path."""
-    if isinstance(data, xr.Dataset):
-        return data
-    if not isinstance(data, (str, os.PathLike)):
-        raise StganError(
-            f"generated data must be an xarray Dataset or the path of a file written by "
-            f"stgan generate, not {type(data).__name__}"
-        )
-    return open_dataset(data)
+    _check(data, "generated")
+    return data if isinstance(data, xr.Dataset) else open_dataset(data)
 
 
 def describe(data: DataLike) -> str:
