@@ -61,20 +61,20 @@ def _generate(args: argparse.Namespace) -> Path:
 
 
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    from stgan.report.evaluate import evaluate
+    from stgan.api.evaluation import evaluate
 
-    return evaluate(
+    evaluation = evaluate(
         args.real,
         args.generated,
-        args.output_dir,
         variables=args.variables,
         max_lag=args.max_lag,
         metrics=args.metrics,
-        train_path=args.train,
+        train=args.train,
         wavenumbers=args.wavenumbers,
         dims=parse_dims(args.dims),
         test_split_of=args.test_split_of,
     )
+    return {"metrics": evaluation.to_dict(), **evaluation.save(args.output_dir)}
 
 
 def _make_data(args: argparse.Namespace) -> Path:

@@ -1,4 +1,10 @@
-"""`stgan evaluate`: generated windows vs real windows of the same size → metrics + report.
+"""Generated windows vs real windows of the same size → metrics, figures, report files.
+
+Computing and writing are separate: :func:`compare_data` turns the data (paths or
+``xr.Dataset``) into the metrics.json content and the windows compared, :func:`report_figures`
+draws them, and :func:`write_report` writes the files. :func:`stgan.evaluate` (the public API,
+:mod:`stgan.api.evaluation`) and ``stgan evaluate`` use these; :func:`evaluate` is the
+path-in, files-out form of both together.
 
 The real data are cut into non-overlapping windows of the generated ``(T, H, W)``; both sets
 are processed identically, in physical units. Cells missing at every real step (a static
@@ -33,15 +39,16 @@ import xarray as xr
 from stgan.data.windows import complete_windows
 from stgan.errors import StganError
 from stgan.io.atomic import write_text
-from stgan.io.netcdf import dimension_roles, open_dataset
+from stgan.io.netcdf import dimension_roles
 from stgan.io.source import GridSource
 from stgan.io.stores import sample_fields
 from stgan.metrics import cross_channel_correlation_error
 from stgan.metrics.registry import METRICS, compare, metric_units
 from stgan.metrics.weights import area_weights, is_latitude
-from stgan.report.figures import variable_figures
+from stgan.report.figures import png_bytes, save_png, variable_figures
 from stgan.report.html import render
 from stgan.report.markdown import render_markdown
+from stgan.report.sources import DataLike, DatasetGrid, describe, open_grid, open_samples
 
 SCHEMA = "stgan-metrics/1"
 # Compares variables with each other, so it is no per-variable registry entry.
@@ -55,11 +62,17 @@ def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = No
             f"generated variable {name!r} has no 'sample' dimension (dims {list(da.dims)}); "
             "pass a file written by stgan generate"
         )
+    if da.ndim < 4:
+        raise StganError(
+            f"generated variable {name!r} has dimensions {list(da.dims)}: no time dimension; "
+            "evaluate compares windows of several time steps, so pass samples shaped "
+            "(sample, time, y, x) as stgan generate and Model.sample write them"
+        )
     roles = dimension_roles(ds, da.isel(sample=0), dims)
     return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
 
 
-def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | None:
+def _area_weights(real: GridSource | DatasetGrid, height: int, width: int) -> np.ndarray | None:
     """cos(lat) weights when the real grid is latitude-longitude and a window spans all of it."""
     ydim = real.dims["y"]
     lat = real.coords["y"]
@@ -68,7 +81,7 @@ def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | Non
     return area_weights(lat.values, width)
 
 
-def held_out_steps(real: GridSource, checkpoint: str | os.PathLike) -> slice:
+def held_out_steps(real: GridSource | DatasetGrid, checkpoint: str | os.PathLike) -> slice:
     """The time steps of ``checkpoint``'s test split in ``real``, which must be its training data.
 
     Raises :class:`StganError` when ``real`` is not the data the model was trained on (other
@@ -105,6 +118,144 @@ def held_out_steps(real: GridSource, checkpoint: str | os.PathLike) -> slice:
     return slice(start, stop)
 
 
+def compare_data(
+    real: DataLike,
+    generated: DataLike,
+    *,
+    variables: list[str] | None = None,
+    max_lag: int = 10,
+    metrics: list[str] | None = None,
+    train: DataLike | None = None,
+    wavenumbers: str = "index",
+    dims: dict[str, str] | None = None,
+    test_split_of: str | os.PathLike | None = None,
+) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Compare generated samples with real data; nothing is written.
+
+    Parameters are those of :func:`stgan.evaluate`. Returns the metrics.json content and, per
+    variable, the (real, generated) windows compared, each (N, T, H, W) in physical units.
+    """
+    if max_lag < 1:
+        raise StganError(f"--max-lag must be at least 1, got {max_lag}")
+    for key in metrics or []:
+        METRICS.get(key)  # unknown keys fail before any work, listing the valid ones
+    gen_ds = open_samples(generated)
+    if variables:
+        missing = [v for v in variables if v not in gen_ds.data_vars]
+        if missing:
+            raise StganError(
+                f"variable(s) {missing} not in the generated file; present: "
+                f"{', '.join(map(str, gen_ds.data_vars))}"
+            )
+    source = open_grid(real, variables or sample_fields(gen_ds), dims)
+    names = source.variables
+    steps = (
+        slice(0, source.sizes["time"])
+        if test_split_of is None
+        else held_out_steps(source, test_split_of)
+    )
+    real_values = source.read(steps.start, steps.stop).astype(np.float64)  # (C, T, H, W)
+    source.close()
+    # The training data, read once, only for the memorisation test.
+    train_values = None
+    if train is not None and (metrics is None or "memorisation" in metrics):
+        train_source = open_grid(train, names, dims, role="training")
+        train_values = train_source.read(0, train_source.sizes["time"]).astype(np.float64)
+        train_source.close()
+    comparison = "reference" if test_split_of is None else "held-out"
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "units": {**metric_units(), **CROSS_CHANNEL_UNITS},
+        "comparison": comparison,
+        "split": None if test_split_of is None else "test",
+        "real": describe(real),
+        "generated": describe(generated),
+        "train": None if train is None else describe(train),
+        "wavenumbers": wavenumbers,
+        "variables": {},
+    }
+    windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for c, name in enumerate(names):
+        gen = _generated_array(gen_ds, name, dims)
+        window = gen.shape[1:]
+        if gen.shape[1] < 2:
+            raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
+        real_windows = complete_windows(real_values[c], window)
+        if len(real_windows) == 0:
+            raise StganError(
+                f"the real data of {name!r} (shape {real_values[c].shape}) give no complete "
+                f"window of the generated size {window}; pass a larger real file"
+            )
+        weights = _area_weights(source, window[1], window[2])
+        train_c = None if train_values is None else complete_windows(train_values[c], window)
+        result["variables"][name] = {
+            "units": str(source.var_attrs[name].get("units", "1")),
+            **compare(
+                real_windows,
+                gen,
+                metrics=metrics,
+                max_lag=max_lag,
+                weights=weights,
+                wavenumbers=wavenumbers,
+                train=train_c,
+                attrs=source.var_attrs[name],
+            ),
+        }
+        result.update(
+            window=list(window),
+            n_real_windows=len(real_windows),
+            n_generated=len(gen),
+            area_weighting="cos(lat)" if weights is not None else "none",
+        )
+        windows[name] = (real_windows, gen)
+    if gen_ds is not generated:  # opened here; a caller's dataset stays open
+        gen_ds.close()
+    if len(names) > 1:
+        n_real = min(len(r) for r, _ in windows.values())
+        result["cross_channel_correlation_error"] = cross_channel_correlation_error(
+            np.stack([r[:n_real] for r, _ in windows.values()], axis=1),
+            np.stack([g for _, g in windows.values()], axis=1),
+        )
+    return result, windows
+
+
+def report_figures(
+    result: dict[str, Any], windows: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, dict[str, Any]]:
+    """The report's figures: variable → PNG file stem → :class:`matplotlib.figure.Figure`."""
+    label = f"real ({result['comparison']})"
+    return {
+        name: variable_figures(name, result["variables"][name], real, gen, label=label)
+        for name, (real, gen) in windows.items()
+    }
+
+
+def report_images(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, bytes]]:
+    """:func:`report_figures`'s figures rendered: variable → PNG file stem → PNG bytes."""
+    return {
+        name: {stem: png_bytes(fig) for stem, fig in figs.items()} for name, figs in figures.items()
+    }
+
+
+def write_report(
+    result: dict[str, Any], figures: dict[str, dict[str, Any]], output_dir: str | os.PathLike
+) -> dict[str, Any]:
+    """Write the PNGs, metrics.json, report.md and the self-contained report.html.
+
+    ``figures`` is :func:`report_figures`'s dict. Each file is written atomically. Returns the
+    paths: ``metrics_path``, ``report_path``, ``html_path`` and ``figures`` (the PNGs).
+    """
+    out = Path(output_dir)
+    images = report_images(figures)
+    pngs = [save_png(png, out / f"{stem}.png") for v in images.values() for stem, png in v.items()]
+    return {
+        "metrics_path": write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n"),
+        "report_path": write_text(out / "report.md", render_markdown(result, images)),
+        "html_path": write_text(out / "report.html", render(result, images)),
+        "figures": pngs,
+    }
+
+
 def evaluate(
     real_path: str | os.PathLike,
     generated_path: str | os.PathLike,
@@ -119,125 +270,26 @@ def evaluate(
     test_split_of: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Compare a generated file with real data; write metrics.json, report.md, report.html
-    (self-contained) and PNG plots.
+    (self-contained) and PNG plots into ``output_dir``.
 
-    Parameters
-    ----------
-    real_path, generated_path : path
-        Real data (time, y, x) and a file written by ``stgan generate``.
-    output_dir : path
-        Folder for metrics.json, report.md, report.html and the figures.
-    variables : list of str, optional
-        Variables to compare (default: every field of the generated file).
-    max_lag : int
-        Largest ACF lag (capped at T − 1).
-    metrics : list of str, optional
-        Metric registry keys (default: all).
-    train_path : path, optional
-        The training data; enables the memorisation test.
-    wavenumbers : str
-        RAPSD ring convention, ``"index"`` or ``"physical"``.
-    dims : dict, optional
-        Which dimension is which (in the real, training and generated data alike, which share
-        their dimension names), where CF evidence does not say.
-    test_split_of : path, optional
-        The model's checkpoint: ``real_path`` is then its training data and only its test
-        split is compared ("held-out"); without it the real data are "reference" data.
+    The options are those of :func:`stgan.evaluate` (``train_path`` is its ``train``), which
+    returns the results instead of writing them.
 
     Returns
     -------
     dict
         ``metrics`` (the metrics.json content) and the paths ``metrics_path``,
-        ``report_path`` and ``html_path``.
+        ``report_path``, ``html_path`` and ``figures``.
     """
-    if max_lag < 1:
-        raise StganError(f"--max-lag must be at least 1, got {max_lag}")
-    for key in metrics or []:
-        METRICS.get(key)  # unknown keys fail before any work, listing the valid ones
-    gen_ds = open_dataset(generated_path)
-    if variables:
-        missing = [v for v in variables if v not in gen_ds.data_vars]
-        if missing:
-            raise StganError(
-                f"variable(s) {missing} not in the generated file; present: "
-                f"{', '.join(map(str, gen_ds.data_vars))}"
-            )
-    real = GridSource(real_path, variables or sample_fields(gen_ds), dims=dims)
-    names = real.variables
-    steps = (
-        slice(0, real.sizes["time"])
-        if test_split_of is None
-        else held_out_steps(real, test_split_of)
+    result, windows = compare_data(
+        real_path,
+        generated_path,
+        variables=variables,
+        max_lag=max_lag,
+        metrics=metrics,
+        train=train_path,
+        wavenumbers=wavenumbers,
+        dims=dims,
+        test_split_of=test_split_of,
     )
-    real_values = real.read(steps.start, steps.stop).astype(np.float64)  # (C, T, H, W)
-    # The training data, read once, only for the memorisation test.
-    train_values = None
-    if train_path is not None and (metrics is None or "memorisation" in metrics):
-        train_source = GridSource(train_path, names, dims=dims)
-        train_values = train_source.read(0, train_source.sizes["time"]).astype(np.float64)
-    out = Path(output_dir)
-    comparison = "reference" if test_split_of is None else "held-out"
-    result: dict[str, Any] = {
-        "schema": SCHEMA,
-        "units": {**metric_units(), **CROSS_CHANNEL_UNITS},
-        "comparison": comparison,
-        "split": None if test_split_of is None else "test",
-        "real": str(real_path),
-        "generated": str(generated_path),
-        "train": None if train_path is None else str(train_path),
-        "wavenumbers": wavenumbers,
-        "variables": {},
-    }
-    figures, all_real, all_gen = {}, [], []
-    for c, name in enumerate(names):
-        gen = _generated_array(gen_ds, name, dims)
-        window = gen.shape[1:]
-        if gen.shape[1] < 2:
-            raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
-        windows = complete_windows(real_values[c], window)
-        if len(windows) == 0:
-            raise StganError(
-                f"the real data of {name!r} (shape {real_values[c].shape}) give no complete "
-                f"window of the generated size {window}; pass a larger real file"
-            )
-        weights = _area_weights(real, window[1], window[2])
-        train = None if train_values is None else complete_windows(train_values[c], window)
-        metrics_c = {
-            "units": str(real.var_attrs[name].get("units", "1")),
-            **compare(
-                windows,
-                gen,
-                metrics=metrics,
-                max_lag=max_lag,
-                weights=weights,
-                wavenumbers=wavenumbers,
-                train=train,
-                attrs=real.var_attrs[name],
-            ),
-        }
-        result["variables"][name] = metrics_c
-        result.update(
-            window=list(window),
-            n_real_windows=len(windows),
-            n_generated=len(gen),
-            area_weighting="cos(lat)" if weights is not None else "none",
-        )
-        label = f"real ({comparison})"
-        figures[name] = variable_figures(name, metrics_c, windows, gen, out, label=label)
-        all_real.append(windows)
-        all_gen.append(gen)
-    gen_ds.close()
-    if len(names) > 1:
-        n_real = min(len(w) for w in all_real)
-        result["cross_channel_correlation_error"] = cross_channel_correlation_error(
-            np.stack([w[:n_real] for w in all_real], axis=1), np.stack(all_gen, axis=1)
-        )
-    metrics_path = write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
-    report_path = write_text(out / "report.md", render_markdown(result, figures))
-    html_path = write_text(out / "report.html", render(result, figures))
-    return {
-        "metrics": result,
-        "metrics_path": metrics_path,
-        "report_path": report_path,
-        "html_path": html_path,
-    }
+    return {"metrics": result, **write_report(result, report_figures(result, windows), output_dir)}

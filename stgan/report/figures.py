@@ -1,4 +1,10 @@
-"""Matplotlib figures for the evaluation report (PNG, headless).
+"""Matplotlib figures for the evaluation report, as :class:`~matplotlib.figure.Figure` objects.
+
+Plotting and saving are separate: every ``plot_*`` returns a Figure (built without pyplot, so
+nothing is registered globally, no backend is switched and a notebook's own plots are left
+alone), :func:`variable_figures` gathers one variable's figures in a dict keyed by the name of
+their PNG file, and :func:`png_bytes` / :func:`save_png` render one. A new picture for the report
+is one more ``plot_*`` function and one more entry in that dict.
 
 Every plot takes ``label``, the legend name of the real windows ("real (reference)" or
 "real (held-out)"), so a figure says what the samples were compared with.
@@ -6,30 +12,37 @@ Every plot takes ``label``, the legend name of the real windows ("real (referenc
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
-matplotlib.use("Agg")  # no display: figures go to files only
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
+from stgan.io.atomic import atomic_path
 
-from stgan.io.atomic import atomic_path  # noqa: E402
+
+def png_bytes(fig: Figure, *, dpi: float | None = None) -> bytes:
+    """``fig`` rendered as PNG, at ``dpi`` (default: the figure's own, 100)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def save_png(data: bytes, path: Path) -> Path:
+    """Write rendered PNG ``data`` to ``path`` atomically (never a half-written image)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+    return path
 
 
 def plot_rapsd(
-    freq: np.ndarray,
-    real: np.ndarray,
-    generated: np.ndarray,
-    *,
-    title: str,
-    path: Path,
-    label: str = "real",
-) -> Path:
+    freq: np.ndarray, real: np.ndarray, generated: np.ndarray, *, title: str, label: str = "real"
+) -> Figure:
     """Log-log RAPSD of real vs generated fields (bins k ≥ 1; k = 0 is the domain mean)."""
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    fig = Figure(figsize=(5, 4), dpi=100)
+    ax = fig.subplots()
     ax.loglog(freq[1:], real[1:], "k-", lw=2, label=label)
     ax.loglog(freq[1:], generated[1:], "C1--", lw=2, label="generated")
     ax.set_xlabel("wavenumber (cycles per grid cell)")
@@ -38,21 +51,17 @@ def plot_rapsd(
     ax.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap on short axes
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    fig.tight_layout()
+    return fig
 
 
 def plot_tpsd(
-    freq: np.ndarray,
-    real: np.ndarray,
-    generated: np.ndarray,
-    *,
-    title: str,
-    path: Path,
-    label: str = "real",
-) -> Path:
+    freq: np.ndarray, real: np.ndarray, generated: np.ndarray, *, title: str, label: str = "real"
+) -> Figure:
     """Log-log Welch temporal PSD (averaged over grid points) of real vs generated series."""
     keep = freq > 0  # frequency 0 is removed with each segment's mean
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    fig = Figure(figsize=(5, 4), dpi=100)
+    ax = fig.subplots()
     ax.loglog(freq[keep], real[keep], "k-o", lw=2, label=label)
     ax.loglog(freq[keep], generated[keep], "C1--s", lw=2, label="generated")
     ax.set_xlabel("frequency (cycles per time step)")
@@ -61,22 +70,14 @@ def plot_tpsd(
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    return _save(fig, path)
-
-
-def _save(fig, path: Path) -> Path:
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return fig
 
 
-def plot_acf(
-    real: np.ndarray, generated: np.ndarray, *, title: str, path: Path, label: str = "real"
-) -> Path:
+def plot_acf(real: np.ndarray, generated: np.ndarray, *, title: str, label: str = "real") -> Figure:
     """Temporal ACF against lag, real vs generated."""
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    fig = Figure(figsize=(5, 4), dpi=100)
+    ax = fig.subplots()
     lags = np.arange(len(real))
     ax.plot(lags, real, "k-o", lw=2, label=label)
     ax.plot(lags, generated, "C1--s", lw=2, label="generated")
@@ -85,22 +86,18 @@ def plot_acf(
     ax.set_ylabel("autocorrelation")
     ax.set_title(title)
     ax.legend()
-    return _save(fig, path)
+    fig.tight_layout()
+    return fig
 
 
 def plot_histogram(
-    real: np.ndarray,
-    generated: np.ndarray,
-    *,
-    units: str,
-    title: str,
-    path: Path,
-    label: str = "real",
-) -> Path:
+    real: np.ndarray, generated: np.ndarray, *, units: str, title: str, label: str = "real"
+) -> Figure:
     """Value histograms (log density, so the tails show) with the 1 % and 99.9 % quantiles."""
     r, g = real[np.isfinite(real)], generated[np.isfinite(generated)]
     bins = np.linspace(min(r.min(), g.min()), max(r.max(), g.max()), 80)
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    fig = Figure(figsize=(5, 4), dpi=100)
+    ax = fig.subplots()
     ax.hist(r, bins=bins, density=True, histtype="step", color="k", lw=2, label=label)
     ax.hist(
         g, bins=bins, density=True, histtype="step", color="C1", lw=2, ls="--", label="generated"
@@ -113,7 +110,8 @@ def plot_histogram(
     ax.set_ylabel("density")
     ax.set_title(title)
     ax.legend()
-    return _save(fig, path)
+    fig.tight_layout()
+    return fig
 
 
 def plot_frames(
@@ -122,15 +120,15 @@ def plot_frames(
     *,
     units: str,
     title: str,
-    path: Path,
     n: int = 4,
     label: str = "real",
-) -> Path:
+) -> Figure:
     """First frame of ``n`` real and ``n`` generated windows, one shared colour scale."""
     n = min(n, len(real), len(generated))
     both = np.concatenate([real[:n, 0].ravel(), generated[:n, 0].ravel()])
     vmin, vmax = np.nanpercentile(both, [1, 99])
-    fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.6), dpi=100, squeeze=False)
+    fig = Figure(figsize=(2.2 * n, 4.6), dpi=100)
+    axes = fig.subplots(2, n, squeeze=False)
     for row, (name, data) in enumerate(((label, real), ("generated", generated))):
         for i in range(n):
             im = axes[row, i].imshow(
@@ -139,12 +137,9 @@ def plot_frames(
             axes[row, i].set_xticks([])
             axes[row, i].set_yticks([])
         axes[row, 0].set_ylabel(name)
-    fig.colorbar(im, ax=axes, shrink=0.8, label=units)
+    fig.colorbar(im, ax=axes, shrink=0.8, label=units)  # no tight_layout: it fights the colorbar
     fig.suptitle(title)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return fig
 
 
 def plot_timeseries(
@@ -153,13 +148,13 @@ def plot_timeseries(
     *,
     units: str,
     title: str,
-    path: Path,
     n: int = 3,
     label: str = "real",
-) -> Path:
+) -> Figure:
     """Time series at the window centre for ``n`` real and ``n`` generated windows."""
     _, t, h, w = real.shape
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    fig = Figure(figsize=(6, 3.5), dpi=100)
+    ax = fig.subplots()
     for i in range(min(n, len(real))):
         ax.plot(real[i, :, h // 2, w // 2], "k-", alpha=0.8, label=label if i == 0 else None)
     for i in range(min(n, len(generated))):
@@ -173,62 +168,47 @@ def plot_timeseries(
     ax.set_ylabel(units)
     ax.set_title(title)
     ax.legend()
-    return _save(fig, path)
+    fig.tight_layout()
+    return fig
 
 
 def variable_figures(
-    name: str, m: dict[str, Any], real: np.ndarray, gen: np.ndarray, out: Path, *, label: str
-) -> list[Path]:
-    """The report's PNGs for one variable: those of the metrics computed, then the data's.
+    name: str, m: dict[str, Any], real: np.ndarray, gen: np.ndarray, *, label: str
+) -> dict[str, Figure]:
+    """The report's figures for one variable, keyed by PNG file stem (``"rapsd_NAME"``, ...):
+    those of the metrics computed, then the data's, in report order.
 
     ``m`` is the variable's entry of metrics.json (its curves are redrawn from it); ``real``
     and ``gen`` are the (N, T, H, W) windows compared; ``label`` names the real windows.
     """
-    units, figs = m["units"], []
+    figs: dict[str, Figure] = {}
     if "rapsd_real" in m:
-        figs.append(
-            plot_rapsd(
-                np.asarray(m["rapsd_freq"]),
-                np.asarray(m["rapsd_real"]),
-                np.asarray(m["rapsd_generated"]),
-                title=f"{name}: RAPSD",
-                path=out / f"rapsd_{name}.png",
-                label=label,
-            )
+        figs[f"rapsd_{name}"] = plot_rapsd(
+            np.asarray(m["rapsd_freq"]),
+            np.asarray(m["rapsd_real"]),
+            np.asarray(m["rapsd_generated"]),
+            title=f"{name}: RAPSD",
+            label=label,
         )
     if "acf_real" in m:
-        figs.append(
-            plot_acf(
-                np.asarray(m["acf_real"]),
-                np.asarray(m["acf_generated"]),
-                title=f"{name}: temporal ACF",
-                path=out / f"acf_{name}.png",
-                label=label,
-            )
+        figs[f"acf_{name}"] = plot_acf(
+            np.asarray(m["acf_real"]),
+            np.asarray(m["acf_generated"]),
+            title=f"{name}: temporal ACF",
+            label=label,
         )
     if "tpsd_real" in m:
-        figs.append(
-            plot_tpsd(
-                np.asarray(m["tpsd_freq"]),
-                np.asarray(m["tpsd_real"]),
-                np.asarray(m["tpsd_generated"]),
-                title=f"{name}: temporal PSD (Welch)",
-                path=out / f"tpsd_{name}.png",
-                label=label,
-            )
+        figs[f"tpsd_{name}"] = plot_tpsd(
+            np.asarray(m["tpsd_freq"]),
+            np.asarray(m["tpsd_real"]),
+            np.asarray(m["tpsd_generated"]),
+            title=f"{name}: temporal PSD (Welch)",
+            label=label,
         )
-    data = {"units": units, "label": label}
-    return [
-        *figs,
-        plot_histogram(real, gen, title=f"{name}: values", path=out / f"hist_{name}.png", **data),
-        plot_frames(
-            real, gen, title=f"{name}: first frames", path=out / f"frames_{name}.png", **data
-        ),
-        plot_timeseries(
-            real,
-            gen,
-            title=f"{name}: time series at the centre",
-            path=out / f"series_{name}.png",
-            **data,
-        ),
-    ]
+    data = {"units": m["units"], "label": label}
+    figs[f"hist_{name}"] = plot_histogram(real, gen, title=f"{name}: values", **data)
+    figs[f"frames_{name}"] = plot_frames(real, gen, title=f"{name}: first frames", **data)
+    figs[f"series_{name}"] = plot_timeseries(
+        real, gen, title=f"{name}: time series at the centre", **data
+    )
+    return figs

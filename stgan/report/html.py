@@ -1,10 +1,13 @@
-"""A self-contained HTML report: the metrics table and every figure inlined as base64 PNG."""
+"""A self-contained HTML report: the metrics table and every figure inlined as base64 PNG.
+
+:func:`render` is the whole page (report.html); :func:`metrics_table` and :func:`img_tag` are
+its parts, which the notebook view of an evaluation (``Evaluation._repr_html_``) reuses.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
-from pathlib import Path
 from typing import Any
 
 from stgan.report.markdown import comparison_text
@@ -14,14 +17,15 @@ table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;text-
 th{background:#eee}img{max-width:100%;margin:4px}.figs{display:flex;flex-wrap:wrap}"""
 
 
-def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+def img_tag(stem: str, png: bytes, *, style: str = "") -> str:
+    """An ``<img>`` of PNG bytes as a data: URI (the page needs no file beside it)."""
+    data = base64.b64encode(png).decode("ascii")
+    extra = f' style="{html.escape(style)}"' if style else ""
+    return f'<img alt="{html.escape(stem)}"{extra} src="data:image/png;base64,{data}">'
 
 
-def render(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
-    """HTML for an evaluation ``result`` (the metrics.json content) and its figure files."""
-    t, h, w = result["window"]
+def metrics_table(result: dict[str, Any]) -> str:
+    """The scalar metrics of every variable (rows) as an HTML table, ``–`` where undefined."""
     keys = [
         k
         for k, v in next(iter(result["variables"].values())).items()
@@ -32,6 +36,13 @@ def render(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
     for name, m in result["variables"].items():
         cells = "".join(f"<td>{'–' if m[k] is None else f'{m[k]:.4g}'}</td>" for k in keys)
         rows.append(f"<tr><td>{html.escape(name)} ({html.escape(m['units'])})</td>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def render(result: dict[str, Any], images: dict[str, dict[str, bytes]]) -> str:
+    """HTML for an evaluation ``result`` (the metrics.json content) and its figures
+    (``images``: variable → PNG file stem → PNG bytes)."""
+    t, h, w = result["window"]
     units = ", ".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in result["units"].items())
     word = result["comparison"]
     parts = [
@@ -43,11 +54,10 @@ def render(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
         f"generated: <code>{html.escape(result['generated'])}</code> "
         f"({result['n_generated']} samples); window {t} × {h} × {w}</p>",
         f"<h2>Generated vs {word} data</h2>",
-        f"<table><tr>{head}</tr>{''.join(rows)}</table><p><small>units: {units}</small></p>",
+        f"{metrics_table(result)}<p><small>units: {units}</small></p>",
     ]
-    for name, paths in figures.items():
-        parts.append(
-            f"<h2>{html.escape(name)}</h2><div class='figs'>{''.join(_img(p) for p in paths)}</div>"
-        )
+    for name, pngs in images.items():
+        tags = "".join(img_tag(stem, png) for stem, png in pngs.items())
+        parts.append(f"<h2>{html.escape(name)}</h2><div class='figs'>{tags}</div>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from stgan.metrics.registry import METRICS
 
-# The table: (heading, key, format); a column shows only when some variable has it.
-_COLUMNS = [
+# The headline metrics: (heading, key, format); a column shows only when some variable has it.
+COLUMNS = [
     ("log-spectral distance (dB)", "rapsd_lsd_db", ".3f"),
     ("ACF RMSE", "acf_rmse", ".4f"),
     ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"),
@@ -44,11 +44,12 @@ def _cell(m: dict[str, Any], key: str, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
-def render_markdown(result: dict[str, Any], figures: dict[str, list[Path]]) -> str:
-    """Markdown for an evaluation ``result`` (the metrics.json content) and its figure files."""
+def render_markdown(result: dict[str, Any], figures: Mapping[str, Iterable[str]]) -> str:
+    """Markdown for an evaluation ``result`` (the metrics.json content) and its figures
+    (``figures``: variable → the stems of its PNG files, written beside report.md)."""
     t, h, w = result["window"]
     word = result["comparison"]
-    columns = [c for c in _COLUMNS if any(c[1] in m for m in result["variables"].values())]
+    columns = [c for c in COLUMNS if any(c[1] in m for m in result["variables"].values())]
     lines = [
         f"# stgan evaluation report: generated vs {word} data",
         "",
@@ -87,6 +88,6 @@ def render_markdown(result: dict[str, Any], figures: dict[str, list[Path]]) -> s
         scalars = ", ".join(f"`{k}` ({units.get(k, '1')})" for k in entry.units)
         lines.append(f"- **{key}**: {entry.description}. {scalars}")
     lines.append("")
-    for name, pngs in figures.items():
-        lines += [f"## {name}", ""] + [f"![{p.stem}]({p.name})" for p in pngs] + [""]
+    for name, stems in figures.items():
+        lines += [f"## {name}", ""] + [f"![{stem}]({stem}.png)" for stem in stems] + [""]
     return "\n".join(lines)

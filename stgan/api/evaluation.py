@@ -1,0 +1,209 @@
+"""``stgan.evaluate``: generated samples vs real data → an :class:`Evaluation`.
+
+The ``stgan evaluate`` command is ``evaluate(...).save(output_dir)``; the computing lives in
+:mod:`stgan.report.evaluate`, the pictures in :mod:`stgan.report.figures`.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stgan.io.atomic import write_text
+from stgan.report.evaluate import compare_data, report_figures, report_images, write_report
+from stgan.report.figures import png_bytes
+from stgan.report.html import img_tag, metrics_table, render
+from stgan.report.markdown import COLUMNS, comparison_text
+from stgan.report.metrics_dataset import metrics_dataset
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from matplotlib.figure import Figure
+
+    from stgan.report.sources import DataLike
+
+# Notebook view: figures rendered small (the saved PNGs keep 100 dpi).
+_REPR_DPI = 40
+
+
+class Evaluation:
+    """The result of :func:`evaluate`: metrics, figures and the report, in memory.
+
+    Attributes
+    ----------
+    metrics : xr.Dataset
+        One data variable per metric scalar over the ``variable`` dimension, curves over their
+        own dimension, ``units`` and ``description`` in each one's attrs
+        (:mod:`stgan.report.metrics_dataset`).
+    figures : dict of str to matplotlib.figure.Figure
+        The report's figures, keyed by the stem of their PNG file (``"rapsd_field"``, ...).
+    """
+
+    def __init__(
+        self, result: dict[str, Any], windows: dict[str, tuple[np.ndarray, np.ndarray]]
+    ) -> None:
+        self._result = result
+        self._windows = windows  # variable → (real, generated) windows, (N, T, H, W)
+        self._metrics: xr.Dataset | None = None
+        self._figures: dict[str, dict[str, Figure]] | None = None
+
+    @property
+    def metrics(self) -> xr.Dataset:
+        """The metrics as an ``xr.Dataset`` (values equal to :meth:`to_dict`'s)."""
+        if self._metrics is None:
+            self._metrics = metrics_dataset(self._result)
+        return self._metrics
+
+    def to_dict(self) -> dict[str, Any]:
+        """The metrics.json content (a copy): schema, units, facts and per-variable results."""
+        return copy.deepcopy(self._result)
+
+    def _figure_groups(self) -> dict[str, dict[str, Figure]]:
+        if self._figures is None:  # drawn on first use: the metrics alone need no drawing
+            self._figures = report_figures(self._result, self._windows)
+        return self._figures
+
+    @property
+    def figures(self) -> dict[str, Figure]:
+        """The figures by PNG file stem, each variable's in report order."""
+        return {stem: fig for figs in self._figure_groups().values() for stem, fig in figs.items()}
+
+    def to_html(self, path: str | os.PathLike) -> Path:
+        """Write the self-contained report.html (figures inlined as data: URIs) to ``path``."""
+        return write_text(path, render(self._result, report_images(self._figure_groups())))
+
+    def save(self, directory: str | os.PathLike) -> dict[str, Any]:
+        """Write metrics.json, report.md, report.html and the PNGs into ``directory``.
+
+        Returns the paths written: ``metrics_path``, ``report_path``, ``html_path`` and
+        ``figures`` (a list of the PNGs).
+        """
+        return write_report(self._result, self._figure_groups(), directory)
+
+    def _summary(self) -> str:
+        r = self._result
+        t, h, w = r["window"]
+        return (
+            f"generated ({r['n_generated']} samples) vs {comparison_text(r)} "
+            f"({r['n_real_windows']} windows); window {t} × {h} × {w}"
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"<stgan.Evaluation: {self._summary()}>"]
+        for name, m in self._result["variables"].items():
+            cells = [f"{key}={m[key]:{fmt}}" for _, key, fmt in COLUMNS if m.get(key) is not None]
+            lines.append(
+                textwrap.fill(
+                    ", ".join(cells),
+                    width=88,
+                    initial_indent=f"  {name} ({m['units']}): ",
+                    subsequent_indent="    ",
+                )
+            )
+        if "cross_channel_correlation_error" in self._result:
+            value = self._result["cross_channel_correlation_error"]
+            lines.append(f"  cross_channel_correlation_error={value:.4f}")
+        lines.append(
+            "  every metric: .metrics; figures: .figures; files: .save(dir), .to_html(path)"
+        )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        tags = "".join(
+            img_tag(stem, png_bytes(fig, dpi=_REPR_DPI), style="max-width:240px;margin:2px")
+            for stem, fig in self.figures.items()
+        )
+        return (
+            f"<div><p><b>stgan.Evaluation</b>: {html.escape(self._summary())}</p>"
+            f"{metrics_table(self._result)}<div>{tags}</div></div>"
+        )
+
+
+def evaluate(
+    real: DataLike,
+    generated: DataLike,
+    *,
+    metrics: list[str] | None = None,
+    variables: list[str] | None = None,
+    max_lag: int = 10,
+    train: DataLike | None = None,
+    wavenumbers: str = "index",
+    dims: dict[str, str] | None = None,
+    test_split_of: str | os.PathLike | None = None,
+) -> Evaluation:
+    """Compare generated samples with real data by the domain metrics.
+
+    The real data are cut into non-overlapping windows of the generated (T, H, W) and both
+    sets are compared in physical units, as ``stgan evaluate`` does (it is this function
+    followed by :meth:`Evaluation.save`).
+
+    Parameters
+    ----------
+    real : xr.Dataset or path
+        Real data (time, y, x): a Dataset, a NetCDF file, a Zarr store or a glob of files.
+    generated : xr.Dataset or path
+        Samples (sample, time, y, x), as :meth:`stgan.Model.sample` returns and
+        ``stgan generate`` writes.
+    metrics : list of str, optional
+        Metric registry keys (default: all); an unknown key raises :class:`StganError`
+        listing the valid ones.
+    variables : list of str, optional
+        Variables to compare (default: every field of ``generated``).
+    max_lag : int
+        Largest ACF lag (capped at T − 1).
+    train : xr.Dataset or path, optional
+        The training data; enables the memorisation test.
+    wavenumbers : str
+        RAPSD ring convention, ``"index"`` or ``"physical"``.
+    dims : dict, optional
+        Which dimension is which, ``{time: T, y: LAT, x: LON}``, where CF evidence does not say.
+    test_split_of : path, optional
+        The model's checkpoint: ``real`` is then its training data and only its test split is
+        compared ("held-out"); without it the real data are "reference" data.
+
+    Returns
+    -------
+    Evaluation
+        ``.metrics`` (xr.Dataset), ``.to_dict()`` (the metrics.json content), ``.figures``,
+        ``.to_html(path)`` and ``.save(directory)``.
+
+    Raises
+    ------
+    StganError
+        An unknown metric, a variable missing, generated data without a time or sample
+        dimension, or real data too short for one window.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> import stgan
+    >>> from stgan.data.synthetic import make_grf
+    >>> real = make_grf(time=64, height=8, width=8, seed=0)
+    >>> samples = xr.concat([make_grf(time=8, height=8, width=8, seed=s) for s in (1, 2, 3)],
+    ...                     dim="sample")
+    >>> ev = stgan.evaluate(real, samples, metrics=["spectrum", "acf"])
+    >>> ev.metrics["acf_rmse"].sel(variable="field").item() < 0.2
+    True
+    >>> ev.metrics["acf_real"].dims
+    ('variable', 'lag')
+    >>> ev.save("evaluation")  # doctest: +SKIP
+    """
+    return Evaluation(
+        *compare_data(
+            real,
+            generated,
+            variables=variables,
+            max_lag=max_lag,
+            metrics=metrics,
+            train=train,
+            wavenumbers=wavenumbers,
+            dims=dims,
+            test_split_of=test_split_of,
+        )
+    )
