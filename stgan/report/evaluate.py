@@ -48,7 +48,7 @@ from stgan.metrics.weights import area_weights, is_latitude
 from stgan.report.figures import png_bytes, save_png, variable_figures
 from stgan.report.html import render
 from stgan.report.markdown import render_markdown
-from stgan.report.sources import DataLike, DatasetGrid, describe, open_grid, open_samples
+from stgan.report.sources import DataLike, describe, open_grid, open_samples
 
 SCHEMA = "stgan-metrics/1"
 # Compares variables with each other, so it is no per-variable registry entry.
@@ -72,7 +72,7 @@ def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = No
     return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
 
 
-def _area_weights(real: GridSource | DatasetGrid, height: int, width: int) -> np.ndarray | None:
+def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | None:
     """cos(lat) weights when the real grid is latitude-longitude and a window spans all of it."""
     ydim = real.dims["y"]
     lat = real.coords["y"]
@@ -81,7 +81,7 @@ def _area_weights(real: GridSource | DatasetGrid, height: int, width: int) -> np
     return area_weights(lat.values, width)
 
 
-def held_out_steps(real: GridSource | DatasetGrid, checkpoint: str | os.PathLike) -> slice:
+def held_out_steps(real: GridSource, checkpoint: str | os.PathLike) -> slice:
     """The time steps of ``checkpoint``'s test split in ``real``, which must be its training data.
 
     Raises :class:`StganError` when ``real`` is not the data the model was trained on (other
