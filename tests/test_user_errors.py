@@ -1,9 +1,37 @@
-"""A user error prints one clear line and exits non-zero, without a traceback."""
+"""A user error prints one clear line and exits non-zero, without a traceback.
+
+One error runs as a real process; the others run the same `stgan.cli.main` in this process,
+which saves an interpreter start (torch and Lightning imports) per case.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 from conftest import TINY_FIT, run_stgan
+
+
+@pytest.fixture
+def stgan(capsys):
+    """``stgan(*args)`` runs the CLI in this process and returns what run_stgan would."""
+    from stgan.cli import main
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        environ = dict(os.environ)  # Lightning's seeding writes PL_GLOBAL_SEED; keep it local
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # the option parser exits on a bad option, as in a process
+            code = exc.code
+        finally:
+            os.environ.clear()
+            os.environ.update(environ)
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
 
 
 def _fails_cleanly(proc, *needles: str) -> None:
@@ -28,15 +56,15 @@ def test_missing_data_file(tmp_path):
     assert proc.stderr.splitlines()[-1].startswith("stgan: error: data file")
 
 
-def test_not_a_netcdf_file(tmp_path):
+def test_not_a_netcdf_file(tmp_path, stgan):
     bad = tmp_path / "bad.nc"
     bad.write_text("this is not NetCDF")
-    proc = run_stgan("fit", "--config", "configs/demo.yaml", "--data.path", str(bad), check=False)
+    proc = stgan("fit", "--config", "configs/demo.yaml", "--data.path", str(bad))
     _fails_cleanly(proc, "cannot read", "bad.nc")
 
 
-def test_unknown_variable_lists_present_ones(grf_file):
-    proc = run_stgan(
+def test_unknown_variable_lists_present_ones(grf_file, stgan):
+    proc = stgan(
         "fit",
         "--config",
         "configs/demo.yaml",
@@ -44,7 +72,6 @@ def test_unknown_variable_lists_present_ones(grf_file):
         str(grf_file),
         "--data.variables",
         "[precip]",
-        check=False,
     )
     _fails_cleanly(proc, "'precip'", "present: field")
 
@@ -58,8 +85,8 @@ def test_unknown_variable_lists_present_ones(grf_file):
         ("--model.generator_options", "{depth: 3}", ("no option 'depth'", "width")),
     ],
 )
-def test_unknown_registry_keys(grf_file, tmp_path, option, value, needles):
-    proc = run_stgan(
+def test_unknown_registry_keys(grf_file, tmp_path, option, value, needles, stgan):
+    proc = stgan(
         "fit",
         "--config",
         "configs/demo.yaml",
@@ -70,13 +97,12 @@ def test_unknown_registry_keys(grf_file, tmp_path, option, value, needles):
         *TINY_FIT,
         option,
         value,
-        check=False,
     )
     _fails_cleanly(proc, *needles)
 
 
-def test_window_larger_than_grid(grf_file):
-    proc = run_stgan(
+def test_window_larger_than_grid(grf_file, stgan):
+    proc = stgan(
         "fit",
         "--config",
         "configs/demo.yaml",
@@ -84,13 +110,12 @@ def test_window_larger_than_grid(grf_file):
         str(grf_file),
         "--data.window_height",
         "40",
-        check=False,
     )
     _fails_cleanly(proc, "window y size 40", "16")
 
 
-def test_unknown_config_key(grf_file):
-    proc = run_stgan(
+def test_unknown_config_key(grf_file, stgan):
+    proc = stgan(
         "fit",
         "--config",
         "configs/demo.yaml",
@@ -98,14 +123,13 @@ def test_unknown_config_key(grf_file):
         str(grf_file),
         "--model.learning_rate",
         "0.1",
-        check=False,
     )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "learning_rate" in proc.stderr
 
 
-def test_missing_checkpoint(tmp_path):
-    proc = run_stgan(
+def test_missing_checkpoint(tmp_path, stgan):
+    proc = stgan(
         "generate",
         "--checkpoint",
         str(tmp_path / "x.ckpt"),
@@ -113,14 +137,13 @@ def test_missing_checkpoint(tmp_path):
         "2",
         "--output",
         str(tmp_path / "g.nc"),
-        check=False,
     )
     _fails_cleanly(proc, "x.ckpt", "does not exist")
     assert not (tmp_path / "g.nc").exists()
 
 
-def test_evaluate_with_missing_variable(tmp_path, grf_file):
-    proc = run_stgan(
+def test_evaluate_with_missing_variable(tmp_path, grf_file, stgan):
+    proc = stgan(
         "evaluate",
         "--real",
         str(grf_file),
@@ -130,15 +153,12 @@ def test_evaluate_with_missing_variable(tmp_path, grf_file):
         str(tmp_path / "ev"),
         "--variables",
         "tas",
-        check=False,
     )
     _fails_cleanly(proc, "'tas'")
     assert not (tmp_path / "ev" / "metrics.json").exists()
 
 
-def test_bad_make_data_argument(tmp_path):
-    proc = run_stgan(
-        "make-data", "grf", "--output", str(tmp_path / "d.nc"), "--phi", "1.5", check=False
-    )
+def test_bad_make_data_argument(tmp_path, stgan):
+    proc = stgan("make-data", "grf", "--output", str(tmp_path / "d.nc"), "--phi", "1.5")
     _fails_cleanly(proc, "phi")
     assert not (tmp_path / "d.nc").exists()
