@@ -11,11 +11,11 @@ import prdc as prdc_reference
 import pytest
 import xarray as xr
 
+import stgan
 from stgan.data.synthetic import make_grf
 from stgan.data.waves import make_waves
 from stgan.data.windows import complete_windows
 from stgan.io.netcdf import write_netcdf
-from stgan.metrics import labelled
 from stgan.metrics.base import VALUE, Metric
 from stgan.metrics.diversity import feature_prdc, prdc_features
 from stgan.metrics.registry import METRICS, compare, metric_units
@@ -113,13 +113,16 @@ def test_waves_coverage_through_the_registry():
     assert m["high_quality_fraction_generated"] > 0.9
     # Data without the waves attributes: nothing to say.
     assert compare(real, gen, metrics=["waves"]) == {}
-    # The xarray layer passes the attributes on, with the metrics' units.
-    da = lambda x, dims: xr.DataArray(x, dims=dims, attrs={**attrs, "units": "m"})  # noqa: E731
-    ds = labelled.compare(
-        da(real.reshape(-1, 16, 16), ("time", "y", "x")),
-        da(gen, ("sample", "time", "y", "x")),
+
+    # stgan.evaluate passes labelled data's attributes on, with the metrics' units.
+    def dataset(x, dims):
+        return xr.Dataset({"wave": (dims, x, {**attrs, "units": "m"})})
+
+    ds = stgan.evaluate(
+        dataset(real.reshape(-1, 16, 16), ("time", "y", "x")),
+        dataset(gen, ("sample", "time", "y", "x")),
         metrics=["waves", "distribution"],
-    )
+    ).metrics.sel(variable="wave")
     assert int(ds["modes_covered_generated"]) == 1
     assert ds["modes_covered_real"].attrs["units"] == "count" and ds["w1"].attrs["units"] == "m"
 

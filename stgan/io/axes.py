@@ -18,9 +18,9 @@ from collections.abc import Mapping
 import cf_xarray  # noqa: F401  (registers the .cf accessor)
 import numpy as np
 import xarray as xr
-from cf_xarray.criteria import coordinate_criteria
 
 from stgan.errors import StganError
+from stgan.io.degrees import degree_units
 
 ROLES = ("time", "y", "x")
 AXIS = {"time": "T", "y": "Y", "x": "X"}
@@ -65,11 +65,7 @@ def normalise_mapping(dims: Mapping[str, str] | None) -> dict[str, str]:
 
 def _canonical_units(units: str) -> str:
     """Units written in another case (``Degrees_North``) as cf-xarray's tables spell them."""
-    for role in ("latitude", "longitude"):
-        for known in coordinate_criteria[role]["units"]:
-            if units.lower() == known.lower():
-                return known
-    return units
+    return degree_units(units, "latitude") or degree_units(units, "longitude") or units
 
 
 def _probe(ds: xr.Dataset, sizes: Mapping[str, int], dims: tuple[str, ...]) -> xr.Dataset:

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from cf_xarray.criteria import coordinate_criteria
 
 from stgan.errors import StganError
 from stgan.io.axes import normalise_mapping
+from stgan.io.degrees import degree_units, is_degrees
 from stgan.io.multifile import Part, check_increasing, open_files
 from stgan.io.netcdf import dimension_roles, open_dataset, select_variables, skipped_variables
 
@@ -82,12 +82,6 @@ def calendar_months(times: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _degrees(units: Any, role: str) -> bool:
-    """Whether ``units`` are CF's degrees north (y) or east (x), in any case."""
-    key = "latitude" if role == "y" else "longitude"
-    return str(units).lower() in {u.lower() for u in coordinate_criteria[key]["units"]}
-
-
 def _coordinate(ds: xr.Dataset, dim: str, role: str) -> xr.DataArray:
     """The y or x coordinate, loaded, with the CF attributes its role is known by.
 
@@ -108,15 +102,10 @@ def _coordinate(ds: xr.Dataset, dim: str, role: str) -> xr.DataArray:
     standard = "latitude" if role == "y" else "longitude"
     canonical = "degrees_north" if role == "y" else "degrees_east"
     units = attrs.get("units")
-    if (
-        attrs.get("standard_name") == standard
-        or _degrees(units, role)
-        or (units is None and dim.lower() in (standard, standard[:3]))
-    ):
+    if is_degrees(coord, dim, standard):
         attrs.setdefault("standard_name", standard)
-        if units is None or (
-            _degrees(units, role) and units not in coordinate_criteria[standard]["units"]
-        ):
+        spelled = degree_units(units, standard)
+        if units is None or (spelled is not None and spelled != units):
             attrs["units"] = canonical  # CF spells it so; "Degrees_North" is not udunits
     if (
         "units" in attrs

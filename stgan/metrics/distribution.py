@@ -8,7 +8,7 @@ value then counts in proportion to the area of its cell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -95,16 +95,11 @@ def wasserstein1(
     >>> wasserstein1(real, gen, keep="level").values.tolist()
     [1.0, 3.0]
     """
-    if isinstance(a, xr.DataArray) or isinstance(b, xr.DataArray):
-        from stgan.metrics import named_distribution
+    return _two_samples("wasserstein1", _w1, a, b, a_weights, b_weights, keep)
 
-        return named_distribution.wasserstein1(
-            a, b, keep=keep, a_weights=a_weights, b_weights=b_weights
-        )
-    if keep:
-        raise StganError("wasserstein1: dimension names (keep=) need two xr.DataArray samples")
-    a_sorted, a_cum = _pooled_sorted(a, "a", a_weights)
-    b_sorted, b_cum = _pooled_sorted(b, "b", b_weights)
+
+def _w1(a_sorted: np.ndarray, a_cum: np.ndarray, b_sorted: np.ndarray, b_cum: np.ndarray) -> float:
+    """W1 of two sorted samples, each with its CDF at its values (from :func:`_pooled_sorted`)."""
     merged = np.sort(np.concatenate([a_sorted, b_sorted]))
     # On [merged[i], merged[i+1]) each CDF is the weight fraction of its values <= merged[i].
     gap = np.abs(_cdf(a_sorted, a_cum, merged[:-1]) - _cdf(b_sorted, b_cum, merged[:-1]))
@@ -126,18 +121,34 @@ def ks_statistic(
     values). Unitless, in [0, 1]. Two DataArrays give a DataArray of dims ``keep``, pooling
     the values over every other dimension, as :func:`wasserstein1` does.
     """
+    return _two_samples("ks_statistic", _ks, a, b, a_weights, b_weights, keep)
+
+
+def _ks(a_sorted: np.ndarray, a_cum: np.ndarray, b_sorted: np.ndarray, b_cum: np.ndarray) -> float:
+    """KS statistic of two sorted samples with their CDFs: the largest gap is at a value."""
+    merged = np.concatenate([a_sorted, b_sorted])
+    return float(np.max(np.abs(_cdf(a_sorted, a_cum, merged) - _cdf(b_sorted, b_cum, merged))))
+
+
+def _two_samples(
+    name: str,
+    score: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], float],
+    a: Array,
+    b: Array,
+    a_weights: Array | None,
+    b_weights: Array | None,
+    keep: str | Sequence[str],
+) -> float | xr.DataArray:
+    """``score`` of the two pooled, sorted samples and their CDFs; DataArrays go to the
+    function ``name`` of :mod:`stgan.metrics.named_distribution`."""
     if isinstance(a, xr.DataArray) or isinstance(b, xr.DataArray):
         from stgan.metrics import named_distribution
 
-        return named_distribution.ks_statistic(
-            a, b, keep=keep, a_weights=a_weights, b_weights=b_weights
-        )
+        named = getattr(named_distribution, name)
+        return named(a, b, keep=keep, a_weights=a_weights, b_weights=b_weights)
     if keep:
-        raise StganError("ks_statistic: dimension names (keep=) need two xr.DataArray samples")
-    a_sorted, a_cum = _pooled_sorted(a, "a", a_weights)
-    b_sorted, b_cum = _pooled_sorted(b, "b", b_weights)
-    merged = np.concatenate([a_sorted, b_sorted])
-    return float(np.max(np.abs(_cdf(a_sorted, a_cum, merged) - _cdf(b_sorted, b_cum, merged))))
+        raise StganError(f"{name}: dimension names (keep=) need two xr.DataArray samples")
+    return score(*_pooled_sorted(a, "a", a_weights), *_pooled_sorted(b, "b", b_weights))
 
 
 QUANTILES = (0.01, 0.5, 0.99, 0.999)

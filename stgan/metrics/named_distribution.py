@@ -52,8 +52,10 @@ def _pooled_score(
     a_weights: xr.DataArray | None,
     b_weights: xr.DataArray | None,
     func: str,
+    attrs: dict[str, str],
 ) -> xr.DataArray:
-    """``fn(a_values, b_values, a_weights=..., b_weights=...)`` per index of the kept dims."""
+    """``fn(a_values, b_values, a_weights=..., b_weights=...)`` per index of the kept dims,
+    named ``func``, with ``attrs``."""
     if not (isinstance(a, xr.DataArray) and isinstance(b, xr.DataArray)):
         raise StganError(f"{func}: give both samples as xr.DataArray, or both as arrays")
     kept = _names(keep, a, b, func=func)
@@ -86,7 +88,7 @@ def _pooled_score(
             out[index] = fn(x_a, x_b, a_weights=w_a, b_weights=w_b)
         return out
 
-    return xr.apply_ufunc(
+    out = xr.apply_ufunc(
         per_index,
         *args,
         input_core_dims=cores,
@@ -95,6 +97,7 @@ def _pooled_score(
         output_dtypes=[np.float64],
         dask_gufunc_kwargs={"allow_rechunk": True},
     )
+    return out.rename(func).drop_attrs(deep=False).assign_attrs(attrs)
 
 
 def wasserstein1(
@@ -109,11 +112,10 @@ def wasserstein1(
     of the values. See :func:`stgan.metrics.wasserstein1`."""
     from stgan.metrics.distribution import wasserstein1 as score
 
-    out = _pooled_score(score, a, b, keep, a_weights, b_weights, "wasserstein1")
     attrs = {"long_name": "Wasserstein-1 distance"}
-    if "units" in a.attrs:
+    if isinstance(a, xr.DataArray) and "units" in a.attrs:
         attrs["units"] = a.attrs["units"]
-    return out.rename("wasserstein1").drop_attrs(deep=False).assign_attrs(attrs)
+    return _pooled_score(score, a, b, keep, a_weights, b_weights, "wasserstein1", attrs)
 
 
 def ks_statistic(
@@ -128,9 +130,5 @@ def ks_statistic(
     See :func:`stgan.metrics.ks_statistic`."""
     from stgan.metrics.distribution import ks_statistic as score
 
-    out = _pooled_score(score, a, b, keep, a_weights, b_weights, "ks_statistic")
-    return (
-        out.rename("ks_statistic")
-        .drop_attrs(deep=False)
-        .assign_attrs(long_name="two-sample Kolmogorov-Smirnov statistic", units="1")
-    )
+    attrs = {"long_name": "two-sample Kolmogorov-Smirnov statistic", "units": "1"}
+    return _pooled_score(score, a, b, keep, a_weights, b_weights, "ks_statistic", attrs)

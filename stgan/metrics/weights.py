@@ -12,21 +12,13 @@ import numpy as np
 import xarray as xr
 
 from stgan.errors import StganError
-
-_LAT_UNITS = {"degrees_north", "degree_north", "degrees_n", "degree_n", "degreesn", "degreen"}
+from stgan.io.degrees import is_degrees
 
 
 def is_latitude(coord: xr.DataArray | None, name: str = "") -> bool:
-    """Whether a y coordinate holds true latitudes in degrees (not a projection or rotated pole)."""
-    if coord is None:
-        return False
-    attrs = coord.attrs
-    if (
-        attrs.get("standard_name") == "latitude"
-        or str(attrs.get("units", "")).lower() in _LAT_UNITS
-    ):
-        return True
-    return name.lower() in {"lat", "latitude"} and "units" not in attrs
+    """Whether a y coordinate holds true latitudes in degrees (not a projection or rotated
+    pole), so that cos-latitude weights apply: :func:`stgan.io.degrees.is_degrees`."""
+    return is_degrees(coord, name, "latitude")
 
 
 def area_weights(lat: np.ndarray, width: int) -> np.ndarray:

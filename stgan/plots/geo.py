@@ -8,27 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import xarray as xr
-from cf_xarray.criteria import coordinate_criteria
+
+from stgan.io.degrees import is_degrees
 
 log = logging.getLogger("stgan.plots")
 # Natural Earth coastlines, finest first, as cartopy's downloader lays them out.
 _COASTLINES = [f"shapefiles/natural_earth/physical/ne_{r}_coastline.shp" for r in ("50m", "110m")]
-
-
-def is_degrees(coord: xr.DataArray | None, name: str, standard_name: str) -> bool:
-    """Whether a coordinate holds true ``latitude`` or ``longitude`` degrees (``standard_name``),
-    not a projection: by its standard name, its CF units (any case), or a bare ``lat``/``lon``.
-
-    (Plots keep their own test, not :func:`stgan.metrics.weights.is_latitude`, because
-    importing :mod:`stgan.metrics` imports torch.)
-    """
-    if coord is None:
-        return False
-    attrs = coord.attrs
-    units = {u.lower() for u in coordinate_criteria[standard_name]["units"]}
-    if attrs.get("standard_name") == standard_name or str(attrs.get("units", "")).lower() in units:
-        return True
-    return name.lower() in {standard_name, standard_name[:3]} and "units" not in attrs
 
 
 def is_lat_lon(da: xr.DataArray, ydim: str, xdim: str) -> bool:

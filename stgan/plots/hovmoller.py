@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from stgan.errors import StganError
+from stgan.io.degrees import is_degrees
 from stgan.plots.fields import (
     Data,
     colour_map,
@@ -18,7 +19,6 @@ from stgan.plots.fields import (
     time_labels,
     window_pair,
 )
-from stgan.plots.geo import is_degrees
 
 
 def _coordinate(da: xr.DataArray, dim: str) -> np.ndarray:
