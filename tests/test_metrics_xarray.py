@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 
 from stgan import metrics
-from stgan.errors import StganError
+from stgan.errors import DataError, StganError
 from stgan.metrics import distribution, spectral, temporal
 
 dask = pytest.importorskip("dask")
@@ -202,12 +202,12 @@ def test_a_dask_array_of_many_chunks_is_computed_chunk_by_chunk():
 
 def test_a_dataarray_without_time_names_its_dims_and_the_fix():
     da = xr.DataArray(np.zeros((2, 4, 5)), dims=("member", "lat", "lon"), name="tas")
-    with pytest.raises(StganError) as err:
+    with pytest.raises(DataError) as err:  # the typed error a notebook can catch
         metrics.temporal_acf(da, max_lag=1)
     message = str(err.value)
     assert message.startswith("temporal_acf: no dimension is recognisably time")
     assert "['member', 'lat', 'lon']" in message and "dim='member'" in message
-    with pytest.raises(StganError, match=r"dim='step' is not a dimension"):
+    with pytest.raises(DataError, match=r"dim='step' is not a dimension"):
         metrics.temporal_psd(da, dim="step")
     with pytest.raises(StganError, match="need an xr.DataArray"):
         metrics.temporal_acf(da.values, 1, dim="time")

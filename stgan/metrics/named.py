@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from stgan.errors import StganError
+from stgan.errors import DataError, StganError
 from stgan.io.axes import AXIS, role_candidates
 from stgan.metrics import spectral as _spectral
 from stgan.metrics import temporal as _temporal
@@ -35,7 +35,7 @@ def _dim(da: xr.DataArray, role: str, given: str | None, func: str, keyword: str
     dims = [str(d) for d in da.dims]
     if given is not None:
         if given not in dims:
-            raise StganError(
+            raise DataError(
                 f"{func}: {keyword}={given!r} is not a dimension of the DataArray; it has {dims}"
             )
         return given
@@ -48,7 +48,7 @@ def _dim(da: xr.DataArray, role: str, given: str | None, func: str, keyword: str
         else f"{keyword}=({', '.join(map(repr, dims[-2:]))})"
     )
     problem = f"dimensions {found} could all be" if found else "no dimension is recognisably"
-    raise StganError(
+    raise DataError(
         f"{func}: {problem} {_WHAT[role]} in a DataArray with dimensions {dims}; name it "
         f"with {example} (or give its coordinate the CF attribute axis={AXIS[role]!r})"
     )
