@@ -230,7 +230,9 @@ def _movie(
             axes, panels, (obs_v, gen_v), ("real", "generated"), dates
         ):
             image.set_data(values[step])
-            ax.set_title(f"{name}\n{when[step]} (step {step})", fontsize="small")
+            # Without dates the label is the step number already: say it once.
+            stamp = f"step {step}" if when[step] == str(step) else f"{when[step]} (step {step})"
+            ax.set_title(f"{name}\n{stamp}", fontsize="small")
 
     return fig, draw, len(obs_v)
 
