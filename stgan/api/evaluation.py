@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stgan.io.atomic import write_text
-from stgan.report.evaluate import compare_data, report_html, report_pictures, write_report
+from stgan.report.evaluate import (
+    compare_data,
+    report_html,
+    report_images,
+    report_pictures,
+    write_report,
+)
 from stgan.report.figures import png_bytes
 from stgan.report.html import img_tag, metrics_table
 from stgan.report.markdown import COLUMNS, comparison_text
@@ -63,6 +69,7 @@ class Evaluation:
         self._grid = grid  # a window's y and x coordinates (None: tiles of a larger grid)
         self._metrics: xr.Dataset | None = None
         self._pictures: dict[str, VariablePictures] | None = None
+        self._images: dict[str, dict[str, bytes]] | None = None  # the figures as PNG
 
     @property
     def metrics(self) -> xr.Dataset:
@@ -79,6 +86,11 @@ class Evaluation:
         if self._pictures is None:  # drawn on first use: the metrics alone need no drawing
             self._pictures = report_pictures(self._result, self._windows, self._grid)
         return self._pictures
+
+    def _rendered(self) -> dict[str, dict[str, bytes]]:
+        if self._images is None:  # rendered once for to_html and save together
+            self._images = report_images(self._picture_groups())
+        return self._images
 
     @property
     def figures(self) -> dict[str, Figure]:
@@ -101,16 +113,17 @@ class Evaluation:
     def to_html(self, path: str | os.PathLike) -> Path:
         """Write the self-contained report.html (figures and animations inlined as data: URIs,
         with captions) to ``path``."""
-        return write_text(path, report_html(self._result, self._picture_groups()))
+        return write_text(path, report_html(self._result, self._picture_groups(), self._rendered()))
 
     def save(self, directory: str | os.PathLike) -> dict[str, Any]:
         """Write metrics.json, report.md, report.html, the PNGs and the GIFs into ``directory``.
 
         Returns the paths written: ``metrics_path``, ``report_path``, ``html_path``,
         ``figures`` (a list of the PNGs) and ``animations`` (a list of the GIFs,
-        ``animation_NAME.gif``).
+        ``animation_NAME.gif``). The figures are rendered once, on the first call of this or
+        :meth:`to_html`; changes made to them afterwards do not reach the files.
         """
-        return write_report(self._result, self._picture_groups(), directory)
+        return write_report(self._result, self._picture_groups(), directory, self._rendered())
 
     def _summary(self) -> str:
         r = self._result

@@ -280,16 +280,20 @@ def report_html(
 
 
 def write_report(
-    result: dict[str, Any], pictures: dict[str, VariablePictures], output_dir: str | os.PathLike
+    result: dict[str, Any],
+    pictures: dict[str, VariablePictures],
+    output_dir: str | os.PathLike,
+    images: dict[str, dict[str, bytes]] | None = None,
 ) -> dict[str, Any]:
     """Write the PNGs, the GIFs, metrics.json, report.md and the self-contained report.html.
 
-    ``pictures`` is :func:`report_pictures`' dict. Each file is written atomically. Returns the
+    ``pictures`` is :func:`report_pictures`' dict, ``images`` its figures already rendered
+    (:func:`report_images`), when they are. Each file is written atomically. Returns the
     paths: ``metrics_path``, ``report_path``, ``html_path``, ``figures`` (the PNGs) and
     ``animations`` (the GIFs).
     """
     out = Path(output_dir)
-    images = report_images(pictures)
+    images = report_images(pictures) if images is None else images
     pngs = [
         save_image(png, out / f"{stem}.png") for v in images.values() for stem, png in v.items()
     ]
