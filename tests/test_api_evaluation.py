@@ -121,7 +121,10 @@ def test_figures_are_matplotlib_figures_of_the_metrics(evaluation):
         "hist_field",
         "frames_field",
         "series_field",
+        "maps_field",
+        "hovmoller_field",
     ]
+    assert list(evaluation.animations) == ["animation_field"]
     assert all(isinstance(f, Figure) for f in figures.values())
     # the RAPSD figure draws the metrics' curves (bins k ≥ 1)
     real_line = figures["rapsd_field"].axes[0].lines[0]
@@ -145,7 +148,9 @@ def test_to_html_inlines_every_figure(evaluation, tmp_path):
     page = path.read_text()
     parser = _Images()
     parser.feed(page)
-    assert len(parser.sources) == len(evaluation.figures)
+    # every figure as a PNG, then the animation as a GIF (tests/test_report_pictures.py)
+    assert len(parser.sources) == len(evaluation.figures) + 1
+    assert parser.sources.pop().startswith("data:image/gif;base64,")
     prefix = "data:image/png;base64,"
     for src in parser.sources:
         assert src.startswith(prefix)
@@ -160,7 +165,7 @@ def test_notebook_views(evaluation):
     field = evaluation.to_dict()["variables"]["field"]
     assert f"rapsd_lsd_db={field['rapsd_lsd_db']:.3f}" in text
     page = evaluation._repr_html_()
-    assert "<table>" in page and page.count('src="data:image/png;base64,') == 5
+    assert "<table>" in page and page.count('src="data:image/png;base64,') == 7
     assert len(page) < 150_000  # small figures: a notebook keeps its outputs
 
 
@@ -184,6 +189,7 @@ def test_cli_writes_what_the_api_computes(files, evaluation, tmp_path):
             else:
                 np.testing.assert_allclose(cli["variables"][name][key], value, rtol=0, atol=1e-12)
     assert {p.stem for p in out.glob("*.png")} == set(evaluation.figures)
+    assert (out / "animation_field.gif").read_bytes() == evaluation.animations["animation_field"]
     saved = evaluation.save(tmp_path / "api")
     assert json.loads(saved["metrics_path"].read_text()) == api
     assert saved["report_path"].read_text() == (out / "report.md").read_text()

@@ -1,7 +1,8 @@
 """``stgan.evaluate``: generated samples vs real data → an :class:`Evaluation`.
 
 The ``stgan evaluate`` command is ``evaluate(...).save(output_dir)``; the computing lives in
-:mod:`stgan.report.evaluate`, the pictures in :mod:`stgan.report.figures`.
+:mod:`stgan.report.evaluate`, the pictures in :mod:`stgan.report.figures` (the metrics') and
+:mod:`stgan.report.pictures` (the windows': maps, Hovmöller diagram, animation).
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stgan.io.atomic import write_text
-from stgan.report.evaluate import compare_data, report_figures, report_images, write_report
+from stgan.report.evaluate import (
+    compare_data,
+    report_html,
+    report_images,
+    report_pictures,
+    write_report,
+)
 from stgan.report.figures import png_bytes
-from stgan.report.html import img_tag, metrics_table, render
+from stgan.report.html import img_tag, metrics_table
 from stgan.report.markdown import COLUMNS, comparison_text
 from stgan.report.metrics_dataset import metrics_dataset
 
@@ -26,6 +33,7 @@ if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.figure import Figure
 
+    from stgan.report.pictures import VariablePictures
     from stgan.report.sources import DataLike
 
 # Notebook view: figures rendered small (the saved PNGs keep 100 dpi).
@@ -42,16 +50,26 @@ class Evaluation:
         own dimension, ``units`` and ``description`` in each one's attrs
         (:mod:`stgan.report.metrics_dataset`).
     figures : dict of str to matplotlib.figure.Figure
-        The report's figures, keyed by the stem of their PNG file (``"rapsd_field"``, ...).
+        The report's figures, keyed by the stem of their PNG file (``"rapsd_field"``, ...,
+        ``"maps_field"``, ``"hovmoller_field"``).
+    animations : dict of str to bytes
+        The report's animations as GIF file contents, keyed by stem (``"animation_field"``).
+    captions : dict of str to str
+        What each figure and animation shows, keyed by stem.
     """
 
     def __init__(
-        self, result: dict[str, Any], windows: dict[str, tuple[np.ndarray, np.ndarray]]
+        self,
+        result: dict[str, Any],
+        windows: dict[str, tuple[np.ndarray, np.ndarray]],
+        grid: dict[str, xr.DataArray] | None = None,
     ) -> None:
         self._result = result
         self._windows = windows  # variable → (real, generated) windows, (N, T, H, W)
+        self._grid = grid  # a window's y and x coordinates (None: tiles of a larger grid)
         self._metrics: xr.Dataset | None = None
-        self._figures: dict[str, dict[str, Figure]] | None = None
+        self._pictures: dict[str, VariablePictures] | None = None
+        self._images: dict[str, dict[str, bytes]] | None = None  # the figures as PNG
 
     @property
     def metrics(self) -> xr.Dataset:
@@ -64,27 +82,48 @@ class Evaluation:
         """The metrics.json content (a copy): schema, units, facts and per-variable results."""
         return copy.deepcopy(self._result)
 
-    def _figure_groups(self) -> dict[str, dict[str, Figure]]:
-        if self._figures is None:  # drawn on first use: the metrics alone need no drawing
-            self._figures = report_figures(self._result, self._windows)
-        return self._figures
+    def _picture_groups(self) -> dict[str, VariablePictures]:
+        if self._pictures is None:  # drawn on first use: the metrics alone need no drawing
+            self._pictures = report_pictures(self._result, self._windows, self._grid)
+        return self._pictures
+
+    def _rendered(self) -> dict[str, dict[str, bytes]]:
+        if self._images is None:  # rendered once for to_html and save together
+            self._images = report_images(self._picture_groups())
+        return self._images
 
     @property
     def figures(self) -> dict[str, Figure]:
         """The figures by PNG file stem, each variable's in report order."""
-        return {stem: fig for figs in self._figure_groups().values() for stem, fig in figs.items()}
+        return {k: v for p in self._picture_groups().values() for k, v in p.figures.items()}
+
+    @property
+    def animations(self) -> dict[str, bytes]:
+        """The animations by file stem, as GIF bytes (in memory, like :attr:`figures`):
+        per variable, its first real window beside its first generated sample, one colour
+        scale, at most 16 frames. ``Path("a.gif").write_bytes(...)`` saves one;
+        ``IPython.display.Image(...)`` shows one in a notebook."""
+        return {k: v for p in self._picture_groups().values() for k, v in p.animations.items()}
+
+    @property
+    def captions(self) -> dict[str, str]:
+        """What each figure and animation shows, by stem (the report's captions)."""
+        return {k: v for p in self._picture_groups().values() for k, v in p.captions.items()}
 
     def to_html(self, path: str | os.PathLike) -> Path:
-        """Write the self-contained report.html (figures inlined as data: URIs) to ``path``."""
-        return write_text(path, render(self._result, report_images(self._figure_groups())))
+        """Write the self-contained report.html (figures and animations inlined as data: URIs,
+        with captions) to ``path``."""
+        return write_text(path, report_html(self._result, self._picture_groups(), self._rendered()))
 
     def save(self, directory: str | os.PathLike) -> dict[str, Any]:
-        """Write metrics.json, report.md, report.html and the PNGs into ``directory``.
+        """Write metrics.json, report.md, report.html, the PNGs and the GIFs into ``directory``.
 
-        Returns the paths written: ``metrics_path``, ``report_path``, ``html_path`` and
-        ``figures`` (a list of the PNGs).
+        Returns the paths written: ``metrics_path``, ``report_path``, ``html_path``,
+        ``figures`` (a list of the PNGs) and ``animations`` (a list of the GIFs,
+        ``animation_NAME.gif``). The figures are rendered once, on the first call of this or
+        :meth:`to_html`; changes made to them afterwards do not reach the files.
         """
-        return write_report(self._result, self._figure_groups(), directory)
+        return write_report(self._result, self._picture_groups(), directory, self._rendered())
 
     def _summary(self) -> str:
         r = self._result
@@ -110,7 +149,8 @@ class Evaluation:
             value = self._result["cross_channel_correlation_error"]
             lines.append(f"  cross_channel_correlation_error={value:.4f}")
         lines.append(
-            "  every metric: .metrics; figures: .figures; files: .save(dir), .to_html(path)"
+            "  every metric: .metrics; pictures: .figures, .animations; "
+            "files: .save(dir), .to_html(path)"
         )
         return "\n".join(lines)
 
@@ -170,8 +210,9 @@ def evaluate(
     Returns
     -------
     Evaluation
-        ``.metrics`` (xr.Dataset), ``.to_dict()`` (the metrics.json content), ``.figures``,
-        ``.to_html(path)`` and ``.save(directory)``.
+        ``.metrics`` (xr.Dataset), ``.to_dict()`` (the metrics.json content), ``.figures``
+        (matplotlib), ``.animations`` (GIF bytes), ``.captions``, ``.to_html(path)`` and
+        ``.save(directory)``.
 
     Raises
     ------

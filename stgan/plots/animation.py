@@ -1,14 +1,17 @@
 """An animation of a real and a generated window side by side, on one colour scale.
 
-GIFs are written with Pillow (no external program); MP4 through matplotlib's ffmpeg writer
-when the ``ffmpeg`` program is on the PATH.
+GIFs are written with Pillow (no external program), to a file (:func:`animate`) or as bytes
+(:func:`gif_bytes`, which the evaluation report inlines); MP4 through matplotlib's ffmpeg
+writer when the ``ffmpeg`` program is on the PATH.
 """
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -119,6 +122,86 @@ def animate(
     suffix = check_movie_path(path)
     if not fps > 0:
         raise StganError(f"fps must be positive, got {fps}")
+    fig, draw, frames = _movie(
+        real,
+        generated,
+        variable=variable,
+        sample=sample,
+        start=start,
+        vmin=vmin,
+        vmax=vmax,
+        cmap=cmap,
+        dims=dims,
+        dpi=dpi,
+    )
+    with atomic_path(path) as tmp:
+        if suffix == ".gif":
+            _write_gif(fig, draw, frames, tmp, fps)
+        else:
+            _write_mp4(fig, draw, frames, tmp, fps)
+    return Path(path)
+
+
+def gif_bytes(
+    real: Data,
+    generated: Data,
+    *,
+    variable: str | None = None,
+    sample: int = 0,
+    start: int = 0,
+    fps: float = 4,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cmap: str = "viridis",
+    dims: Mapping[str, str] | None = None,
+    dpi: int = 80,
+) -> bytes:
+    """The GIF :func:`animate` would write, as bytes (for a page that inlines it).
+
+    The parameters are :func:`animate`'s, without ``path``.
+
+    Examples
+    --------
+    >>> from stgan.data.synthetic import make_grf
+    >>> from stgan.plots.animation import gif_bytes
+    >>> real = make_grf(time=6, height=8, width=8, seed=0)
+    >>> fake = make_grf(time=6, height=8, width=8, seed=1)
+    >>> gif_bytes(real, fake, dpi=40)[:6]
+    b'GIF89a'
+    """
+    if not fps > 0:
+        raise StganError(f"fps must be positive, got {fps}")
+    fig, draw, frames = _movie(
+        real,
+        generated,
+        variable=variable,
+        sample=sample,
+        start=start,
+        vmin=vmin,
+        vmax=vmax,
+        cmap=cmap,
+        dims=dims,
+        dpi=dpi,
+    )
+    buffer = io.BytesIO()
+    _write_gif(fig, draw, frames, buffer, fps)
+    return buffer.getvalue()
+
+
+def _movie(
+    real: Data,
+    generated: Data,
+    *,
+    variable: str | None,
+    sample: int,
+    start: int,
+    vmin: float | None,
+    vmax: float | None,
+    cmap: str,
+    dims: Mapping[str, str] | None,
+    dpi: int,
+) -> tuple[Any, Callable[[int], None], int]:
+    """The animation's figure, the function that draws step ``i`` on it, and the frame count."""
     obs, gen, roles = window_pair(
         real, generated, variable=variable, sample=sample, start=start, dims=dims
     )
@@ -147,17 +230,14 @@ def animate(
             axes, panels, (obs_v, gen_v), ("real", "generated"), dates
         ):
             image.set_data(values[step])
-            ax.set_title(f"{name}\n{when[step]} (step {step})", fontsize="small")
+            # Without dates the label is the step number already: say it once.
+            stamp = f"step {step}" if when[step] == str(step) else f"{when[step]} (step {step})"
+            ax.set_title(f"{name}\n{stamp}", fontsize="small")
 
-    with atomic_path(path) as tmp:
-        if suffix == ".gif":
-            _write_gif(fig, draw, len(obs_v), tmp, fps)
-        else:
-            _write_mp4(fig, draw, len(obs_v), tmp, fps)
-    return Path(path)
+    return fig, draw, len(obs_v)
 
 
-def _write_gif(fig, draw, frames: int, path: Path, fps: float) -> None:
+def _write_gif(fig, draw, frames: int, path: Path | BinaryIO, fps: float) -> None:
     """Render each frame with Agg and hand the pictures to Pillow (no external program)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
@@ -170,7 +250,7 @@ def _write_gif(fig, draw, frames: int, path: Path, fps: float) -> None:
         images.append(Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB"))
     images[0].save(
         path,
-        format="GIF",  # the temporary's name has no .gif extension to go by
+        format="GIF",  # neither a temporary's name nor a buffer has a .gif extension to go by
         save_all=True,
         append_images=images[1:],
         duration=round(1000 / fps),

@@ -1,8 +1,9 @@
 """Generated windows vs real windows of the same size → metrics, figures, report files.
 
 Computing and writing are separate: :func:`compare_data` turns the data (paths or
-``xr.Dataset``) into the metrics.json content and the windows compared, :func:`report_figures`
-draws them, and :func:`write_report` writes the files. :func:`stgan.evaluate` (the public API,
+``xr.Dataset``) into the metrics.json content, the windows compared and their grid,
+:func:`report_pictures` draws them (figures, animations, captions), and :func:`write_report`
+writes the files. :func:`stgan.evaluate` (the public API,
 :mod:`stgan.api.evaluation`) and ``stgan evaluate`` use these; :func:`evaluate` is the
 path-in, files-out form of both together.
 
@@ -45,9 +46,10 @@ from stgan.io.stores import sample_fields
 from stgan.metrics import cross_channel_correlation_error
 from stgan.metrics.registry import METRICS, compare, metric_units
 from stgan.metrics.weights import area_weights, is_latitude
-from stgan.report.figures import png_bytes, save_png, variable_figures
+from stgan.report.figures import png_bytes, save_image
 from stgan.report.html import render
 from stgan.report.markdown import render_markdown
+from stgan.report.pictures import VariablePictures, variable_pictures
 from stgan.report.sources import DataLike, describe, open_grid, open_samples
 
 SCHEMA = "stgan-metrics/1"
@@ -79,6 +81,14 @@ def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | Non
     if not is_latitude(lat, ydim) or height != lat.size:
         return None
     return area_weights(lat.values, width)
+
+
+def _window_grid(real: GridSource, height: int, width: int) -> dict[str, xr.DataArray] | None:
+    """The y and x coordinates of a window, when it spans the whole real grid (else None: the
+    windows are tiles from several places)."""
+    if (height, width) != (real.sizes["y"], real.sizes["x"]):
+        return None
+    return dict(real.coords)
 
 
 def held_out_steps(real: GridSource, checkpoint: str | os.PathLike) -> slice:
@@ -129,11 +139,15 @@ def compare_data(
     wavenumbers: str = "index",
     dims: dict[str, str] | None = None,
     test_split_of: str | os.PathLike | None = None,
-) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
+) -> tuple[
+    dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]], dict[str, xr.DataArray] | None
+]:
     """Compare generated samples with real data; nothing is written.
 
-    Parameters are those of :func:`stgan.evaluate`. Returns the metrics.json content and, per
-    variable, the (real, generated) windows compared, each (N, T, H, W) in physical units.
+    Parameters are those of :func:`stgan.evaluate`. Returns the metrics.json content; per
+    variable, the (real, generated) windows compared, each (N, T, H, W) in physical units; and
+    the windows' ``{"y": coordinate, "x": coordinate}`` when they span the whole real grid
+    (None when they are tiles of it).
     """
     if max_lag < 1:
         raise StganError(f"--max-lag must be at least 1, got {max_lag}")
@@ -216,43 +230,90 @@ def compare_data(
             np.stack([r[:n_real] for r, _ in windows.values()], axis=1),
             np.stack([g for _, g in windows.values()], axis=1),
         )
-    return result, windows
+    grid = _window_grid(source, *result["window"][1:])
+    return result, windows, grid
 
 
-def report_figures(
-    result: dict[str, Any], windows: dict[str, tuple[np.ndarray, np.ndarray]]
-) -> dict[str, dict[str, Any]]:
-    """The report's figures: variable → PNG file stem → :class:`matplotlib.figure.Figure`."""
-    label = f"real ({result['comparison']})"
+def report_pictures(
+    result: dict[str, Any],
+    windows: dict[str, tuple[np.ndarray, np.ndarray]],
+    grid: dict[str, xr.DataArray] | None = None,
+) -> dict[str, VariablePictures]:
+    """The report's pictures: variable → its figures, animations and captions
+    (:func:`stgan.report.pictures.variable_pictures`), from :func:`compare_data`'s output."""
     return {
-        name: variable_figures(name, result["variables"][name], real, gen, label=label)
+        name: variable_pictures(
+            name,
+            result["variables"][name],
+            real,
+            gen,
+            comparison=result["comparison"],
+            grid=grid,
+        )
         for name, (real, gen) in windows.items()
     }
 
 
-def report_images(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, bytes]]:
-    """:func:`report_figures`'s figures rendered: variable → PNG file stem → PNG bytes."""
+def report_images(pictures: dict[str, VariablePictures]) -> dict[str, dict[str, bytes]]:
+    """:func:`report_pictures`' figures rendered: variable → PNG file stem → PNG bytes."""
     return {
-        name: {stem: png_bytes(fig) for stem, fig in figs.items()} for name, figs in figures.items()
+        name: {stem: png_bytes(fig) for stem, fig in p.figures.items()}
+        for name, p in pictures.items()
     }
 
 
-def write_report(
-    result: dict[str, Any], figures: dict[str, dict[str, Any]], output_dir: str | os.PathLike
-) -> dict[str, Any]:
-    """Write the PNGs, metrics.json, report.md and the self-contained report.html.
+def report_html(
+    result: dict[str, Any],
+    pictures: dict[str, VariablePictures],
+    images: dict[str, dict[str, bytes]] | None = None,
+) -> str:
+    """The self-contained report.html: every figure and animation inlined, with captions.
 
-    ``figures`` is :func:`report_figures`'s dict. Each file is written atomically. Returns the
-    paths: ``metrics_path``, ``report_path``, ``html_path`` and ``figures`` (the PNGs).
+    ``images`` are the figures already rendered (:func:`report_images`), when they are.
+    """
+    return render(
+        result,
+        report_images(pictures) if images is None else images,
+        animations={name: p.animations for name, p in pictures.items()},
+        captions={name: p.captions for name, p in pictures.items()},
+    )
+
+
+def write_report(
+    result: dict[str, Any],
+    pictures: dict[str, VariablePictures],
+    output_dir: str | os.PathLike,
+    images: dict[str, dict[str, bytes]] | None = None,
+) -> dict[str, Any]:
+    """Write the PNGs, the GIFs, metrics.json, report.md and the self-contained report.html.
+
+    ``pictures`` is :func:`report_pictures`' dict, ``images`` its figures already rendered
+    (:func:`report_images`), when they are. Each file is written atomically. Returns the
+    paths: ``metrics_path``, ``report_path``, ``html_path``, ``figures`` (the PNGs) and
+    ``animations`` (the GIFs).
     """
     out = Path(output_dir)
-    images = report_images(figures)
-    pngs = [save_png(png, out / f"{stem}.png") for v in images.values() for stem, png in v.items()]
+    images = report_images(pictures) if images is None else images
+    pngs = [
+        save_image(png, out / f"{stem}.png") for v in images.values() for stem, png in v.items()
+    ]
+    gifs = [
+        save_image(gif, out / f"{stem}.gif")
+        for p in pictures.values()
+        for stem, gif in p.animations.items()
+    ]
+    markdown = render_markdown(
+        result,
+        images,
+        animations={name: list(p.animations) for name, p in pictures.items()},
+        captions={name: p.captions for name, p in pictures.items()},
+    )
     return {
         "metrics_path": write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n"),
-        "report_path": write_text(out / "report.md", render_markdown(result, images)),
-        "html_path": write_text(out / "report.html", render(result, images)),
+        "report_path": write_text(out / "report.md", markdown),
+        "html_path": write_text(out / "report.html", report_html(result, pictures, images)),
         "figures": pngs,
+        "animations": gifs,
     }
 
 
@@ -279,9 +340,9 @@ def evaluate(
     -------
     dict
         ``metrics`` (the metrics.json content) and the paths ``metrics_path``,
-        ``report_path``, ``html_path`` and ``figures``.
+        ``report_path``, ``html_path``, ``figures`` and ``animations``.
     """
-    result, windows = compare_data(
+    result, windows, grid = compare_data(
         real_path,
         generated_path,
         variables=variables,
@@ -292,4 +353,7 @@ def evaluate(
         dims=dims,
         test_split_of=test_split_of,
     )
-    return {"metrics": result, **write_report(result, report_figures(result, windows), output_dir)}
+    return {
+        "metrics": result,
+        **write_report(result, report_pictures(result, windows, grid), output_dir),
+    }

@@ -3,8 +3,10 @@
 Plotting and saving are separate: every ``plot_*`` returns a Figure (built without pyplot, so
 nothing is registered globally, no backend is switched and a notebook's own plots are left
 alone), :func:`variable_figures` gathers one variable's figures in a dict keyed by the name of
-their PNG file, and :func:`png_bytes` / :func:`save_png` render one. A new picture for the report
-is one more ``plot_*`` function and one more entry in that dict.
+their PNG file, :func:`png_bytes` renders one and :func:`save_image` writes it. A new picture
+for the report is one more ``plot_*`` function, one more entry in that dict and its caption in
+:data:`CAPTIONS`. The pictures of the windows themselves (maps, Hovmöller diagram, animation)
+are in :mod:`stgan.report.pictures`.
 
 Every plot takes ``label``, the legend name of the real windows ("real (reference)" or
 "real (held-out)"), so a figure says what the samples were compared with.
@@ -30,8 +32,8 @@ def png_bytes(fig: Figure, *, dpi: float | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def save_png(data: bytes, path: Path) -> Path:
-    """Write rendered PNG ``data`` to ``path`` atomically (never a half-written image)."""
+def save_image(data: bytes, path: Path) -> Path:
+    """Write a rendered image (PNG, GIF) to ``path`` atomically (never a half-written one)."""
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)
     return path
@@ -170,6 +172,33 @@ def plot_timeseries(
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+# What each of variable_figures' pictures shows, by the kind its PNG stem starts with;
+# {real} is "reference" or "held-out", the real windows' kind.
+CAPTIONS = {
+    "rapsd": "Radially averaged power spectral density of {name} (per frame, averaged over "
+    "frames) of the {real} windows (black) and the generated samples (orange): whether the "
+    "spatial texture matches, scale by scale.",
+    "acf": "Temporal autocorrelation of {name} against lag, averaged over grid points, of the "
+    "{real} windows (black) and the generated samples (orange): whether the samples remember "
+    "their past as the data do.",
+    "tpsd": "Temporal power spectral density of {name} (Welch, averaged over grid points) of "
+    "the {real} windows (black) and the generated samples (orange).",
+    "hist": "Distribution of every value of {name} (log density, so the tails show) in the "
+    "{real} windows (black) and the generated samples (orange), with their 1 % and 99.9 % "
+    "quantiles.",
+    "frames": "The first time step of up to four {real} windows (top) and four generated "
+    "samples (bottom) of {name}, on one colour scale.",
+    "series": "{name} at the window centre through time, in up to three {real} windows "
+    "(black) and three generated samples (orange).",
+}
+
+
+def figure_caption(stem: str, name: str, real: str) -> str:
+    """The caption of :func:`variable_figures`' figure ``stem`` (``"KIND_NAME"``); ``real`` is
+    the kind of the real windows, ``"reference"`` or ``"held-out"``."""
+    return CAPTIONS[stem.removesuffix(f"_{name}")].format(name=name, real=real)
 
 
 def variable_figures(

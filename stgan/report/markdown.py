@@ -44,9 +44,18 @@ def _cell(m: dict[str, Any], key: str, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
-def render_markdown(result: dict[str, Any], figures: Mapping[str, Iterable[str]]) -> str:
-    """Markdown for an evaluation ``result`` (the metrics.json content) and its figures
-    (``figures``: variable → the stems of its PNG files, written beside report.md)."""
+def render_markdown(
+    result: dict[str, Any],
+    figures: Mapping[str, Iterable[str]],
+    *,
+    animations: Mapping[str, Iterable[str]] | None = None,
+    captions: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """Markdown for an evaluation ``result`` (the metrics.json content) and its pictures.
+
+    ``figures`` is variable → the stems of its PNG files, ``animations`` variable → the stems of
+    its GIF files (all written beside report.md), ``captions`` variable → stem → caption.
+    """
     t, h, w = result["window"]
     word = result["comparison"]
     columns = [c for c in COLUMNS if any(c[1] in m for m in result["variables"].values())]
@@ -89,5 +98,12 @@ def render_markdown(result: dict[str, Any], figures: Mapping[str, Iterable[str]]
         lines.append(f"- **{key}**: {entry.description}. {scalars}")
     lines.append("")
     for name, stems in figures.items():
-        lines += [f"## {name}", ""] + [f"![{stem}]({stem}.png)" for stem in stems] + [""]
+        said = (captions or {}).get(name, {})
+        files = [f"{stem}.png" for stem in stems]
+        files += [f"{stem}.gif" for stem in (animations or {}).get(name, [])]
+        lines += [f"## {name}", ""]
+        for file in files:
+            stem = file.rsplit(".", 1)[0]
+            caption = f"\n*{said[stem]}*" if stem in said else ""
+            lines += [f"![{stem}]({file}){caption}", ""]
     return "\n".join(lines)
