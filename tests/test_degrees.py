@@ -15,7 +15,6 @@ import stgan.io.degrees
 from stgan.io.axes import array_axes
 from stgan.io.degrees import degree_units, is_degrees
 from stgan.io.source import GridSource
-from stgan.metrics.weights import is_latitude
 from stgan.plots.geo import is_lat_lon
 
 
@@ -45,8 +44,6 @@ def test_latitudes_are_told_by_standard_name_units_in_any_case_or_a_bare_name(
 ):
     coord = _coord(name, **attrs)
     assert is_degrees(coord, name, "latitude") is expected
-    # Area weights ask the same question through the same function.
-    assert is_latitude(coord, name) is expected
 
 
 def test_degree_units_are_spelled_as_cf_xarray_spells_them():

@@ -9,16 +9,8 @@ a uniform field agree.
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 
 from stgan.errors import StganError
-from stgan.io.degrees import is_degrees
-
-
-def is_latitude(coord: xr.DataArray | None, name: str = "") -> bool:
-    """Whether a y coordinate holds true latitudes in degrees (not a projection or rotated
-    pole), so that cos-latitude weights apply: :func:`stgan.io.degrees.is_degrees`."""
-    return is_degrees(coord, name, "latitude")
 
 
 def area_weights(lat: np.ndarray, width: int) -> np.ndarray:

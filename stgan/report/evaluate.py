@@ -40,12 +40,13 @@ import xarray as xr
 from stgan.data.windows import complete_windows
 from stgan.errors import StganError
 from stgan.io.atomic import write_text
+from stgan.io.degrees import is_degrees
 from stgan.io.netcdf import dimension_roles
 from stgan.io.source import GridSource
 from stgan.io.stores import sample_fields
 from stgan.metrics import cross_channel_correlation_error
 from stgan.metrics.registry import METRICS, compare, metric_units
-from stgan.metrics.weights import area_weights, is_latitude
+from stgan.metrics.weights import area_weights
 from stgan.report.figures import png_bytes, save_image
 from stgan.report.html import render
 from stgan.report.markdown import render_markdown
@@ -78,7 +79,7 @@ def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | Non
     """cos(lat) weights when the real grid is latitude-longitude and a window spans all of it."""
     ydim = real.dims["y"]
     lat = real.coords["y"]
-    if not is_latitude(lat, ydim) or height != lat.size:
+    if not is_degrees(lat, ydim, "latitude") or height != lat.size:
         return None
     return area_weights(lat.values, width)
 

@@ -21,8 +21,9 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from stgan.io.degrees import is_degrees
 from stgan.plots import gif_bytes, hovmoller, maps
-from stgan.plots.geo import geo_note, is_degrees, is_lat_lon
+from stgan.plots.geo import geo_note, is_lat_lon
 from stgan.report.figures import figure_caption, variable_figures
 
 ANIMATION_FRAMES = 16  # at most: every frame adds to the inlined page
