@@ -64,6 +64,9 @@ def dataset_run(tmp_path_factory, grf) -> stgan.Run:
     """A fit on an in-memory Dataset; config a preset plus a dict, a section as a nested dict."""
     root = tmp_path_factory.mktemp("dataset_run")
     overrides = {**TINY, "model": {"optimizer": {"lr_d": 0.0005}}}
+    overrides["data"] = {"samples_per_epoch": 6}  # the keyword data= is a section, not the data
+    del overrides["data.batch_size"]
+    overrides["data"]["batch_size"] = 2
     config = ["demo", {"model": {"loss": {"name": "lsgan"}}}]
     return stgan.fit(grf, config, max_steps=STEPS, root_dir=root, **overrides)
 
@@ -132,6 +135,7 @@ def test_fit_on_a_dataset_writes_it_once(dataset_run, grf):
     assert hparams["loss"]["name"] == "lsgan"  # from the dict config
     assert hparams["optimizer"]["lr_d"] == 0.0005 and hparams["optimizer"]["lr_g"] == 0.0002
     assert run.config["trainer"]["enable_progress_bar"] is True
+    assert run.config["data"]["samples_per_epoch"] == 6 and run.config["data"]["batch_size"] == 2
 
 
 def test_run_repr(dataset_run):

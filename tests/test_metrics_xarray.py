@@ -207,6 +207,8 @@ def test_a_dataarray_without_time_names_its_dims_and_the_fix():
     message = str(err.value)
     assert message.startswith("temporal_acf: no dimension is recognisably time")
     assert "['member', 'lat', 'lon']" in message and "dim='member'" in message
+    with pytest.raises(DataError, match=r"name it with dim='TIME'"):  # not a grid axis
+        metrics.temporal_acf(da.isel(member=0), max_lag=1)
     with pytest.raises(DataError, match=r"dim='step' is not a dimension"):
         metrics.temporal_psd(da, dim="step")
     with pytest.raises(StganError, match="need an xr.DataArray"):

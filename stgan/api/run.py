@@ -90,6 +90,7 @@ class Run:
 
 def fit(
     data: str | os.PathLike | Sequence[str | os.PathLike] | xr.Dataset,
+    /,
     config: Config | Sequence[Config] = "recommended",
     *,
     max_steps: int | None = None,

@@ -39,11 +39,16 @@ def _dim(da: xr.DataArray, role: str, given: str | None, func: str, keyword: str
                 f"{func}: {keyword}={given!r} is not a dimension of the DataArray; it has {dims}"
             )
         return given
-    found = role_candidates(da)[role]
+    candidates = role_candidates(da)
+    found = candidates[role]
     if len(found) == 1:
         return found[0]
+    # Suggest a dimension that is not recognisably spatial (a time-less field has none: then
+    # the message names a placeholder rather than a grid axis).
+    spatial = set(candidates["y"] + candidates["x"])
+    others = [d for d in dims if d not in spatial] or ["TIME"]
     example = (
-        f"{keyword}={dims[0]!r}"
+        f"{keyword}={others[0]!r}"
         if keyword == "dim"
         else f"{keyword}=({', '.join(map(repr, dims[-2:]))})"
     )
