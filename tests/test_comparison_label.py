@@ -8,10 +8,10 @@ import json
 import pytest
 from conftest import TINY_FIT, run_stgan
 
+import stgan
 from stgan.data.synthetic import make_grf
 from stgan.errors import StganError
 from stgan.io.netcdf import write_netcdf
-from stgan.report.evaluate import evaluate
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def _pages(out):
 def test_a_real_file_is_reference_data(trained, tmp_path):
     data, _, gen = trained
     out = tmp_path / "ev"
-    evaluate(data, gen, out)
+    stgan.evaluate(data, gen).save(out)
     metrics, md, page = _pages(out)
     assert metrics["comparison"] == "reference" and metrics["split"] is None
     assert metrics["n_real_windows"] == 64 // 4  # the whole file
@@ -90,5 +90,5 @@ def test_the_test_split_of_another_file_is_refused(trained, tmp_path):
     other = tmp_path / "other.nc"
     write_netcdf(make_grf(time=64, height=16, width=16, seed=4), other)
     with pytest.raises(StganError, match="drop --test-split-of to compare with this file"):
-        evaluate(other, gen, tmp_path / "ev", test_split_of=ckpt)
+        stgan.evaluate(other, gen, test_split_of=ckpt).save(tmp_path / "ev")
     assert not (tmp_path / "ev" / "metrics.json").exists()

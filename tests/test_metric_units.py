@@ -19,7 +19,6 @@ from stgan.io.netcdf import write_netcdf
 from stgan.metrics.base import VALUE, Metric
 from stgan.metrics.diversity import feature_prdc, prdc_features
 from stgan.metrics.registry import METRICS, compare, metric_units
-from stgan.report.evaluate import evaluate
 
 
 def _waves_windows(seed: int, time: int) -> tuple[np.ndarray, dict]:
@@ -83,11 +82,12 @@ def test_metrics_json_units_are_the_metrics_own(tmp_path):
         coords={"y": ds["y"], "x": ds["x"]},
     )
     write_netcdf(gen_ds, tmp_path / "gen.nc")
-    result = evaluate(
-        tmp_path / "real.nc", tmp_path / "gen.nc", tmp_path / "ev", train_path=tmp_path / "real.nc"
+    evaluation = stgan.evaluate(
+        tmp_path / "real.nc", tmp_path / "gen.nc", train=tmp_path / "real.nc"
     )
+    evaluation.save(tmp_path / "ev")
     written = json.loads((tmp_path / "ev" / "metrics.json").read_text())
-    assert written == json.loads(json.dumps(result["metrics"]))
+    assert written == json.loads(json.dumps(evaluation.to_dict()))
     assert written["units"] == {**metric_units(), "cross_channel_correlation_error": "1"}
     wave = written["variables"]["wave"]
     for key in METRICS.keys():

@@ -123,9 +123,9 @@ def test_evaluate_reports_waves_mode_coverage(tmp_path):
 
     import xarray as xr
 
+    import stgan
     from stgan.data.waves import make_waves
     from stgan.io.netcdf import write_netcdf
-    from stgan.report.evaluate import evaluate
 
     real = make_waves(time=512, seed=0)
     write_netcdf(real, tmp_path / "real.nc")
@@ -139,7 +139,8 @@ def test_evaluate_reports_waves_mode_coverage(tmp_path):
         coords={"y": real["y"], "x": real["x"]},
     )
     write_netcdf(gen, tmp_path / "gen.nc")
-    result = evaluate(tmp_path / "real.nc", tmp_path / "gen.nc", tmp_path / "ev")
+    evaluation = stgan.evaluate(tmp_path / "real.nc", tmp_path / "gen.nc")
+    evaluation.save(tmp_path / "ev")
     m = json.loads((tmp_path / "ev" / "metrics.json").read_text())["variables"]["wave"]
     assert m["modes_covered_real"] == 8
     assert m["modes_covered_generated"] == 1
@@ -147,4 +148,4 @@ def test_evaluate_reports_waves_mode_coverage(tmp_path):
     counts = m["mode_counts_generated"]  # every high-quality window is of mode 3
     assert counts[3] == round(m["high_quality_fraction_generated"] * len(windows)) == sum(counts)
     assert len(m["mode_counts_real"]) == 8 and min(m["mode_counts_real"]) > 0
-    assert result["metrics"]["variables"]["wave"]["diversity_ratio"] < 1
+    assert evaluation.to_dict()["variables"]["wave"]["diversity_ratio"] < 1

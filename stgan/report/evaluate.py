@@ -4,8 +4,8 @@ Computing and writing are separate: :func:`compare_data` turns the data (paths o
 ``xr.Dataset``) into the metrics.json content, the windows compared and their grid,
 :func:`report_pictures` draws them (figures, animations, captions), and :func:`write_report`
 writes the files. :func:`stgan.evaluate` (the public API,
-:mod:`stgan.api.evaluation`) and ``stgan evaluate`` use these; :func:`evaluate` is the
-path-in, files-out form of both together.
+:mod:`stgan.api.evaluation`) uses these, and ``stgan evaluate`` is that function's
+``.save(dir)``.
 
 The real data are cut into non-overlapping windows of the generated ``(T, H, W)``; both sets
 are processed identically, in physical units. Cells missing at every real step (a static
@@ -315,46 +315,4 @@ def write_report(
         "html_path": write_text(out / "report.html", report_html(result, pictures, images)),
         "figures": pngs,
         "animations": gifs,
-    }
-
-
-def evaluate(
-    real_path: str | os.PathLike,
-    generated_path: str | os.PathLike,
-    output_dir: str | os.PathLike,
-    *,
-    variables: list[str] | None = None,
-    max_lag: int = 10,
-    metrics: list[str] | None = None,
-    train_path: str | os.PathLike | None = None,
-    wavenumbers: str = "index",
-    dims: dict[str, str] | None = None,
-    test_split_of: str | os.PathLike | None = None,
-) -> dict[str, Any]:
-    """Compare a generated file with real data; write metrics.json, report.md, report.html
-    (self-contained) and PNG plots into ``output_dir``.
-
-    The options are those of :func:`stgan.evaluate` (``train_path`` is its ``train``), which
-    returns the results instead of writing them.
-
-    Returns
-    -------
-    dict
-        ``metrics`` (the metrics.json content) and the paths ``metrics_path``,
-        ``report_path``, ``html_path``, ``figures`` and ``animations``.
-    """
-    result, windows, grid = compare_data(
-        real_path,
-        generated_path,
-        variables=variables,
-        max_lag=max_lag,
-        metrics=metrics,
-        train=train_path,
-        wavenumbers=wavenumbers,
-        dims=dims,
-        test_split_of=test_split_of,
-    )
-    return {
-        "metrics": result,
-        **write_report(result, report_pictures(result, windows, grid), output_dir),
     }
