@@ -58,7 +58,7 @@ def files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def evaluation(files):
     """The evaluation, its pictures drawn without cartopy: plain lat/lon axes render in a
-    fraction of the time of GeoAxes with gridline labels (test_lat_lon_maps_... draws those)."""
+    fraction of the time of GeoAxes (test_lat_lon_maps_... draws those)."""
     ev = stgan.evaluate(files / "real.nc", files / "gen.nc", metrics=["distribution"])
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(sys.modules, "cartopy", None)  # import cartopy now raises ImportError

