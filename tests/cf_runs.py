@@ -1,8 +1,8 @@
-"""stgan on the CF fixtures: real processes, ``inspect`` in-process, and one fixture's round trip.
+"""stgan on the CF fixtures: real processes, commands in-process, and one fixture's round trip.
 
-:func:`stgan` runs a real ``stgan`` process on one torch thread; :func:`stgan_inspect` runs
-``stgan inspect`` through the CLI's entry point in this process; :class:`RoundTrip` and
-:func:`run_round_trip` take one fixture file through ``fit → generate → evaluate``;
+:func:`stgan` runs a real ``stgan`` process on one torch thread; :func:`stgan_here` runs a
+command through the CLI's entry point in this process; :class:`RoundTrip`, :func:`fit_round_trip`
+and :func:`finish_round_trip` take one fixture file through ``fit → generate → evaluate``;
 :func:`_error_line` reads the one ``stgan: error:`` line of a failed command.
 """
 
@@ -41,14 +41,16 @@ def stgan(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def stgan_inspect(*args: str) -> subprocess.CompletedProcess:
-    """``stgan inspect`` through the CLI's own entry point, in this process.
+def stgan_here(*argv: str) -> subprocess.CompletedProcess:
+    """``stgan ARGV`` through the CLI's own entry point, in this process.
 
-    ``stgan.cli.main`` is what the console script runs; calling it here saves the ~8 s of
-    imports a process pays, which for ``inspect`` (no file written, nothing to kill) is all
-    a process would add. A traceback or an argparse exit is recorded as a process would show it.
+    ``stgan.cli.main`` is what the console script runs; calling it here saves the ~6 s of
+    imports a process pays, which for ``inspect``, ``generate`` and ``evaluate`` of a finished
+    model (nothing to kill, nothing left running) is all a process would add; ``fit`` keeps
+    its real processes. A traceback or an argparse exit is recorded as a process would show it.
+    Not thread-safe (stdout and stderr are redirected): one call at a time.
     """
-    argv = ["inspect", *args]
+    argv = list(argv)
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         try:
@@ -110,11 +112,18 @@ class RoundTrip:
                 )
 
 
-def run_round_trip(rt: RoundTrip) -> RoundTrip:
-    """fit, generate, evaluate on ``rt.source`` in ``rt.root`` as processes, each step if it can run."""
+def fit_round_trip(rt: RoundTrip) -> RoundTrip:
+    """``stgan fit`` on ``rt.source`` in ``rt.root``, as a real process (threads may run two)."""
     rt.runs["fit"] = stgan(*fit_args(rt.source, rt.root / "run"))
+    return rt
+
+
+def finish_round_trip(rt: RoundTrip) -> RoundTrip:
+    """inspect, then generate and evaluate from the fitted model, each step if it can run,
+    in this process (one fixture at a time)."""
+    rt.runs["inspect"] = stgan_here("inspect", str(rt.source))
     if rt.runs["fit"].returncode == 0 and rt.checkpoint.is_file():
-        rt.runs["generate"] = stgan(
+        rt.runs["generate"] = stgan_here(
             "generate",
             "--checkpoint",
             str(rt.checkpoint),
@@ -126,7 +135,7 @@ def run_round_trip(rt: RoundTrip) -> RoundTrip:
             "0",
         )
     if rt.runs.get("generate") is not None and rt.runs["generate"].returncode == 0:
-        rt.runs["evaluate"] = stgan(
+        rt.runs["evaluate"] = stgan_here(
             "evaluate",
             "--real",
             str(rt.source),

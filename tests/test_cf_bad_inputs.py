@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cf_fixtures import BAD_INPUTS
 from cf_grids import write_station
-from cf_runs import _error_line, fit_args, stgan, stgan_inspect
+from cf_runs import _error_line, fit_args, stgan, stgan_here
 
 
 def _bad_input(case: str, tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
@@ -50,7 +50,7 @@ def test_bad_input_fit_fails_clearly_and_writes_nothing(tmp_path, case):
 def test_bad_input_inspect_fails_clearly(tmp_path, case):
     path, dims, names = _bad_input(case, tmp_path)
     extra = ["--dims", "{" + ", ".join(f"{k}: {v}" for k, v in dims.items()) + "}"] if dims else []
-    run = stgan_inspect(str(path), *extra)
+    run = stgan_here("inspect", str(path), *extra)
     assert run.returncode == 2, run.stderr[-2500:]
     msg = _error_line(run)
     for name in names:

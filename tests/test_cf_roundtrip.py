@@ -3,9 +3,10 @@
 Each fixture of :mod:`cf_fixtures` (a Ferret, CMIP, GrADS, station, monthly, land-masked and
 rotated-pole file, written with netCDF4 the way those tools write them) goes through the CLI with
 no manual edit: ``stgan inspect FILE``, a 2-step ``stgan fit`` of a tiny model, ``stgan generate``
-and ``stgan evaluate --real FILE --generated OUT``. fit, generate and evaluate are real processes,
-run once per fixture, two side by side (one torch thread each); inspect, which writes nothing,
-runs through the CLI's entry point in this process. The tests read what the runs left: exit
+and ``stgan evaluate --real FILE --generated OUT``. fit runs as real processes, once per
+fixture, two side by side (one torch thread each); inspect, generate and evaluate then run
+through the CLI's entry point in this process (the imports a process would repeat are most of
+their cost; test_end_to_end runs them as processes). The tests read what the runs left: exit
 codes, the generated file's dates, names, units and attributes, and its CF errors. The processes
 are run by :mod:`cf_runs`; the fixtures themselves are checked in ``test_cf_fixtures.py`` and the
 bad inputs in ``test_cf_bad_inputs.py``.
@@ -28,7 +29,7 @@ import xarray as xr
 from cf_checker import cf_errors
 from cf_fixtures import FIXTURES
 from cf_grids import land_mask
-from cf_runs import NUM_SAMPLES, RoundTrip, _error_line, run_round_trip, stgan_inspect
+from cf_runs import NUM_SAMPLES, RoundTrip, _error_line, finish_round_trip, fit_round_trip
 
 WINDOW = 4  # TINY_FIT's --data.window_length: the generated files have 4 steps
 
@@ -97,10 +98,9 @@ def round_trips(tmp_path_factory) -> dict[str, RoundTrip]:
         (root / name).mkdir()
         trips.append(RoundTrip(name, write(root / name / f"{name}.nc"), root / name))
     with ThreadPoolExecutor(max_workers=2) as pool:  # threads that only wait for processes
-        done = {rt.name: rt for rt in pool.map(run_round_trip, trips)}
-    for rt in done.values():  # in this process, one after the other: stdout is redirected
-        rt.runs["inspect"] = stgan_inspect(str(rt.source))
-    return done
+        fitted = list(pool.map(fit_round_trip, trips))
+    # In this process, one after the other: stdout is redirected.
+    return {rt.name: finish_round_trip(rt) for rt in fitted}
 
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
