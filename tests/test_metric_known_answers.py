@@ -121,3 +121,23 @@ def test_memorisation_of_copied_training_windows(real):
     assert m["nn_distance_generated"] == 0.0
     assert m["memorisation_ratio"] == 0.0 and m["copy_fraction"] == 1.0
     assert m["nn_distance_heldout"] > 0.5  # unit-variance noise windows are far apart
+
+
+@pytest.mark.known_answer("metric", "maps")
+def test_map_errors_of_a_shift_and_a_stretch_in_local_std_units(real):
+    mean, std = real.mean(axis=(0, 1)), real.std(axis=(0, 1))
+    # Shifted by half the local std: the mean map is 0.5 std off everywhere, the std map exact.
+    m = _compute("maps", real, real + 0.5 * std)
+    assert m["mean_map_error"] == pytest.approx(0.5, rel=1e-12)
+    assert m["std_map_error"] == pytest.approx(0.0, abs=1e-12)
+    # Stretched about the local mean by 3: the std map is 2 std off, the mean map exact.
+    m = _compute("maps", real, mean + 3 * (real - mean))
+    assert m["mean_map_error"] == pytest.approx(0.0, abs=1e-12)
+    assert m["std_map_error"] == pytest.approx(2.0, rel=1e-12)
+    # The area weights weigh the cells: one cell off by 4 std with weight 1 of 4 in total.
+    shifted = real.copy()
+    shifted[..., 0, 0] += 4 * std[0, 0]
+    weights = np.full((16, 16), 3 / 255)
+    weights[0, 0] = 1.0
+    m = _compute("maps", real, shifted, weights=weights)
+    assert m["mean_map_error"] == pytest.approx(4 * 1 / 4, rel=1e-9)

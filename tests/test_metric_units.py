@@ -45,6 +45,7 @@ def test_every_metric_is_a_dataclass_with_units_and_a_definition():
         "diversity",
         "gridpoint",
         "increments",
+        "maps",
         "memorisation",
         "prdc",
         "spectrum",
