@@ -26,10 +26,11 @@ from pathlib import Path
 
 import torch
 
+import stgan
 from stgan.checkpoint import load_checkpoint
 from stgan.data.synthetic import make_grf
 from stgan.io.netcdf import write_netcdf
-from stgan.sampling import generate, generate_array
+from stgan.sampling import generate_array
 from stgan.training.loading import load_module
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -118,7 +119,7 @@ def main() -> None:
                 lambda m=module: generate_array(m, args.samples), args.samples, args.repeats
             )
             to_file = best_rate(
-                lambda c=ckpt: generate(c, tmp / "gen.nc", num_samples=args.samples).close(),
+                lambda c=ckpt: stgan.load(c).write(tmp / "gen.nc", args.samples),
                 args.samples,
                 args.repeats,
             )

@@ -20,7 +20,7 @@ from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
 from stgan.io.atomic import atomic_path
-from stgan.io.netcdf import coordinate_encoding, field_attrs, open_dataset
+from stgan.io.netcdf import coordinate_encoding, field_attrs
 from stgan.io.source import calendar_months
 from stgan.io.stores import is_zarr_output, sample_fields, write_zarr_chunks
 from stgan.io.timeaxis import OutputTime, output_times
@@ -253,36 +253,3 @@ def check_length(module: SamplingModel, length: int) -> str | None:
     if length > module.window[0]:
         return getattr(g, "length_note", None)
     return None
-
-
-def generate(
-    checkpoint: str | os.PathLike,
-    output: str | os.PathLike,
-    *,
-    num_samples: int,
-    seed: int = 0,
-    batch_size: int = 32,
-    start_time: str | None = None,
-    length: int | None = None,
-    full_grid: bool = False,
-    overlap: int | None = None,
-) -> xr.Dataset:
-    """Generate ``num_samples`` windows from ``checkpoint`` and write them to ``output``.
-
-    ``stgan.load(checkpoint).write(output, num_samples, ...)`` (:meth:`stgan.Model.write`,
-    which says what the options do), kept for scripts written before the Python API. Returns
-    the written samples, opened lazily from ``output``.
-    """
-    from stgan.api.model import load
-
-    path = load(checkpoint).write(
-        output,
-        num_samples,
-        length=length,
-        seed=seed,
-        start_time=start_time,
-        full_grid=full_grid,
-        overlap=overlap,
-        batch_size=batch_size,
-    )
-    return open_dataset(path)  # lazily: the samples may not fit in memory

@@ -11,6 +11,7 @@ import torch
 import xarray as xr
 from conftest import TINY_FIT, run_stgan
 
+import stgan
 from stgan.checkpoint import load_checkpoint
 from stgan.cli import main
 from stgan.data.datamodule import SpaceTimeDataModule
@@ -19,7 +20,6 @@ from stgan.io.netcdf import write_netcdf
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.nn.layers import SameConv2d, SameConv3d
-from stgan.sampling import generate
 from stgan.tiling import axis_weights, blend, tile_starts, tiles
 from stgan.training.loading import load_module
 from stgan.training.module import GANModule
@@ -284,14 +284,15 @@ def test_fit_on_patches_then_generate_the_full_grid(tmp_path):
         assert np.isfinite(values).all() and 250 < values.mean() < 310  # physical units
     # Without full_grid the same model writes one patch, as before (the public function, in
     # this process: the CLI's own path was taken above).
-    assert generate(ckpt, tmp_path / "patch.nc", num_samples=2)["tas"].shape == (2, 4, 16, 16)
+    with xr.open_dataset(stgan.load(ckpt).write(tmp_path / "patch.nc", 2)) as patch:
+        assert patch["tas"].shape == (2, 4, 16, 16)
 
     # A checkpoint from before model.periodic_x existed still loads and tiles.
     del payload["hyper_parameters"]["periodic_x"]
     old = tmp_path / "old.ckpt"
     torch.save(payload, old)
     assert all(p is None for p in _pads(load_module(load_checkpoint(old)).generator))
-    again = generate(old, tmp_path / "again.nc", num_samples=3, seed=2, full_grid=True)
+    again = stgan.load(old).sample(3, seed=2, full_grid=True)
     with xr.open_dataset(gen) as ds:
         np.testing.assert_array_equal(again["tas"].values, ds["tas"].values)
 
@@ -325,7 +326,7 @@ def test_fit_on_a_whole_global_grid_pads_periodically(tmp_path, capsys):
     torch.testing.assert_close(
         torch.roll(out, g.spatial_factor, dims=-1), rolled, rtol=1e-5, atol=1e-5
     )
-    ds = generate(ckpt, tmp_path / "s.nc", num_samples=1, full_grid=True)
+    ds = stgan.load(ckpt).sample(1, full_grid=True)
     assert ds["tas"].shape == (1, 4, 8, 16)
     assert (
         "trained on whole-grid windows; its samples are full-grid already"

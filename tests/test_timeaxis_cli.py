@@ -18,7 +18,6 @@ from time_files import mid_months, write_file
 import stgan
 from stgan.errors import StganError
 from stgan.io.source import GridSource
-from stgan.sampling import generate
 
 
 @pytest.mark.parametrize(
@@ -148,9 +147,9 @@ def test_cli_generate_continues_a_noleap_monthly_record(tmp_path, path):
     del payload["stgan"]["data"]["time"]
     torch.save(payload, tmp_path / "old.ckpt")
     with pytest.raises(StganError, match="--start-time"):
-        generate(tmp_path / "old.ckpt", tmp_path / "old.nc", num_samples=2)
+        stgan.load(tmp_path / "old.ckpt").write(tmp_path / "old.nc", 2)
     assert not (tmp_path / "old.nc").exists()
-    generate(tmp_path / "old.ckpt", tmp_path / "old.nc", num_samples=2, start_time="2010-01-01")
+    stgan.load(tmp_path / "old.ckpt").write(tmp_path / "old.nc", 2, start_time="2010-01-01")
     with xr.open_dataset(tmp_path / "old.nc") as ds:
         t = ds["time"].values
         assert t[0] == np.datetime64("2010-01-01") and "time_bnds" not in ds
