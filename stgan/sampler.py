@@ -17,13 +17,16 @@ import torch
 from torch import nn
 
 from stgan.checkpoint import load_checkpoint
+from stgan.conditioning.conditions import Conditions
+from stgan.conditioning.network import conditioned
 from stgan.nn.build import build_network
 from stgan.nn.generators import GENERATORS
 from stgan.old_keys import upgrade_hparams
 from stgan.stabilization.clusters import SpectralClusters
 
 # Weights of the sampling network in a GANModule's state dict, preferred first: the EMA copy.
-EMA_PREFIX, GENERATOR_PREFIX, CLUSTERS_PREFIX = "generator_ema.module.", "generator.", "clusters."
+EMA_PREFIX, GENERATOR_PREFIX = "generator_ema.module.", "generator."
+CLUSTERS_PREFIX, CONDITIONS_PREFIX = "clusters.", "conditions."
 
 
 class SamplingModel(Protocol):
@@ -49,8 +52,13 @@ class SamplingModel(Protocol):
     ) -> torch.Tensor:
         """Latent for ``n`` samples of ``window``, drawn from ``generator``."""
 
-    def sample(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
-        """(B, C, T, H, W) samples of ``window`` from latent ``z``."""
+    def sample(
+        self,
+        z: torch.Tensor,
+        window: tuple[int, int, int] | None = None,
+        cond: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, C, T, H, W) samples of ``window`` from latent ``z`` under conditions ``cond``."""
 
 
 def _weights(state_dict: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -95,6 +103,8 @@ class Sampler(nn.Module):
         The model's hyper-parameters, upgraded to the option groups.
     clusters : SpectralClusters, optional
         Self-conditioning clusters, whose one-hot codes go into the latent.
+    conditions : Conditions, optional
+        The conditions the generator was trained with (:mod:`stgan.conditioning`).
     """
 
     def __init__(
@@ -104,10 +114,12 @@ class Sampler(nn.Module):
         data_info: dict[str, Any],
         hparams: dict[str, Any],
         clusters: SpectralClusters | None = None,
+        conditions: Conditions | None = None,
     ) -> None:
         super().__init__()
         self.generator = generator
         self.clusters = clusters
+        self.conditions = conditions
         self.window = tuple(int(n) for n in window)
         self.data_info = data_info
         self.hparams = hparams
@@ -127,14 +139,24 @@ class Sampler(nn.Module):
         # fit links channels and window from the data, so the data description agrees.
         channels = int(hparams.get("channels") or len(info["variables"]))
         window = tuple(int(n) for n in hparams.get("window") or info["window"])
+        conditions = None
+        if (hparams.get("conditioning") or {}).get("items"):
+            conditions = Conditions(hparams["conditioning"])
+            conditions.load_state_dict(_weights(state, CONDITIONS_PREFIX))
         spec = hparams["generator"]
-        generator = build_network(
-            GENERATORS,
-            spec["name"],
-            spec.get("options") or {},
-            channels=channels,
-            periodic_x=bool(hparams.get("periodic_x", False)),
-            window=window,
+        periodic_x = bool(hparams.get("periodic_x", False))
+        generator = conditioned(
+            build_network(
+                GENERATORS,
+                spec["name"],
+                spec.get("options") or {},
+                channels=channels,
+                periodic_x=periodic_x,
+                window=window,
+            ),
+            channels,
+            conditions.k if conditions is not None else 0,
+            periodic_x=periodic_x,
         )
         ema = any(k.startswith(EMA_PREFIX) for k in state)
         generator.load_state_dict(_weights(state, EMA_PREFIX if ema else GENERATOR_PREFIX))
@@ -142,7 +164,7 @@ class Sampler(nn.Module):
         if hparams.get("clusters"):
             clusters = SpectralClusters(channels, window, int(hparams["clusters"]))
             clusters.load_state_dict(_weights(state, CLUSTERS_PREFIX))
-        return cls(generator.requires_grad_(False), window, info, hparams, clusters)
+        return cls(generator.requires_grad_(False), window, info, hparams, clusters, conditions)
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -166,9 +188,16 @@ class Sampler(nn.Module):
         z = draw_latent(self.generator, n, window or self.window, self.clusters, generator)
         return z.to(self.device)
 
-    def sample(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
-        """(B, C, T, H, W) samples of ``window`` (default: training window) from latent ``z``."""
-        return self.generator(z, window or self.window)
+    def sample(
+        self,
+        z: torch.Tensor,
+        window: tuple[int, int, int] | None = None,
+        cond: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, C, T, H, W) samples of ``window`` (default: training window) from latent ``z``,
+        under conditions ``cond`` (B, K, T, H, W) when the model is conditioned."""
+        args = (z, window or self.window) + ((cond,) if cond is not None else ())
+        return self.generator(*args)
 
 
 def load_sampler(path: str | os.PathLike) -> Sampler:

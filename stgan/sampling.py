@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from stgan.conditioning.place import condition_batch, time_table
 from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
@@ -74,23 +75,28 @@ def generate_array(
     batch_size: int = 32,
     time: TimeFeatures | None = None,
     window: tuple[int, int, int] | None = None,
+    when: np.ndarray | None = None,
 ) -> np.ndarray:
     """``num_samples`` windows in physical units, float32 (N, C, T, H, W), NaN on the mask.
 
     ``window`` defaults to the training window; a longer T asks the generator for a longer
     sequence (see :func:`check_length`). ``time`` describes the T steps of every window; a
-    model with a date-dependent transform (detrend, anomaly) needs it.
+    model with a date-dependent transform (detrend, anomaly) needs it. A conditioned model
+    is conditioned on the steps of ``when`` (T, 4) (:func:`stgan.conditioning.place.override`;
+    default: ``time``'s own), at the grid's origin.
     """
     rng = torch.Generator().manual_seed(seed)
     transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
     window = window or module.window
+    table = time_table(time, window[0]) if when is None else when
     chunks = []
     was_training = module.training
     module.eval()  # e.g. spectral norm's power iteration must not advance while sampling
     try:
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
-            z = module.sample(module.sample_latent(n, window=window, generator=rng), window)
+            cond = condition_batch(module, n, window, table)
+            z = module.sample(module.sample_latent(n, window=window, generator=rng), window, cond)
             # A window smaller than the grid sits at its origin (as the mask below).
             crop = {"h": window[1], "w": window[2]}
             x = inverse_all(transforms, z.float().cpu(), time, channel_dim=1, crop=crop)

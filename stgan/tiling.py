@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from stgan.conditioning.place import condition_batch, time_table
 from stgan.data.time_features import TimeFeatures
 from stgan.data.transforms import ChannelTransform, inverse_all
 from stgan.errors import StganError
@@ -158,13 +159,15 @@ def full_grid_array(
     batch_size: int = 32,
     time: TimeFeatures | None = None,
     overlap: int | None = None,
+    when: np.ndarray | None = None,
 ) -> np.ndarray:
     """``num_samples`` samples of the whole grid, float32 (N, C, T, H, W), NaN on the mask.
 
     Every patch of :func:`tiles` is generated from its own latent draw (one
     ``torch.Generator`` seeded with ``seed``), blended in standardised units, then brought
     to physical units. ``overlap`` (cells, in y and x alike) defaults to a quarter of each
-    patch side; ``length`` to the training window's T.
+    patch side; ``length`` to the training window's T. A conditioned model conditions each
+    patch on its own place, with the steps of ``when`` (as :func:`stgan.sampling.generate_array`).
     """
     info = module.data_info
     grid = grid_shape(info)
@@ -174,6 +177,7 @@ def full_grid_array(
     layout = tiles(grid, (h, w), overlap_yx, periodic_x=bool(info.get("periodic_x")))
     transforms = [ChannelTransform(**c) for c in info["transforms"]]
     rng = torch.Generator().manual_seed(seed)
+    table = time_table(time, window[0]) if when is None else when
     mask = np.asarray(info["mask"], dtype=bool)
     chunks = []
     was_training = module.training
@@ -182,11 +186,15 @@ def full_grid_array(
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
             patches = [
-                module.sample(module.sample_latent(n, window=window, generator=rng), window)
+                module.sample(
+                    module.sample_latent(n, window=window, generator=rng),
+                    window,
+                    condition_batch(module, n, window, table, (tile.rows[0], tile.cols[0])),
+                )
                 .float()
                 .cpu()
                 .numpy()
-                for _ in layout
+                for tile in layout
             ]  # each (n, C, T, h, w)
             z = blend(patches, layout, grid).astype(np.float32)  # (n, C, T, H, W)
             chunks.append(inverse_all(transforms, z, time, channel_dim=1))

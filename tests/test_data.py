@@ -139,10 +139,12 @@ def test_random_windows_are_crops_of_the_data(resident, periodic_x):
     windows = _windows(data, (3, 4, 5), periodic_x=periodic_x, resident=resident)
     wrapped = 0
     for i in range(len(windows)):
-        w, valid = windows[i]
+        w, valid, corner, steps = windows[i]
         assert w.shape == (2, 3, 4, 5) and valid.shape == (1, 1, 4, 5)
         t0, rest = divmod(int(w[0, 0, 0, 0].item()), 6 * 7)
         y0, x0 = divmod(rest, 7)
+        # Where the crop lies, for conditioned models; no dates given: NaN steps.
+        assert corner.tolist() == [y0, x0] and steps.shape == (3, 4) and steps.isnan().all()
         xs = torch.arange(x0, x0 + 5) % 7
         torch.testing.assert_close(w, data[:, t0 : t0 + 3, y0 : y0 + 4][..., xs])
         wrapped += x0 + 5 > 7

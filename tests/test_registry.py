@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import stgan
+from stgan.conditioning import CONDITIONS
 from stgan.errors import StganError
 from stgan.health.detectors import DETECTORS
 from stgan.metrics.registry import METRICS
@@ -20,7 +21,16 @@ from stgan.stabilization.losses import LOSSES
 from stgan.stabilization.noise import NOISE_SCHEDULES
 from stgan.stabilization.penalties import PENALTIES
 
-FAMILIES = [GENERATORS, DISCRIMINATORS, LOSSES, NOISE_SCHEDULES, PENALTIES, METRICS, DETECTORS]
+FAMILIES = [
+    GENERATORS,
+    DISCRIMINATORS,
+    LOSSES,
+    NOISE_SCHEDULES,
+    PENALTIES,
+    METRICS,
+    DETECTORS,
+    CONDITIONS,
+]
 # The generator-side term registry arrives with the typed options of issue 23; it joins the
 # generic tests as soon as its module exists.
 if find_spec("stgan.stabilization.gterms") is not None:

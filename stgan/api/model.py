@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from stgan.checkpoint import load_checkpoint
+from stgan.conditioning.request import sampling_table
 from stgan.data.time_features import TimeFeatures
 from stgan.errors import StganError
 from stgan.io.netcdf import write_dataset
@@ -85,6 +86,7 @@ class _Plan:
     tiled: bool  # a full grid from overlapping patches
     overlap: int | None  # cells the patches of a tiled sample share
     streamed: bool  # frame by frame from a recurrent generator
+    when: np.ndarray  # (T, 4) steps a conditioned model is conditioned on
 
 
 class Model:
@@ -177,9 +179,12 @@ class Model:
         start_time: str | None,
         full_grid: bool,
         overlap: int | None,
+        month: int | None = None,
+        year: float | None = None,
     ) -> _Plan:
         """Check a request and lay out its windows; print what the user should know."""
         check_request(num_samples, full_grid, overlap)
+        conditions = self.sampler.conditions
         tiled = full_grid and self.trained_on_patches
         if full_grid and not tiled:
             print(
@@ -198,15 +203,17 @@ class Model:
         # Only an absolute time coordinate (standard_name time) dates the steps; offsets from
         # the window's start do not, and a date-dependent transform then says what to give.
         dated = times.attrs.get("standard_name") == "time"
+        time = TimeFeatures.from_times(times.values) if dated else None
         return _Plan(
             window=(t, h, w),
             times=times,
-            time=TimeFeatures.from_times(times.values) if dated else None,
+            time=time,
             tiled=tiled,
             overlap=overlap,
             # Recurrent generators make frame by frame, so a file of any length is written
             # in flat memory.
             streamed=hasattr(self.sampler.sampling_generator, "stream") and not tiled,
+            when=sampling_table(conditions, time, t, month=month, year=year),
         )
 
     def _array(self, plan: _Plan, num_samples: int, seed: int, batch_size: int) -> np.ndarray:
@@ -214,7 +221,12 @@ class Model:
         common = dict(seed=seed, batch_size=batch_size, time=plan.time)
         if plan.tiled:
             return full_grid_array(
-                self.sampler, num_samples, length=plan.window[0], overlap=plan.overlap, **common
+                self.sampler,
+                num_samples,
+                length=plan.window[0],
+                overlap=plan.overlap,
+                when=plan.when,
+                **common,
             )
         if plan.streamed:
             out = np.empty((num_samples, len(self.variables), *plan.window), np.float32)
@@ -223,7 +235,9 @@ class Model:
             ):
                 out[samples, :, steps] = values
             return out
-        return generate_array(self.sampler, num_samples, window=plan.window, **common)
+        return generate_array(
+            self.sampler, num_samples, window=plan.window, when=plan.when, **common
+        )
 
     def _dataset(self, samples: np.ndarray, plan: _Plan, seed: int) -> xr.Dataset:
         """Samples wrapped as the CF dataset ``stgan generate`` writes."""
@@ -241,6 +255,8 @@ class Model:
         full_grid: bool = False,
         overlap: int | None = None,
         batch_size: int = 32,
+        month: int | None = None,
+        year: float | None = None,
     ) -> xr.Dataset:
         """``n`` generated windows in physical units, in memory.
 
@@ -266,6 +282,12 @@ class Model:
             Cells the patches overlap by with ``full_grid`` (default: a quarter of a patch).
         batch_size : int
             Samples made per forward pass.
+        month : int, optional
+            A conditioned model (``calendar`` or ``climatology``): condition every step on
+            this calendar month (1-12), whatever the dates written; e.g. 7 for a July.
+        year : float, optional
+            A model conditioned on ``year``: condition every step on this year (a trend's
+            handle); default: each step's own date.
 
         Returns
         -------
@@ -288,7 +310,7 @@ class Model:
         >>> samples["field"].attrs["units"]
         'K'
         """
-        plan = self._plan(n, length, start_time, full_grid, overlap)
+        plan = self._plan(n, length, start_time, full_grid, overlap, month, year)
         return self._dataset(self._array(plan, n, seed, batch_size), plan, seed)
 
     def write(
@@ -302,6 +324,8 @@ class Model:
         full_grid: bool = False,
         overlap: int | None = None,
         batch_size: int = 32,
+        month: int | None = None,
+        year: float | None = None,
     ) -> Path:
         """Write ``n`` samples to ``path``, as :meth:`sample` makes them: ``stgan generate``.
 
@@ -323,7 +347,7 @@ class Model:
         PosixPath('samples.nc')
         """
 
-        plan = self._plan(n, length, start_time, full_grid, overlap)
+        plan = self._plan(n, length, start_time, full_grid, overlap, month, year)
         if not plan.streamed:
             write_dataset(self._dataset(self._array(plan, n, seed, batch_size), plan, seed), path)
             return Path(path)

@@ -57,6 +57,8 @@ def _generate(args: argparse.Namespace) -> Path:
         full_grid=args.full_grid,
         overlap=args.overlap,
         batch_size=args.batch_size,
+        month=args.month,
+        year=args.year,
     )
 
 

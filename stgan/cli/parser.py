@@ -100,6 +100,20 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="with --full-grid: cells neighbouring patches share (default: a quarter of the patch)",
     )
+    gen.add_argument(
+        "--month",
+        type=int,
+        default=None,
+        help="a model conditioned on calendar or climatology: condition every step on this "
+        "calendar month (1-12), e.g. 7 for a July",
+    )
+    gen.add_argument(
+        "--year",
+        type=float,
+        default=None,
+        help="a model conditioned on year: condition every step on this year, e.g. 2080 "
+        "(default: each step's own date)",
+    )
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:

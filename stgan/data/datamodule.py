@@ -10,6 +10,9 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_info
 
+from stgan.conditioning.place import time_table
+from stgan.conditioning.spec import condition_spec, static_entries
+from stgan.conditioning.static_files import read_static
 from stgan.data.patching import BUDGET_CELLS, choose_patch, step_cost
 from stgan.data.sampler import ResumableLoader, WindowSampler
 from stgan.data.splits import time_splits
@@ -99,6 +102,12 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         Hold the standardised training split in memory; default: when it is under 2 GiB.
     num_workers : int
         DataLoader worker processes.
+    conditions : list | None
+        Conditions both networks see (:mod:`stgan.conditioning`), e.g. ``[coords, calendar,
+        year, climatology]``; each batch then carries where and when its windows lie.
+    static : list of str | None
+        Static covariates, ``path.nc:variable`` each (a 2-D field on the data's grid), seen
+        as conditions (kind ``static``).
     """
 
     def __init__(
@@ -118,6 +127,8 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         max_missing_fraction: float = 0.05,
         in_memory: bool | None = None,
         num_workers: int = 0,
+        conditions: list[Any] | str | None = None,
+        static: list[str] | str | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -168,6 +179,11 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.info = self._describe()
         self.fitted = None
+        self.static = static_entries(static)
+        self.static_fields = read_static(self.static, self.source)  # (S, H, W), checked
+        self.time_table = time_table(self.time_features, sizes["time"])  # (T_all, 4)
+        # Linked into the model by stgan fit (model.conditioning).
+        self.condition_spec = condition_spec(self, conditions)
 
     @property
     def num_channels(self) -> int:
@@ -330,6 +346,7 @@ class SpaceTimeDataModule(pl.LightningDataModule):
             grid=(sizes["y"], sizes["x"]),
             periodic_x=self.source.periodic_x,
             mask=self.fitted.mask,
+            times=self.time_table,
             length=self.samples_per_epoch,
             seed=_data_seed(),
         )

@@ -37,11 +37,17 @@ class TimeFeatures:
     year_fraction : np.ndarray | None
         (T,) position in the year in [0, 1): (day of year − 1 + time of day) / days in that
         year of the values' own calendar (360, 365 or 366); None for a numeric time axis.
+    year : np.ndarray | None
+        (T,) calendar year as a number (float64); None for a numeric time axis.
+    day_fraction : np.ndarray | None
+        (T,) time of day in [0, 1); None for a numeric time axis.
     """
 
     values: np.ndarray
     month: np.ndarray | None
     year_fraction: np.ndarray | None
+    year: np.ndarray | None = None
+    day_fraction: np.ndarray | None = None
 
     @classmethod
     def from_times(cls, values: np.ndarray) -> TimeFeatures:
@@ -54,7 +60,13 @@ class TimeFeatures:
             return cls(values=values, month=None, year_fraction=None)
         seconds = dt.hour.values * 3600.0 + dt.minute.values * 60.0 + dt.second.values
         day = dt.dayofyear.values - 1 + seconds / 86400.0
-        return cls(values=values, month=month, year_fraction=day / dt.days_in_year.values)
+        return cls(
+            values=values,
+            month=month,
+            year_fraction=day / dt.days_in_year.values,
+            year=dt.year.values.astype(np.float64),
+            day_fraction=seconds / 86400.0,
+        )
 
     @property
     def dated(self) -> bool:
@@ -73,11 +85,8 @@ class TimeFeatures:
         return len(self.values)
 
     def __getitem__(self, index: slice) -> TimeFeatures:
-        return TimeFeatures(
-            self.values[index],
-            None if self.month is None else self.month[index],
-            None if self.year_fraction is None else self.year_fraction[index],
-        )
+        parts = (self.month, self.year_fraction, self.year, self.day_fraction)
+        return TimeFeatures(self.values[index], *(None if p is None else p[index] for p in parts))
 
     def units_from(self, index: int) -> str:
         """``"days since <the date at index>"``: units whose zero is that step."""

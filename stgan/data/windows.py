@@ -22,13 +22,16 @@ def valid_starts(split: slice, length: int, bad_steps: np.ndarray) -> np.ndarray
 class WindowDataset(Dataset):
     """``length`` random ``(T, H, W)`` crops per epoch, each with its validity mask.
 
-    Items are ``(x, valid)``: ``x`` (C, T, H, W) standardised with masked cells at 0, and
-    ``valid`` (1, 1, H, W), 0 on the static mask. Crops come from the resident tensor when the
-    split is held in memory, else from ``read`` (disk). On a periodic longitude axis a crop may
-    wrap around. The crop of item ``index`` is a pure function of ``(seed, index)``: its corner
-    is drawn from a NumPy generator seeded with both, never from torch's global generator, so
-    the same ids give the same windows in any process, worker or resumed run (ids beyond
-    ``length`` are later epochs; see :mod:`stgan.data.sampler`).
+    Items are ``(x, valid, corner, time)``: ``x`` (C, T, H, W) standardised with masked cells at 0,
+    ``valid`` (1, 1, H, W), 0 on the static mask, the crop's ``(y0, x0)`` in the grid and its
+    steps' rows of ``times`` (T, 4; NaN without ``times``;
+    :func:`stgan.conditioning.place.time_table`), from which conditioned models compute their
+    conditions. Crops come from the resident tensor when the split is held in memory, else from
+    ``read`` (disk). On a periodic longitude axis a crop may wrap around. The crop of item
+    ``index`` is a pure function of ``(seed, index)``: its corner is drawn from a NumPy
+    generator seeded with both, never from torch's global generator, so the same ids give the
+    same windows in any process, worker or resumed run (ids beyond ``length`` are later epochs;
+    see :mod:`stgan.data.sampler`).
     """
 
     def __init__(
@@ -43,19 +46,22 @@ class WindowDataset(Dataset):
         periodic_x: bool,
         mask: np.ndarray,
         length: int,
+        times: np.ndarray | None = None,
         seed: int = 0,
     ) -> None:
         self.read, self.resident, self.offset = read, resident, offset
         self.starts = torch.as_tensor(starts)
         self.window, self.grid, self.periodic_x = window, grid, periodic_x
         self.valid = torch.from_numpy(~mask).float()  # (H_all, W_all)
+        # (T_all, 4); None: no dates known (NaN rows)
+        self.times = None if times is None else torch.from_numpy(np.asarray(times, np.float32))
         self.length = length
         self.seed = int(seed)
 
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
         t, h, w = self.window
         rng = np.random.default_rng((self.seed, int(index)))
         t0 = int(self.starts[int(rng.integers(len(self.starts)))])
@@ -68,7 +74,10 @@ class WindowDataset(Dataset):
         else:
             x = torch.from_numpy(self.read(t0, t0 + t, y0=y0, h=h, x0=x0, w=w))
         valid = self.valid[y0 : y0 + h].index_select(-1, xs)
-        return x, valid[None, None]  # (C, T, H, W), (1, 1, H, W)
+        corner = torch.tensor([y0, x0])
+        # (C, T, H, W), (1, 1, H, W), (2,), (T, 4)
+        steps = torch.full((t, 4), float("nan")) if self.times is None else self.times[t0 : t0 + t]
+        return x, valid[None, None], corner, steps
 
 
 def strided_windows(data: np.ndarray, window: tuple[int, int, int]) -> np.ndarray:

@@ -244,7 +244,7 @@ class SpectralClusters(nn.Module):
         """Fit to the windows of ``(real, valid)`` batches, up to the first batch that reaches
         ``limit`` windows; the number of windows used."""
         windows, n = [], 0
-        for real, valid in batches:
+        for real, valid, *_ in batches:
             windows.append(real * valid)
             n += real.shape[0]
             if n >= limit:

@@ -87,6 +87,8 @@ class StganCLI(LightningCLI):
         parser.link_arguments("data.window", "model.window", apply_on="instantiate")
         # A global longitude with whole-width windows: the networks wrap in x (pad periodically).
         parser.link_arguments("data.periodic_x", "model.periodic_x", apply_on="instantiate")
+        # The conditions (data.conditions, data.static) both networks see.
+        parser.link_arguments("data.condition_spec", "model.conditioning", apply_on="instantiate")
         parser.add_lightning_class_args(DomainMetrics, "metrics")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         # last.ckpt every resume.every_n_train_steps steps, for --ckpt_path last.

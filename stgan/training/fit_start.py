@@ -53,6 +53,14 @@ class FitStart:
                 rank_zero_info(warning)
         if self.clusters is not None and not bool(self.clusters.fitted):
             self._fit_clusters(datamodule)
+        if self.conditions is not None and not bool(self.conditions.filled):
+            if datamodule is None or not hasattr(datamodule, "static_fields"):
+                raise StganError(
+                    "data.conditions need the training data before training: fit with a "
+                    "datamodule (stgan fit does)"
+                )
+            self.conditions.fill(datamodule)
+            rank_zero_info(f"stgan: conditioned on {self.conditions.describe()}")
 
     def _fit_clusters(self, datamodule) -> None:
         if datamodule is None:

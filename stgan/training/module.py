@@ -9,6 +9,9 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from stgan.conditioning.conditions import Conditions
+from stgan.conditioning.network import conditioned
+from stgan.conditioning.place import Place
 from stgan.errors import StganError
 from stgan.nn.build import build_network
 from stgan.nn.discriminators import DISCRIMINATORS
@@ -87,6 +90,9 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
     periodic_x : bool
         The windows are periodic in x (linked from the data by ``stgan fit``): G and D pad by
         wrapping in x, unless their options set ``periodic_x`` themselves.
+    conditioning : dict or None
+        The conditions' spec (:mod:`stgan.conditioning`), linked from ``data.conditions`` by
+        ``stgan fit``: G and D then see where and when each window lies. None: unconditional.
     **legacy
         The flat keys of earlier versions (``loss: hinge``, ``d_steps``, ``ema_decay``, ...).
     """
@@ -108,6 +114,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         clusters: int = 0,
         guard: GuardOptions = GUARD_DEFAULT,
         periodic_x: bool = False,
+        conditioning: dict[str, Any] | None = None,
         **legacy: Any,
     ) -> None:
         super().__init__()
@@ -147,17 +154,30 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
                 arguments["augment"],
                 info,
             )
+        spec = conditioning
+        self.conditions = Conditions(spec) if spec and spec["items"] else None
+        k = self.conditions.k if self.conditions is not None else 0
         # A global longitude (periodic_x): no artificial east/west edge in either network.
-        self.generator = build_network(
-            GENERATORS,
-            g.name,
-            g.options,
-            channels=channels,
+        self.generator = conditioned(
+            build_network(
+                GENERATORS,
+                g.name,
+                g.options,
+                channels=channels,
+                periodic_x=periodic_x,
+                window=self.window,
+            ),
+            channels,
+            k,
             periodic_x=periodic_x,
-            window=self.window,
         )
+        # D sees the conditions as more input channels (concatenated by _d_input).
         self.discriminator = build_network(
-            DISCRIMINATORS, d.name, d.options, channels=channels * d.pack, periodic_x=periodic_x
+            DISCRIMINATORS,
+            d.name,
+            d.options,
+            channels=(channels + k) * d.pack,
+            periodic_x=periodic_x,
         )
         self.g_terms = build_g_terms(arguments["g_terms"], self)
         self.clusters = SpectralClusters(channels, self.window, clusters) if clusters else None
@@ -197,13 +217,25 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         z = draw_latent(self.generator, n, window or self.window, self.clusters, generator)
         return z.to(self.device)
 
-    def forward(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
-        """The training generator's output (B, C, T, H, W)."""
-        return self.generator(z, window or self.window)
+    def forward(
+        self,
+        z: torch.Tensor,
+        window: tuple[int, int, int] | None = None,
+        cond: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The training generator's output (B, C, T, H, W); ``cond``: its conditions, if any."""
+        args = (z, window or self.window) + ((cond,) if cond is not None else ())
+        return self.generator(*args)
 
-    def sample(self, z: torch.Tensor, window: tuple[int, int, int] | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        z: torch.Tensor,
+        window: tuple[int, int, int] | None = None,
+        cond: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Output of the sampling generator: the EMA copy when there is one."""
-        return self.sampling_generator(z, window or self.window)
+        args = (z, window or self.window) + ((cond,) if cond is not None else ())
+        return self.sampling_generator(*args)
 
     @property
     def sampling_generator(self) -> torch.nn.Module:
@@ -211,8 +243,16 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         return self.generator_ema.module if self.generator_ema is not None else self.generator
 
     # --- the discriminator's view ----------------------------------------------------------
-    def _d_input(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Augment, add instance noise and mask, as D sees real and fake alike."""
+    def _d_input(
+        self, x: torch.Tensor, valid: torch.Tensor, cond: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Augment, add instance noise and mask, as D sees real and fake alike.
+
+        Conditions ``cond`` are concatenated first, so an augmentation moves them with the
+        window (and instance noise blurs them as it blurs the window).
+        """
+        if cond is not None:
+            x = torch.cat([x, cond.to(x.dtype)], dim=1)
         if self.augment is not None:
             x, valid = self.augment(x, valid)
         if self.noise is not None:
@@ -244,24 +284,28 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         """One iteration: a D step and, when D has taken its share, ``g_steps`` G steps.
 
-        ``batch`` is ``(real, valid)``: (B, C, T, H, W) with masked cells at 0, and the mask
-        (B, 1, 1, H, W). After the G steps the EMA and the adaptive balance are updated; a
-        non-finite loss or gradient rolls back to the last good state (``model.guard``). The
-        iteration's signals are logged and handed to the health monitor. Returns nothing: the
-        optimisation is manual.
+        ``batch`` is ``(real, valid, corner, time)``: (B, C, T, H, W) with masked cells at 0, the mask
+        (B, 1, 1, H, W), and where the windows lie (:class:`Place`; a batch of the first two
+        alone trains an unconditional model). After the G steps the EMA and the adaptive balance
+        are updated; a non-finite loss or gradient rolls back to the last good state
+        (``model.guard``). The iteration's signals are logged and handed to the health monitor.
+        Returns nothing: the optimisation is manual.
         """
-        real, valid = batch  # (B, C, T, H, W) with masked cells at 0; (B, 1, 1, H, W)
+        real, valid, *where = batch  # (B, C, T, H, W), masked cells at 0; (B, 1, 1, H, W)
+        cond = None
+        if self.conditions is not None:  # where: the windows' corners (B, 2), times (B, T, 4)
+            cond = self.conditions(Place(*where), self.window)
         opt_g, opt_d = self.optimizers()
         logs: dict[str, Any] = {}
         r_t = None
         self._rolled_back = False
         if self._n_d > 0:
-            logs.update(self._discriminator_step(real, valid, opt_d))
+            logs.update(self._discriminator_step(real, valid, opt_d, cond))
             r_t = logs.get("d_confidence")
             self._d_since_g += 1
         if self._d_since_g >= self._n_d and not self._rolled_back:
             for _ in range(self.balance.g_steps):
-                logs.update(self._generator_step(real, valid, opt_g))
+                logs.update(self._generator_step(real, valid, opt_g, cond))
                 if self._rolled_back:
                     break
             self._d_since_g = 0

@@ -21,14 +21,14 @@ from stgan.training.signals import batch_diversity, discriminator_accuracy, grad
 class AdversarialSteps:
     """D's update (loss, penalties, signals) and G's (loss, unrolled D, generator terms)."""
 
-    def _discriminator_step(self, real, valid, opt_d) -> dict[str, Any]:
+    def _discriminator_step(self, real, valid, opt_d, cond=None) -> dict[str, Any]:
         self.toggle_optimizer(opt_d)
         z = self.sample_latent(real.shape[0])
         with torch.no_grad():
-            fake = self(z)
+            fake = self(z, cond=cond)
         c_real, c_fake = self._classes(real, valid, z)
-        real_in, real_mask = self._d_input(real, valid)
-        fake_in, fake_mask = self._d_input(fake, valid)
+        real_in, real_mask = self._d_input(real, valid, cond)
+        fake_in, fake_mask = self._d_input(fake, valid, cond)
         d_real, d_fake = self._d(real_in, real_mask, c_real), self._d(fake_in, fake_mask, c_fake)
         labels = self.loss_options
         if labels.label_tricks:
@@ -67,16 +67,18 @@ class AdversarialSteps:
             "real_directions": propagation_directions(real),
         }
 
-    def _generator_loss(self, real, valid, fake_in, fake_mask, c_real, c_fake) -> torch.Tensor:
+    def _generator_loss(
+        self, real, valid, fake_in, fake_mask, c_real, c_fake, cond=None
+    ) -> torch.Tensor:
         """The adversarial part of G's loss, against D as it is or unrolled ahead."""
         loss = self.gan_loss
         real_scores = None
         if loss.needs_real_for_generator:
             with torch.no_grad():
-                real_scores = self._d(*self._d_input(real, valid), c_real)
+                real_scores = self._d(*self._d_input(real, valid, cond), c_real)
         if not self.balance.unrolled_steps:
             return loss.generator(self._d(fake_in, fake_mask, c_fake), real_scores)
-        real_in, real_mask = self._d_input(real, valid)
+        real_in, real_mask = self._d_input(real, valid, cond)
         return unrolled_generator_loss(
             self.discriminator,
             loss.discriminator,
@@ -88,15 +90,15 @@ class AdversarialSteps:
             d_fn_kwargs={"mask": real_mask},
         )
 
-    def _generator_step(self, real, valid, opt_g) -> dict[str, Any]:
+    def _generator_step(self, real, valid, opt_g, cond=None) -> dict[str, Any]:
         self.toggle_optimizer(opt_g)
         z = self.sample_latent(real.shape[0])
-        fake = self(z)
+        fake = self(z, cond=cond)
         c_real, c_fake = self._classes(real, valid, z)
-        fake_in, fake_mask = self._d_input(fake, valid)
-        loss_g = self._generator_loss(real, valid, fake_in, fake_mask, c_real, c_fake)
+        fake_in, fake_mask = self._d_input(fake, valid, cond)
+        loss_g = self._generator_loss(real, valid, fake_in, fake_mask, c_real, c_fake, cond)
         total = loss_g
-        step = GStep(self, fake, fake_in, fake_mask, real, valid, z, c_fake, c_real)
+        step = GStep(self, fake, fake_in, fake_mask, real, valid, z, c_fake, c_real, cond)
         terms = {}
         for term in self.g_terms.values():  # in the configured order
             terms[f"loss_{term.log_name}"] = value = term.loss(step)

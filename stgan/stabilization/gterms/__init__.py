@@ -54,6 +54,8 @@ class GStep:
         The latent that made ``fake``.
     fake_classes, real_classes : Tensor | None
         Self-conditioning clusters of the fakes and the real windows (None: unconditioned).
+    cond : Tensor | None
+        The batch's conditions (B, K, T, H, W) (:mod:`stgan.conditioning`; None: none).
     """
 
     module: GANModule
@@ -65,6 +67,7 @@ class GStep:
     z: torch.Tensor
     fake_classes: torch.Tensor | None = None
     real_classes: torch.Tensor | None = None
+    cond: torch.Tensor | None = None
 
 
 class GTerm(nn.Module):

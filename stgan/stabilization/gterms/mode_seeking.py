@@ -30,4 +30,4 @@ class ModeSeeking(GTerm):
     def loss(self, step: GStep) -> torch.Tensor:
         """:func:`~stgan.stabilization.diversity.mode_seeking_loss` of ``step.fake`` and G(z2), z2 fresh."""
         z2 = step.module.sample_latent(step.z.shape[0])
-        return mode_seeking_loss(step.fake, step.module(z2), step.z, z2)
+        return mode_seeking_loss(step.fake, step.module(z2, cond=step.cond), step.z, z2)

@@ -1,0 +1,1 @@
+"""Condition kinds, one module each; see :mod:`stgan.conditioning` for the table."""
