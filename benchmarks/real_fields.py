@@ -190,7 +190,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nreal fields, {args.minutes:g} min per run, seeds {args.seeds}\n\n{text}\n")
     if args.write_results:
         command = "python benchmarks/real_fields.py " + shlex.join(sys.argv[1:])
-        write_section(REPO / "benchmarks" / "RESULTS.md", text, command)
+        note = (
+            ""
+            if args.minutes >= 10
+            else (f"**A smoke test of the benchmark, not results**: {args.minutes:g} min per run.")
+        )
+        write_section(REPO / "benchmarks" / "RESULTS.md", text, command, note)
 
 
 if __name__ == "__main__":

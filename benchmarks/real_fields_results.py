@@ -33,8 +33,8 @@ def datasets_table() -> str:
     return "\n".join(lines)
 
 
-def section(tables: str, command: str) -> str:
-    """The whole section: what it measures, the datasets, the command and the tables."""
+def section(tables: str, command: str, note: str = "") -> str:
+    """The whole section: what it measures, the datasets, the command, ``note`` and the tables."""
     when = datetime.date.today().isoformat()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, CPU"
     return "\n\n".join(
@@ -49,16 +49,16 @@ def section(tables: str, command: str) -> str:
             "correlation error ≤ 0.1, seasonal-cycle error ≤ 0.2; '—' where stgan does not "
             "report the metric yet.",
             datasets_table(),
-            f"```bash\n{command}\n```\n\n{when}, {machine}.",
+            f"```bash\n{command}\n```\n\n{when}, {machine}. {note}".rstrip(),
             tables,
         ]
     )
 
 
-def write_section(path: Path, tables: str, command: str) -> None:
+def write_section(path: Path, tables: str, command: str, note: str = "") -> None:
     """Replace (or append) the "Real fields" section of ``path``, written atomically."""
     text = path.read_text(encoding="utf-8")
-    new = section(tables, command) + "\n"
+    new = section(tables, command, note) + "\n"
     start = text.find(f"\n{HEADER}\n")
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + new
