@@ -47,7 +47,9 @@ def section(tables: str, command: str, note: str = "") -> str:
             "test split. Targets of issue 24 (median of the seeds): per-octave LSD ≤ 1.5 dB, "
             "mean- and std-map errors ≤ 0.2 local std, ACF RMSE ≤ 0.05, cross-variable "
             "correlation error ≤ 0.1, seasonal-cycle error ≤ 0.2; '—' where stgan does not "
-            "report the metric yet.",
+            "report the metric yet. The two short records (`global_wind`, 12 steps; "
+            "`ncep_air_6h`, 20) train on 2-step windows with no validation block: their ACF "
+            "RMSE compares one lag and says little.",
             datasets_table(),
             f"```bash\n{command}\n```\n\n{when}, {machine}. {note}".rstrip(),
             tables,
