@@ -67,10 +67,14 @@ class Place:
         (B, 2) integer ``(y0, x0)`` of each window's first cell in the full grid.
     time : torch.Tensor
         (B, T, 4) float32 :data:`TIME_FIELDS` of each window's steps.
+    field : torch.Tensor or None
+        (B, C, T, H, W) standardised values known of the windows (the real batch in training;
+        a task's input when sampling), for conditions derived from the data themselves.
     """
 
     corner: torch.Tensor
     time: torch.Tensor
+    field: torch.Tensor | None = None
 
     @classmethod
     def same(cls, n: int, table: np.ndarray, corner: tuple[int, int] = (0, 0)) -> Place:
@@ -80,7 +84,8 @@ class Place:
 
     def to(self, device: torch.device | str) -> Place:
         """The same place with its tensors on ``device``."""
-        return Place(self.corner.to(device), self.time.to(device))
+        field = None if self.field is None else self.field.to(device)
+        return Place(self.corner.to(device), self.time.to(device), field)
 
 
 def crop(field: torch.Tensor, corner: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -294,7 +294,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         real, valid, *where = batch  # (B, C, T, H, W), masked cells at 0; (B, 1, 1, H, W)
         cond = None
         if self.conditions is not None:  # where: the windows' corners (B, 2), times (B, T, 4)
-            cond = self.conditions(Place(*where), self.window)
+            cond = self.conditions(Place(*where, field=real), self.window)
         opt_g, opt_d = self.optimizers()
         logs: dict[str, Any] = {}
         r_t = None
