@@ -18,6 +18,7 @@ from stgan.metrics.base import Inputs
 from stgan.metrics.registry import METRICS
 from stgan.report.months import real_window_months
 
+KEY = "seasonal_cycle"
 AMPLITUDE = 3.0
 CYCLE = AMPLITUDE * np.sin(2 * np.pi * np.arange(12) / 12)  # January first
 
@@ -30,7 +31,7 @@ def _compute(real, generated, real_months, generated_months, **options) -> dict:
         generated_months=generated_months,
         **options,
     )
-    return METRICS.get("seasonal_cycle")().compute(inputs)
+    return METRICS.get(KEY)().compute(inputs)
 
 
 def _field(cycle: np.ndarray, n: int, height: int = 3, width: int = 4) -> np.ndarray:
