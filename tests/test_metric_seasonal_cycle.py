@@ -16,6 +16,7 @@ from stgan.errors import StganError
 from stgan.io.netcdf import write_netcdf
 from stgan.metrics.base import Inputs
 from stgan.metrics.registry import METRICS
+from stgan.report.markdown import render_markdown
 from stgan.report.months import real_window_months
 
 KEY = "seasonal_cycle"
@@ -135,13 +136,28 @@ def test_evaluate_reads_months_of_a_360_day_calendar_from_both_files(tmp_path):
     write_netcdf(gen_ds, tmp_path / "gen.nc")
     with xr.open_dataset(tmp_path / "gen.nc") as check:
         assert check["time"].values[0].calendar == "360_day"
-    metrics = stgan.evaluate(
-        tmp_path / "real.nc", tmp_path / "gen.nc", metrics=["seasonal_cycle"]
-    ).to_dict()["variables"]["tas"]
+    evaluation = stgan.evaluate(
+        tmp_path / "real.nc", tmp_path / "gen.nc", metrics=["seasonal_cycle", "octaves", "maps"]
+    )
+    metrics = evaluation.to_dict()["variables"]["tas"]
     assert metrics["seasonal_cycle_months"] == 12
     # The files hold float32: the answers within its precision.
     assert metrics["seasonal_cycle_error"] == pytest.approx(1.0, rel=1e-6)
     np.testing.assert_allclose(metrics["seasonal_cycle_real"], CYCLE + 5.5, atol=1e-5)
+    # The report shows the cycles, the octaves and the maps (with their errors), captioned.
+    saved = evaluation.save(tmp_path / "report")
+    page = saved["html_path"].read_text()
+    markdown = saved["report_path"].read_text()
+    for stem in ("seasonal_tas", "octaves_tas", "maps_tas"):
+        assert (tmp_path / "report" / f"{stem}.png").stat().st_size > 1000
+        assert f'<img alt="{stem}"' in page and f"![{stem}]({stem}.png)" in markdown
+    assert "*Seasonal cycle of tas: the area-weighted domain mean" in markdown
+    # The generated mean is the real one at every cell: the mean-map error is 0.
+    assert (
+        "Map errors (|generated − real| in real std units, averaged over cells): mean 0.000"
+        in (evaluation.captions["maps_tas"])
+    )
+    assert "| seasonal-cycle error (local std) |" in markdown
     # Generated samples dated one month late against the real months: the shifted answer.
     late = _field(np.roll(CYCLE, 1), 2)
     write_netcdf(
@@ -163,3 +179,6 @@ def test_evaluate_without_dates_has_no_seasonal_cycle():
     metrics = stgan.evaluate(real, gen, metrics=["seasonal_cycle"]).to_dict()
     assert metrics["variables"]["tas"]["seasonal_cycle_error"] is None
     assert metrics["variables"]["tas"]["seasonal_cycle_months"] == 0
+    assert "seasonal_cycle_real" not in metrics["variables"]["tas"]  # so no figure of it
+    markdown = render_markdown(metrics, {})
+    assert "Seasonal-cycle error of tas undefined (–): the time axes have no dates." in markdown
