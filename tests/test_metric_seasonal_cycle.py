@@ -17,7 +17,7 @@ from stgan.io.netcdf import write_netcdf
 from stgan.metrics.base import Inputs
 from stgan.metrics.registry import METRICS
 from stgan.report.markdown import render_markdown
-from stgan.report.months import real_window_months
+from stgan.report.months import generated_months, real_window_months
 
 KEY = "seasonal_cycle"
 AMPLITUDE = 3.0
@@ -110,6 +110,22 @@ def test_real_window_months_follow_the_windows_kept():
     assert real_window_months(None, values, (6, 2, 2)) is None
 
 
+def test_generated_months_from_a_shared_or_a_per_sample_time_coordinate():
+    values = np.zeros((2, 3, 1, 1))
+    shared = xr.DataArray(
+        values, dims=("sample", "t", "y", "x"), coords={"t": _cftime_months(1, 2030)[4:7]}
+    )
+    np.testing.assert_array_equal(generated_months(shared, "t"), [[5, 6, 7], [5, 6, 7]])
+    dates = np.array(
+        [[np.datetime64(f"2030-{m:02d}-01") for m in row] for row in ([1, 2, 3], [7, 8, 9])]
+    )
+    own = shared.drop_vars("t").assign_coords(t=(("sample", "t"), dates))
+    np.testing.assert_array_equal(generated_months(own, "t"), [[1, 2, 3], [7, 8, 9]])
+    numeric = shared.assign_coords(t=np.arange(3.0))
+    assert generated_months(numeric, "t") is None
+    assert generated_months(shared.drop_vars("t"), "t") is None
+
+
 def _cftime_months(years: int, start_year: int) -> np.ndarray:
     return np.array(
         [cftime.Datetime360Day(start_year + i // 12, i % 12 + 1, 16) for i in range(12 * years)]
@@ -158,6 +174,12 @@ def test_evaluate_reads_months_of_a_360_day_calendar_from_both_files(tmp_path):
         in (evaluation.captions["maps_tas"])
     )
     assert "| seasonal-cycle error (local std) |" in markdown
+    # The figures draw the metrics' curves: the cycles month by month, one bar per octave.
+    real_line, gen_line = evaluation.figures["seasonal_tas"].axes[0].lines
+    np.testing.assert_allclose(real_line.get_ydata(), metrics["seasonal_cycle_real"])
+    np.testing.assert_allclose(gen_line.get_ydata(), metrics["seasonal_cycle_generated"])
+    bars = evaluation.figures["octaves_tas"].axes[0].patches
+    assert [b.get_height() for b in bars] == metrics["rapsd_lsd_db_octaves"]
     # Generated samples dated one month late against the real months: the shifted answer.
     late = _field(np.roll(CYCLE, 1), 2)
     write_netcdf(
