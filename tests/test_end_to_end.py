@@ -138,9 +138,9 @@ def test_cli_path_from_netcdf_to_metrics(tmp_path):
         assert (out / f"{kind}_field.png").stat().st_size > 1000
         assert f"{kind}_field.png" in (out / "report.md").read_text()
     page = (out / "report.html").read_text()
-    # self-contained: every figure inlined (the six above, the maps and the Hovmöller
-    # diagram), and the animation
-    assert page.count("data:image/png;base64,") == 8
+    # self-contained: every figure inlined (the six above, the LSD per octave, the maps and
+    # the Hovmöller diagram), and the animation
+    assert page.count("data:image/png;base64,") == 9
     assert page.count("data:image/gif;base64,") == 1
     # KS is the largest gap between the two empirical CDFs (scipy's two-sample statistic).
     assert field["ks"] == pytest.approx(

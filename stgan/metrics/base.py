@@ -33,7 +33,10 @@ class Inputs:
 
     ``weights``: (H, W) area weights (None: every cell alike); ``wavenumbers``: RAPSD ring
     convention; ``train``: training windows, for the memorisation test only; ``attrs``: the
-    variable's attributes (the ``waves`` metric reads the dataset's modes from them).
+    variable's attributes (the ``waves`` metric reads the dataset's modes from them);
+    ``real_months`` (M, T) and ``generated_months`` (N, T): the calendar month (1–12) of each
+    step of each window, None when the time axis has no dates (the ``seasonal_cycle`` metric
+    reads them).
     """
 
     real: np.ndarray
@@ -43,6 +46,8 @@ class Inputs:
     wavenumbers: str = "index"
     train: np.ndarray | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    real_months: np.ndarray | None = None
+    generated_months: np.ndarray | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def spectra(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

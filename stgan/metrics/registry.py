@@ -14,6 +14,9 @@ acf             acf_rmse, integral_*, efolding_*
 tpsd            tpsd_lsd_db
 distribution    w1, ks, q01, q50, q99, q99.9
 gridpoint       w1_gridpoint, ks_gridpoint
+maps            mean_map_error, std_map_error
+octaves         rapsd_lsd_db_worst_octave, rapsd_lsd_db_largest_scale
+seasonal_cycle  seasonal_cycle_error, seasonal_cycle_months
 increments      w1_gradient, w1_tdiff
 diversity       diversity_ratio, directions_*, direction_ratio
 prdc            precision, recall, density, coverage
@@ -58,6 +61,8 @@ def compare(
     wavenumbers: str = "index",
     train: np.ndarray | None = None,
     attrs: dict[str, Any] | None = None,
+    real_months: np.ndarray | None = None,
+    generated_months: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Run the ``metrics`` entries (default: all) on generated vs real (·, T, H, W) windows.
 
@@ -77,6 +82,9 @@ def compare(
         Training windows, for the memorisation test.
     attrs : dict, optional
         The variable's attributes (the ``waves`` metric reads the dataset's modes there).
+    real_months, generated_months : numpy.ndarray, optional
+        (M, T) and (N, T) calendar months (1–12) of the windows' steps, for the seasonal cycle;
+        None (default) when the steps have no dates.
 
     Returns
     -------
@@ -99,6 +107,10 @@ def compare(
         wavenumbers=wavenumbers,
         train=None if train is None else np.asarray(train, dtype=np.float64),
         attrs=dict(attrs or {}),
+        real_months=None if real_months is None else np.asarray(real_months, dtype=np.int64),
+        generated_months=(
+            None if generated_months is None else np.asarray(generated_months, dtype=np.int64)
+        ),
     )
     result: dict[str, Any] = {}
     for key in metrics or METRICS.keys():

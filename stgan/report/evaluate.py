@@ -24,7 +24,9 @@ metrics.json (``"schema": "stgan-metrics/1"``) holds, per variable, the unit of 
 ``generated``, ``train``, ``window``, ``n_real_windows``, ``n_generated``,
 ``area_weighting`` ("cos(lat)" when the real data are on a latitude grid and the windows span
 all its latitudes, else "none"), ``wavenumbers`` (RAPSD ring convention) and, with two or
-more variables, ``cross_channel_correlation_error`` (unitless).
+more variables, ``cross_channel_correlation_error`` (unitless). The seasonal cycle reads the
+calendar month of each step from the real data's and the generated file's time axes
+(:mod:`stgan.report.months`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from stgan.metrics.weights import area_weights
 from stgan.report.figures import png_bytes, save_image
 from stgan.report.html import render
 from stgan.report.markdown import render_markdown
+from stgan.report.months import generated_months, real_window_months
 from stgan.report.pictures import VariablePictures, variable_pictures
 from stgan.report.sources import DataLike, describe, open_grid, open_samples
 
@@ -58,7 +61,11 @@ SCHEMA = "stgan-metrics/1"
 CROSS_CHANNEL_UNITS = {"cross_channel_correlation_error": "1"}
 
 
-def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = None) -> np.ndarray:
+def _generated_array(
+    ds: xr.Dataset, name: str, dims: dict[str, str] | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Samples of ``name`` as (N, T, H, W) and the (N, T) months of their steps (None: no
+    dates)."""
     da = ds[name]
     if "sample" not in da.dims:
         raise StganError(
@@ -72,7 +79,8 @@ def _generated_array(ds: xr.Dataset, name: str, dims: dict[str, str] | None = No
             "(sample, time, y, x) as stgan generate and Model.sample write them"
         )
     roles = dimension_roles(ds, da.isel(sample=0), dims)
-    return da.transpose("sample", roles["time"], roles["y"], roles["x"]).values.astype(np.float64)
+    values = da.transpose("sample", roles["time"], roles["y"], roles["x"]).values
+    return values.astype(np.float64), generated_months(da, roles["time"])
 
 
 def _area_weights(real: GridSource, height: int, width: int) -> np.ndarray | None:
@@ -170,6 +178,7 @@ def compare_data(
         else held_out_steps(source, test_split_of)
     )
     real_values = source.read(steps.start, steps.stop).astype(np.float64)  # (C, T, H, W)
+    months = None if source.months is None else source.months[steps]
     source.close()
     # The training data, read once, only for the memorisation test.
     train_values = None
@@ -191,7 +200,7 @@ def compare_data(
     }
     windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for c, name in enumerate(names):
-        gen = _generated_array(gen_ds, name, dims)
+        gen, gen_months = _generated_array(gen_ds, name, dims)
         window = gen.shape[1:]
         if gen.shape[1] < 2:
             raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
@@ -214,6 +223,8 @@ def compare_data(
                 wavenumbers=wavenumbers,
                 train=train_c,
                 attrs=source.var_attrs[name],
+                real_months=real_window_months(months, real_values[c], window),
+                generated_months=gen_months,
             ),
         }
         result.update(

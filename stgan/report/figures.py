@@ -174,6 +174,45 @@ def plot_timeseries(
     return fig
 
 
+def plot_octaves(edges: list[int], lsd: list[float], *, title: str) -> Figure:
+    """Bars of the log-spectral distance in each octave of wavenumber bins, largest scale left."""
+    fig = Figure(figsize=(5, 3.5), dpi=100)
+    ax = fig.subplots()
+    labels = [f"{a}–{b - 1}" if b - 1 > a else f"{a}" for a, b in zip(edges, edges[1:])]
+    ax.bar(range(len(lsd)), lsd, color="C1")
+    ax.set_xticks(range(len(lsd)), labels)
+    ax.set_xlabel("wavenumber bins k (octave; large scales left)")
+    ax.set_ylabel("log-spectral distance (dB)")
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seasonal_cycle(
+    real: list[float | None],
+    generated: list[float | None],
+    *,
+    units: str,
+    title: str,
+    label: str = "real",
+) -> Figure:
+    """Domain-mean monthly means (January … December) of real vs generated; gaps for months
+    absent from a set."""
+    months = np.arange(1, 13)
+    fig = Figure(figsize=(5, 3.5), dpi=100)
+    ax = fig.subplots()
+    for values, style, name in ((real, "k-o", label), (generated, "C1--s", "generated")):
+        ax.plot(months, np.array(values, dtype=np.float64), style, lw=2, label=name)
+    ax.set_xticks(months, [m[0] for m in "JFMAMJJASOND"])  # one letter a month
+    ax.set_xlabel("calendar month")
+    ax.set_ylabel(units)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 # What each of variable_figures' pictures shows, by the kind its PNG stem starts with;
 # {real} is "reference" or "held-out", the real windows' kind.
 CAPTIONS = {
@@ -183,6 +222,12 @@ CAPTIONS = {
     "acf": "Temporal autocorrelation of {name} against lag, averaged over grid points, of the "
     "{real} windows (black) and the generated samples (orange): whether the samples remember "
     "their past as the data do.",
+    "octaves": "Log-spectral distance of {name}'s mean RAPSD, generated vs {real}, within each "
+    "octave of wavenumber bins k (k / max(H, W) cycles per grid cell): the headline distance "
+    "averages linear bins, where the few large-scale bins (left) weigh little.",
+    "seasonal": "Seasonal cycle of {name}: the area-weighted domain mean of each calendar "
+    "month's mean, in the {real} windows (black) and the generated samples (orange); a gap is "
+    "a month absent from a set.",
     "tpsd": "Temporal power spectral density of {name} (Welch, averaged over grid points) of "
     "the {real} windows (black) and the generated samples (orange).",
     "hist": "Distribution of every value of {name} (log density, so the tails show) in the "
@@ -224,6 +269,18 @@ def variable_figures(
             np.asarray(m["acf_real"]),
             np.asarray(m["acf_generated"]),
             title=f"{name}: temporal ACF",
+            label=label,
+        )
+    if "rapsd_lsd_db_octaves" in m:
+        figs[f"octaves_{name}"] = plot_octaves(
+            m["rapsd_octave_edges"], m["rapsd_lsd_db_octaves"], title=f"{name}: LSD per octave"
+        )
+    if m.get("seasonal_cycle_error") is not None:  # two shared months at least
+        figs[f"seasonal_{name}"] = plot_seasonal_cycle(
+            m["seasonal_cycle_real"],
+            m["seasonal_cycle_generated"],
+            units=m["units"],
+            title=f"{name}: seasonal cycle",
             label=label,
         )
     if "tpsd_real" in m:

@@ -11,11 +11,16 @@ from stgan.metrics.registry import METRICS
 COLUMNS = [
     ("log-spectral distance (dB)", "rapsd_lsd_db", ".3f"),
     ("ACF RMSE", "acf_rmse", ".4f"),
+    ("worst-octave LSD (dB)", "rapsd_lsd_db_worst_octave", ".3f"),
+    ("largest-scale LSD (dB)", "rapsd_lsd_db_largest_scale", ".3f"),
     ("temporal PSD distance (dB)", "tpsd_lsd_db", ".3f"),
     ("W1", "w1", ".4g"),
     ("KS", "ks", ".3f"),
     ("99.9 % quantile error", "q99.9", "+.4g"),
     ("W1 per grid point", "w1_gridpoint", ".4g"),
+    ("mean-map error (local std)", "mean_map_error", ".3f"),
+    ("std-map error (local std)", "std_map_error", ".3f"),
+    ("seasonal-cycle error (local std)", "seasonal_cycle_error", ".3f"),
     ("W1 of gradients", "w1_gradient", ".4g"),
     ("diversity ratio", "diversity_ratio", ".3f"),
     ("direction ratio", "direction_ratio", ".2f"),
@@ -42,6 +47,22 @@ def metrics_used(result: dict[str, Any]) -> list[str]:
 def _cell(m: dict[str, Any], key: str, fmt: str) -> str:
     value = m.get(key)
     return "–" if value is None else format(value, fmt)
+
+
+def _seasonal_notes(result: dict[str, Any]) -> list[str]:
+    """Why a variable's seasonal-cycle error is undefined, when it is."""
+    notes = []
+    for name, m in result["variables"].items():
+        if m.get("seasonal_cycle_error") is not None or "seasonal_cycle_months" not in m:
+            continue
+        shared = m["seasonal_cycle_months"]
+        why = (
+            "the time axes have no dates"
+            if shared == 0 and "seasonal_cycle_real" not in m
+            else f"the real and generated windows share {shared} calendar month(s), fewer than 2"
+        )
+        notes += ["", f"Seasonal-cycle error of {name} undefined (–): {why}."]
+    return notes
 
 
 def render_markdown(
@@ -75,6 +96,7 @@ def render_markdown(
     for name, m in result["variables"].items():
         cells = " | ".join(_cell(m, key, fmt) for _, key, fmt in columns)
         lines.append(f"| {name} ({m['units']}) | {cells} |")
+    lines += _seasonal_notes(result)
     if "cross_channel_correlation_error" in result:
         lines += [
             "",

@@ -5,8 +5,9 @@ variable per metric scalar (``w1``, ``rapsd_lsd_db``, ...), NaN where metrics.js
 ``null`` or a variable lacks the key. The curves are data variables over their own dimension:
 ``rapsd_real`` / ``rapsd_generated`` over ``wavenumber`` (cycles per grid cell),
 ``acf_*`` over ``lag`` (time steps), ``tpsd_*`` over ``frequency`` (cycles per time step),
-``mode_counts_*`` over ``mode``. With two or more fields, ``cross_channel_correlation_error``
-is a scalar without dimensions.
+``mode_counts_*`` over ``mode``, ``seasonal_cycle_*`` over ``month`` (1 … 12),
+``rapsd_lsd_db_octaves`` over ``octave`` (its lower wavenumber bin). With two or more fields,
+``cross_channel_correlation_error`` is a scalar without dimensions.
 
 Each data variable's attrs hold ``units`` and ``metric`` (its registry key) and, from that
 metric's entry in :mod:`stgan.metrics.entries`, ``description``; curves also carry a
@@ -47,13 +48,31 @@ _CURVES = {
         f"({VALUE})^2 / (cycles per time step)",
     ),
     "mode_counts": ("mode", None, "1", "waves", "high-quality windows per wave mode", "count"),
+    "seasonal_cycle": (
+        "month",
+        list(range(1, 13)),
+        "calendar month",
+        "seasonal_cycle",
+        "domain-mean monthly mean (area-weighted)",
+        VALUE,
+    ),
+    # an exact key: one value per octave, on the octave's lower edge (its upper edge is the
+    # next one's lower edge; the last octave ends at the Nyquist bin, rapsd_octave_edges[-1])
+    "rapsd_lsd_db_octaves": (
+        "octave",
+        "rapsd_octave_edges",
+        "wavenumber bin k (k / max(H, W) cycles per grid cell)",
+        "octaves",
+        "log-spectral distance of the mean RAPSD per octave of wavenumber",
+        "dB",
+    ),
 }
 _CROSS_CHANNEL = (
     "RMS difference of the off-diagonal correlation matrices of the variables' pooled "
     "values, generated vs real"
 )
 # metrics.json keys that are coordinates of curves, not data variables
-_COORD_KEYS = {"units", *(c[1] for c in _CURVES.values() if c[1])}
+_COORD_KEYS = {"units", *(c[1] for c in _CURVES.values() if isinstance(c[1], str))}
 
 
 def _owners() -> dict[str, str]:
@@ -61,11 +80,13 @@ def _owners() -> dict[str, str]:
     return {scalar: key for key in METRICS.keys() for scalar in METRICS.get(key).units}
 
 
-def _curve(key: str) -> tuple[str, str | None, str, str, str, str]:
-    """How to label the curve ``key`` (``PREFIX_real`` or ``PREFIX_generated``); a curve of a
-    metric this table does not know yet gets a plain index dimension ``PREFIX_index``."""
+def _curve(key: str) -> tuple[str, str | list | None, str, str, str, str]:
+    """How to label the curve ``key`` (``PREFIX_real`` or ``PREFIX_generated``, or a key of
+    its own); a curve of a metric this table does not know yet gets a plain index dimension
+    ``PREFIX_index``."""
     prefix = key.rsplit("_", 1)[0]
-    return _CURVES.get(prefix, (f"{prefix}_index", None, "1", "", prefix, "1"))
+    default = (f"{prefix}_index", None, "1", "", prefix, "1")
+    return _CURVES.get(key) or _CURVES.get(prefix, default)
 
 
 def metrics_dataset(result: dict[str, Any]) -> xr.Dataset:
@@ -91,7 +112,12 @@ def metrics_dataset(result: dict[str, Any]) -> xr.Dataset:
                 if isinstance(v, list):
                     values[i] = np.asarray(v, dtype=np.float64)
             if dim not in coords:  # every field has the same window, so the same axis
-                axis = np.arange(length) if coord_key is None else per_var[names[0]][coord_key]
+                if coord_key is None:
+                    axis = np.arange(length)
+                elif isinstance(coord_key, str):  # edges have one value more: the lower ones
+                    axis = per_var[names[0]][coord_key][:length]
+                else:
+                    axis = coord_key
                 coords[dim] = (dim, np.asarray(axis), {"units": coord_units})
             dims: tuple[str, ...] = ("variable", dim)
             attrs = {"long_name": long_name, "units": result["units"].get(key, units)}

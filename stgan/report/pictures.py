@@ -169,6 +169,11 @@ def variable_pictures(
     figures = variable_figures(name, m, real, gen, label=f"real ({comparison})")
     captions = {stem: figure_caption(stem, name, comparison) for stem in figures}
     more = window_pictures(name, real, gen, units=m["units"], comparison=comparison, grid=grid)
+    if m.get("mean_map_error") is not None:  # the maps metric ran: its numbers under its maps
+        more.captions[f"maps_{name}"] += (
+            f" Map errors (|generated − real| in real std units, averaged over cells): mean "
+            f"{m['mean_map_error']:.3f}, std {m['std_map_error']:.3f}."
+        )
     return VariablePictures(
         {**figures, **more.figures}, more.animations, {**captions, **more.captions}
     )
