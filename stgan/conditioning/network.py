@@ -39,7 +39,7 @@ class ConditionedGenerator(nn.Module):
     """
 
     def __init__(
-        self, base: nn.Module, channels: int, k: int, *, width: int = 32, periodic_x: bool = False
+        self, base: nn.Module, channels: int, k: int, *, width: int = 16, periodic_x: bool = False
     ) -> None:
         super().__init__()
         self.base = base
