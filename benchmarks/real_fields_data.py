@@ -43,6 +43,7 @@ class RealField:
     what: str
     units: dict[str, str] = field(default_factory=dict)  # set where the file gives none
     fit: dict[str, Any] = field(default_factory=dict)  # extra `stgan fit` options
+    trend: bool = False  # a trending record: the conditional preset adds the year
 
 
 # Short records get short windows and no validation block: a 12- or 20-step record cannot
@@ -111,6 +112,7 @@ DATASETS: dict[str, RealField] = {
         calendar="360_day",
         licence="Open Government (iris-sample-data)",
         what="Met Office HadGEM2 1.5 m air temperature, annual means",
+        trend=True,
     ),
     "ncep_air_6h": RealField(
         package="hvsampledata",
