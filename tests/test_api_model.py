@@ -53,6 +53,7 @@ def test_model_facts_and_repr():
         "  window (T, H, W): (4, 16, 16)",
         "  dims: time ← 'time', y ← 'y', x ← 'x'",
         "  time step: fixed 1 day, calendar proleptic_gregorian, units days since 2000-01-01",
+        "  conditions: none",
         "  trained on: grf.nc",
     ]
 

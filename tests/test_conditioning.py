@@ -127,7 +127,7 @@ def test_conditions_that_cannot_be_served_are_refused(field_file, tmp_path):
 
 def test_sampling_requests_are_checked_against_the_model():
     spec = {"channels": 1, "grid": [2, 2], "items": [{"name": "coords"}]}
-    with pytest.raises(StganError, match="month must be a calendar month from 1 to 12, got 13"):
+    with pytest.raises(StganError, match="--month must be a calendar month from 1 to 12, got 13"):
         sampling_table(Conditions({**spec, "items": [{"name": "climatology"}]}), None, 2, month=13)
     with pytest.raises(StganError, match="--month needs a model conditioned on calendar or "):
         sampling_table(Conditions(spec), None, 2, month=7)

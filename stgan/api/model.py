@@ -157,8 +157,14 @@ class Model:
         """The generator's registry key, e.g. ``"conv3d"``."""
         return str(self.sampler.hparams["generator"]["name"])
 
+    @property
+    def conditions(self) -> list[str]:
+        """The conditions the model was trained with (``data.conditions``), [] if none."""
+        return self.sampler.conditions.names if self.sampler.conditions is not None else []
+
     def __repr__(self) -> str:
         variables = ", ".join(f"{n} [{u}]" for n, u in self.units.items())
+        c = self.sampler.conditions
         t, h, w = self.window
         gh, gw = self.grid
         patches = f", patches of the {gh}×{gw} grid" if self.trained_on_patches else ""
@@ -169,6 +175,7 @@ class Model:
             f"  window (T, H, W): ({t}, {h}, {w}){patches}\n"
             f"  dims: {', '.join(f'{r} ← {d!r}' for r, d in self.dims.items())}\n"
             f"  time step: {self.time_step}\n"
+            f"  conditions: {c.describe() if c is not None else 'none'}\n"
             f"  trained on: {self._info.get('source', '?')}"
         )
 

@@ -47,12 +47,12 @@ def override(
             or not isinstance(month, (int, np.integer))
             or not 1 <= month <= 12
         ):
-            raise StganError(f"month must be a calendar month from 1 to 12, got {month!r}")
+            raise StganError(f"--month must be a calendar month from 1 to 12, got {month!r}")
         table[:, 0] = (month - 0.5) / 12
         table[:, 3] = month
     if year is not None:
         if not np.isfinite(year):
-            raise StganError(f"year must be a finite number, got {year!r}")
+            raise StganError(f"--year must be a finite number, got {year!r}")
         table[:, 2] = year
     return table
 
