@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import griddata
+from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
+from scipy.spatial import Delaunay
 
 from stgan.metrics.spectral import rapsd
 
@@ -125,7 +126,8 @@ def linear_fill(values: np.ndarray, domain: np.ndarray | None = None) -> np.ndar
     A cell with known steps on both sides of a gap is interpolated in time (per cell,
     linearly between its known neighbours in time); any other missing cell (a gap over
     every step, or at the record's ends) in space, per frame, from that frame's known
-    cells (``scipy.interpolate.griddata`` linear, nearest outside their convex hull).
+    cells: linear on their Delaunay triangulation (``scipy.interpolate.griddata``'s
+    ``linear``), nearest outside their convex hull.
     ``domain`` (H, W) bool marks the cells to fill (default: all; a static mask's cells are
     left NaN).
     """
@@ -141,15 +143,21 @@ def linear_fill(values: np.ndarray, domain: np.ndarray | None = None) -> np.ndar
         inner = ~known & (steps > first) & (steps < last)
         x[inner, i, j] = np.interp(steps[inner], steps[known], x[known, i, j])
     yy, xx = np.mgrid[:h, :w]
+    triangulations: dict[bytes, Delaunay] = {}  # one per pattern of known cells (a box: one)
     for k in range(t):
         known, missing = np.isfinite(x[k]) & domain, np.isnan(x[k]) & domain
-        if not missing.any() or not known.any():
+        if not missing.any() or known.sum() < 3:
             continue
-        points, targets = (yy[known], xx[known]), (yy[missing], xx[missing])
-        filled = griddata(points, x[k][known], targets, method="linear")
+        points = np.column_stack([yy[known], xx[known]]).astype(np.float64)
+        targets = np.column_stack([yy[missing], xx[missing]])
+        key = known.tobytes()
+        if key not in triangulations:
+            triangulations[key] = Delaunay(points)
+        filled = LinearNDInterpolator(triangulations[key], x[k][known])(targets)
         outside = np.isnan(filled)
         if outside.any():
-            filled[outside] = griddata(points, x[k][known], targets, method="nearest")[outside]
+            nearest = NearestNDInterpolator(points, x[k][known])
+            filled[outside] = nearest(targets[outside])
         x[k][missing] = filled
     return x
 
