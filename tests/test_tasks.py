@@ -29,7 +29,9 @@ TINY = {
     "model.discriminator.options": {"width": 4, "depth": 1, "spectral_norm": True},
     "data.batch_size": 2,
     "data.samples_per_epoch": 4,
-    "metrics.every_n_steps": 0,
+    # In-training metrics at step 2: a task's model is given the validation windows.
+    "metrics.every_n_steps": 2,
+    "metrics.num_samples": 2,
     "trainer.enable_model_summary": False,
 }
 TASKS = ("downscaling", "nowcasting", "gap-filling")
@@ -45,6 +47,7 @@ def trained(tmp_path_factory) -> dict[str, Path]:
     for task in TASKS:
         run = stgan.fit(data, task, max_steps=2, root_dir=root / task, progress=False, **TINY)
         out[task] = run.checkpoint
+        assert list(run.checkpoint.parent.glob("best-2-*.ckpt"))  # the metrics ran and scored
     return out
 
 
@@ -179,6 +182,6 @@ def test_task_command_end_to_end(task, trained, record, tmp_path):
     with xr.open_dataset(tmp_path / "out.nc") as out:
         assert out["field"].shape == (2, truth.sizes["time"], 16, 16)
         np.testing.assert_array_equal(out["time"].values, truth["time"].values)
-        assert out.attrs["source"].startswith(f"stgan {extra[0]} --checkpoint last.ckpt")
+        assert out.attrs["source"].startswith(f"stgan {extra[0]} --checkpoint {trained[task].name}")
     first = {"downscaling": "stgan", "nowcasting": "1", "gap-filling": "stgan"}[task]
     assert any(line.split()[0] == first for line in lines[3:])

@@ -37,6 +37,8 @@ class Condition(nn.Module):
     # A kind whose channels are the C known values followed by a 1-on-known indicator: G's
     # output takes the known values there (:meth:`Conditions.known_offsets`).
     copies_through: bool = False
+    # A kind computed from the data themselves (Place.field): sampling needs them given.
+    from_data: bool = False
 
     def __init__(self, channels: int, grid: tuple[int, int]) -> None:
         super().__init__()
@@ -119,6 +121,11 @@ class Conditions(nn.Module):
         """One line, e.g. ``"coords (4), calendar (2): 6 channels"``."""
         parts = ", ".join(f"{n} ({kind.k})" for n, kind in zip(self.names, self.kinds))
         return f"{parts}: {self.k} channels"
+
+    @property
+    def from_data(self) -> bool:
+        """Whether any kind is computed from known values of the windows (a task's)."""
+        return any(kind.from_data for kind in self.kinds)
 
     def known_offsets(self) -> tuple[int, ...]:
         """Where the channels of each kind that :attr:`~Condition.copies_through` start."""

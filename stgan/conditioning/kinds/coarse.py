@@ -37,6 +37,8 @@ class Coarse(Condition):
     Masked cells (land in an ocean field) count as 0, as they do in the real windows.
     """
 
+    from_data = True
+
     def __init__(self, channels: int, grid: tuple[int, int], factor: int = 4) -> None:
         super().__init__(channels, grid)
         if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:

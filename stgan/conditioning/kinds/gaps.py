@@ -64,6 +64,7 @@ class Gaps(Condition):
     """
 
     copies_through = True
+    from_data = True
 
     def __init__(
         self,

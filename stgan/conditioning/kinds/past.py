@@ -24,6 +24,7 @@ class Past(Condition):
     """
 
     copies_through = True
+    from_data = True
 
     def __init__(self, channels: int, grid: tuple[int, int], frames: int = 1) -> None:
         super().__init__(channels, grid)
