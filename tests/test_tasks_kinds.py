@@ -200,3 +200,14 @@ def test_linear_fill_is_exact_for_linear_fields():
     assert table.loc["stgan", "rmse_in_gap"] == pytest.approx(1.0)
     assert table.loc["stgan ensemble mean", "rmse_in_gap"] == pytest.approx(0.0)
     assert table["cells"].tolist() == [6 * 9] * 3
+
+
+@pytest.mark.parametrize("command", ["downscale", "nowcast", "fill-gaps"])
+def test_task_command_help(command, capsys):
+    from stgan.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and out.startswith(f"usage: stgan {command} ")
+    assert "(default: 1)" in out and f"examples:\n  stgan {command} --checkpoint" in out
