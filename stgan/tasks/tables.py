@@ -85,9 +85,8 @@ def score(
     for c, name in enumerate(v["name"] for v in info["variables"]):
         made = output[name].values
         if task == "downscale":
-            tables[name] = downscaling_table(
-                made, real[c], coarsened(given.values[c], factor), factor
-            )
+            baseline = np.where(domain, coarsened(given.values[c], factor), np.nan)
+            tables[name] = downscaling_table(made, real[c], baseline, factor)
         elif task == "nowcast":
             tables[name] = nowcasting_table(made, real[c], given.values[c, -1])
         else:
