@@ -76,6 +76,7 @@ def generate_array(
     time: TimeFeatures | None = None,
     window: tuple[int, int, int] | None = None,
     when: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
     """``num_samples`` windows in physical units, float32 (N, C, T, H, W), NaN on the mask.
 
@@ -83,7 +84,9 @@ def generate_array(
     sequence (see :func:`check_length`). ``time`` describes the T steps of every window; a
     model with a date-dependent transform (detrend, anomaly) needs it. A conditioned model
     is conditioned on the steps of ``when`` (T, 4) (:func:`stgan.conditioning.place.override`;
-    default: ``time``'s own), at the grid's origin.
+    default: ``time``'s own), at the grid's origin; a model conditioned on the data (a
+    task's: ``coarse``, ``past``, ``gaps``) on ``known`` (N, C, T, H, W), what is known of
+    each window in standardised units.
     """
     rng = torch.Generator().manual_seed(seed)
     transforms = [ChannelTransform(**t) for t in module.data_info["transforms"]]
@@ -95,7 +98,8 @@ def generate_array(
     try:
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
-            cond = condition_batch(module, n, window, table)
+            field = None if known is None else torch.as_tensor(known[start : start + n])
+            cond = condition_batch(module, n, window, table, field=field)
             z = module.sample(module.sample_latent(n, window=window, generator=rng), window, cond)
             # A window smaller than the grid sits at its origin (as the mask below).
             crop = {"h": window[1], "w": window[2]}

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from stgan.api.tasks import TaskMethods
 from stgan.checkpoint import load_checkpoint
 from stgan.conditioning.request import sampling_table
 from stgan.data.time_features import TimeFeatures
@@ -89,11 +90,13 @@ class _Plan:
     when: np.ndarray  # (T, 4) steps a conditioned model is conditioned on
 
 
-class Model:
+class Model(TaskMethods):
     """A trained stgan model: facts about it, and samples in physical units as xarray.
 
     Made by :func:`load`. Samples have the training data's variable names, units,
     coordinates, calendar and CF attributes, exactly as ``stgan generate`` writes them.
+    A model trained for a conditional task also downscales, nowcasts or fills gaps
+    (:class:`~stgan.api.tasks.TaskMethods`).
 
     Parameters
     ----------

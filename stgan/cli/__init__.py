@@ -1,4 +1,5 @@
-"""The `stgan` command: fit | generate | evaluate | make-data | survey | report | plot | demo.
+"""The `stgan` command: fit | generate | evaluate | make-data | survey | report | plot | demo |
+downscale | nowcast | fill-gaps.
 
 ``fit`` is Lightning's own CLI (YAML configs, dotted overrides, ``--print_config``); the
 others are small argparse commands (:mod:`stgan.cli.parser`), each a thin wrapper over a public
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         print(result)
     elif argv[0] == "report":
         print(f"wrote {result['report_path']} and {len(result['figures'])} figure(s)")
+    elif argv[0] in ("downscale", "nowcast", "fill-gaps"):
+        print(f"wrote {result['output']}")
+        if result["tables"]:
+            print(result["tables"])
     elif argv[0] == "evaluate":
         print(f"wrote {result['metrics_path']}, {result['report_path']} and {result['html_path']}")
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stgan.cli.parser import USAGE, build_parser
+from stgan.cli.tasks import run_task
 from stgan.errors import StganError
 
 
@@ -142,6 +143,9 @@ COMMANDS = {
     "report": _report,
     "plot": _plot,
     "demo": _demo,
+    "downscale": run_task,
+    "nowcast": run_task,
+    "fill-gaps": run_task,
 }
 
 

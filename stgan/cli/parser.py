@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from stgan.cli.tasks import add_task_commands
+
 USAGE = """usage: stgan COMMAND [options]
 
 commands:
@@ -19,6 +21,9 @@ commands:
   report     draw a training run's loss, health and metric curves (PNG + report.md)
   plot       pictures of real vs generated data: animation, hovmoller, maps
   demo       make-data -> fit -> generate -> evaluate on synthetic data
+  downscale  fine-grid samples of a coarse field (a downscaling model)
+  nowcast    continue a record's last frames, any length (a nowcasting model)
+  fill-gaps  fill the NaN cells of a record (a gap-filling model)
 
 Run 'stgan COMMAND --help' for a command's options and defaults.
 """
@@ -329,4 +334,5 @@ def build_parser() -> argparse.ArgumentParser:
         _add_demo,
     ):
         add(sub)
+    add_task_commands(sub, HelpFormatter)
     return parser

@@ -20,7 +20,18 @@ climatology  2·C          per-gridpoint mean and std of each variable for the s
                           calendar month, over the training split, standardised units
 static       S            2-D fields from files (``data.static: [topo.nc:z]``),
                           standardised: topography, land fraction, ...
+coarse       C            the window averaged over ``factor`` × ``factor`` blocks, repeated
+                          onto the grid (downscaling)
+past         C + 1        the window's first ``frames`` steps and a given-step indicator
+                          (nowcasting)
+gaps         C + 1        the window with a gap at 0 and a known-cell indicator (gap
+                          filling)
 ===========  ===========  =============================================================
+
+The last three are computed from the data themselves (``Place.field``: the real window in
+training, a task's input when sampling; :mod:`stgan.tasks`), and G's output keeps the
+values ``past`` and ``gaps`` give (copy-through, in
+:class:`~stgan.conditioning.network.ConditionedGenerator`).
 
 How the networks take them (:mod:`stgan.conditioning.network`): D sees them concatenated to
 its input channels, so it judges each window against its own place; G gets them twice, pooled

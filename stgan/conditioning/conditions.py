@@ -34,6 +34,11 @@ class Condition(nn.Module):
     """
 
     k: int = 0
+    # A kind whose channels are the C known values followed by a 1-on-known indicator: G's
+    # output takes the known values there (:meth:`Conditions.known_offsets`).
+    copies_through: bool = False
+    # A kind computed from the data themselves (Place.field): sampling needs them given.
+    from_data: bool = False
 
     def __init__(self, channels: int, grid: tuple[int, int]) -> None:
         super().__init__()
@@ -44,6 +49,10 @@ class Condition(nn.Module):
     def options_for(cls, data: Any) -> dict[str, Any]:
         """Options this kind derives from the data module ``data``; raises if it cannot serve it."""
         return {}
+
+    @classmethod
+    def check(cls, item: dict[str, Any], data: Any) -> None:
+        """Refuse options ``item`` (with the defaults of :meth:`options_for`) ``data`` cannot serve."""
 
     def fill(self, data: Any) -> None:
         """Take what this kind needs from the training data (a ``SpaceTimeDataModule``)."""
@@ -112,6 +121,20 @@ class Conditions(nn.Module):
         """One line, e.g. ``"coords (4), calendar (2): 6 channels"``."""
         parts = ", ".join(f"{n} ({kind.k})" for n, kind in zip(self.names, self.kinds))
         return f"{parts}: {self.k} channels"
+
+    @property
+    def from_data(self) -> bool:
+        """Whether any kind is computed from known values of the windows (a task's)."""
+        return any(kind.from_data for kind in self.kinds)
+
+    def known_offsets(self) -> tuple[int, ...]:
+        """Where the channels of each kind that :attr:`~Condition.copies_through` start."""
+        offsets, start = [], 0
+        for kind in self.kinds:
+            if kind.copies_through:
+                offsets.append(start)
+            start += kind.k
+        return tuple(offsets)
 
     def fill(self, data: Any) -> None:
         """Fit every kind's fields on the training data (once; a loaded model has them)."""

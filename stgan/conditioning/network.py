@@ -36,13 +36,23 @@ class ConditionedGenerator(nn.Module):
         Channels of the encoder and of the refinement.
     periodic_x : bool
         Wrap the refinement's padding in x (global grids), as the base does.
+    known : tuple of int
+        Offsets in the conditions of known values and their indicator (see above).
     """
 
     def __init__(
-        self, base: nn.Module, channels: int, k: int, *, width: int = 16, periodic_x: bool = False
+        self,
+        base: nn.Module,
+        channels: int,
+        k: int,
+        *,
+        width: int = 16,
+        periodic_x: bool = False,
+        known: tuple[int, ...] = (),
     ) -> None:
         super().__init__()
         self.base = base
+        self.channels, self.known = channels, tuple(known)
         for name in ("max_length", "length_note", "latent_categories"):
             if hasattr(base, name):  # what sampling and the InfoGAN term read off a generator
                 setattr(self, name, getattr(base, name))
@@ -79,9 +89,19 @@ class ConditionedGenerator(nn.Module):
         e = self.encode(cond)
         z = z + self.to_latent(F.adaptive_avg_pool3d(e, z.shape[2:])).to(z.dtype)
         x = self.base(z, window)
-        return x + self.refine(torch.cat([x, cond.to(x.dtype)], dim=1))
+        x = x + self.refine(torch.cat([x, cond.to(x.dtype)], dim=1))
+        c = self.channels
+        for start in self.known:
+            values, given = cond[:, start : start + c], cond[:, start + c : start + c + 1]
+            x = torch.lerp(x, values.to(x.dtype), given.to(x.dtype))
+        return x
 
 
-def conditioned(base: nn.Module, channels: int, k: int, *, periodic_x: bool = False) -> nn.Module:
-    """``base`` wrapped in a :class:`ConditionedGenerator` when there are conditions (k > 0)."""
-    return ConditionedGenerator(base, channels, k, periodic_x=periodic_x) if k else base
+def conditioned(
+    base: nn.Module, channels: int, k: int, *, periodic_x: bool = False, known: tuple[int, ...] = ()
+) -> nn.Module:
+    """``base`` wrapped in a :class:`ConditionedGenerator` when there are conditions (k > 0);
+    ``known``: see :class:`ConditionedGenerator`."""
+    if not k:
+        return base
+    return ConditionedGenerator(base, channels, k, periodic_x=periodic_x, known=known)

@@ -77,10 +77,17 @@ class Place:
     field: torch.Tensor | None = None
 
     @classmethod
-    def same(cls, n: int, table: np.ndarray, corner: tuple[int, int] = (0, 0)) -> Place:
-        """``n`` windows at one ``corner`` with the same steps (``table`` (T, 4))."""
+    def same(
+        cls,
+        n: int,
+        table: np.ndarray,
+        corner: tuple[int, int] = (0, 0),
+        field: torch.Tensor | None = None,
+    ) -> Place:
+        """``n`` windows at one ``corner`` with the same steps (``table`` (T, 4)), and the
+        ``field`` (n, C, T, H, W) known of them, if any."""
         t = torch.as_tensor(np.asarray(table, np.float32))
-        return cls(torch.tensor([corner]).expand(n, 2), t.expand(n, *t.shape))
+        return cls(torch.tensor([corner]).expand(n, 2), t.expand(n, *t.shape), field)
 
     def to(self, device: torch.device | str) -> Place:
         """The same place with its tensors on ``device``."""
@@ -105,6 +112,17 @@ def crop(field: torch.Tensor, corner: torch.Tensor, size: tuple[int, int]) -> to
     return field[:, rows[:, :, None], cols[:, None, :]].transpose(0, 1)
 
 
+def given_field(place: Place, key: str, command: str) -> torch.Tensor:
+    """``place.field``, or a clear error: condition ``key`` is computed from the data, which
+    only ``command`` gives when sampling."""
+    if place.field is None:
+        raise StganError(
+            f"this model is conditioned on {key}, computed from known data: plain sampling "
+            f"has none to give; use {command} with an --input"
+        )
+    return place.field
+
+
 def over_time(maps: torch.Tensor, length: int) -> torch.Tensor:
     """(B, k, h, w) maps repeated over ``length`` steps: (B, k, T, h, w), no copy."""
     return maps.unsqueeze(2).expand(-1, -1, length, -1, -1)
@@ -121,10 +139,12 @@ def condition_batch(
     window: tuple[int, int, int],
     table: np.ndarray,
     corner: tuple[int, int] = (0, 0),
+    field: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
     """The conditions of ``n`` windows at ``corner`` with the steps of ``table`` (T, 4), for
-    sampling from ``module`` (None for an unconditional model)."""
+    sampling from ``module`` (None for an unconditional model); ``field`` (n, C, T, H, W):
+    what a task knows of the windows (NaN: unknown), for the conditions derived from it."""
     conditions = getattr(module, "conditions", None)
     if conditions is None:
         return None
-    return conditions(Place.same(n, table, (int(corner[0]), int(corner[1]))), window)
+    return conditions(Place.same(n, table, (int(corner[0]), int(corner[1])), field), window)

@@ -33,8 +33,11 @@ def condition_spec(data: Any, conditions: list[Any] | str | None) -> dict[str, A
         )
     if not items:
         return None
-    for item in items:
-        item.update(CONDITIONS.get(item["name"]).options_for(data))
+    for item in items:  # options given in data.conditions win over the data's defaults
+        kind = CONDITIONS.get(item["name"])
+        for key, value in kind.options_for(data).items():
+            item.setdefault(key, value)
+        kind.check(item, data)
     sizes = data.source.sizes
     return {
         "channels": len(data.variables),

@@ -8,6 +8,7 @@ import torch
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.utilities import rank_zero_info
 
+from stgan.data.transforms import forward_all
 from stgan.errors import StganError
 from stgan.metrics.registry import compare
 from stgan.sampling import generate_array
@@ -75,6 +76,7 @@ class DomainMetrics(Callback):
         self.max_windows = max_windows
         self.max_lag = max_lag
         self.real: np.ndarray | None = None
+        self.known: np.ndarray | None = None  # what a task's model is given of each window
         self._last_step = -1
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -97,6 +99,18 @@ class DomainMetrics(Callback):
         self.time = dm.time_features[t0 : t0 + dm.window[0]]
         self.names = list(dm.variables)
         self.real_std = [float(np.nanstd(self.real[:, c])) for c in range(len(self.names))]
+        self.known = None
+        conditions = getattr(pl_module, "conditions", None)
+        if conditions is not None and conditions.from_data:
+            # A task's model (downscaling, nowcasting, gap filling) is conditioned on what is
+            # known of each window: the validation windows, standardised (with the first
+            # one's dates, as the generated windows take), give it.
+            h, w = dm.window[1:]
+            transforms = dm.fitted.transforms
+            windows = np.resize(real, (self.num_samples, *real.shape[1:]))
+            self.known = np.nan_to_num(
+                np.stack([forward_all(transforms, x, self.time, {"h": h, "w": w}) for x in windows])
+            )
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         """Every ``every_n_steps`` generator steps, sample, compare with the validation windows, log.
@@ -108,7 +122,9 @@ class DomainMetrics(Callback):
         if self.real is None or step == 0 or step == self._last_step or step % self.every_n_steps:
             return
         self._last_step = step
-        generated = generate_array(pl_module, self.num_samples, seed=0, time=self.time)
+        generated = generate_array(
+            pl_module, self.num_samples, seed=0, time=self.time, known=self.known
+        )
         generated = generated.astype(np.float64)
         logs, scores = {}, []
         for c, name in enumerate(self.names):
