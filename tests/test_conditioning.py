@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+from cf_runs import stgan_here
 from conditioning_data import position_month_field, write_static
 
 from stgan.conditioning.conditions import Conditions
@@ -155,3 +156,31 @@ def test_training_batches_carry_where_and_when_their_windows_lie(field_file):
         expected = dm._standardised(t0, t0 + 3)[:, :, y0 : y0 + 4]
         cols = np.arange(x0, x0 + 6) % 16
         np.testing.assert_allclose(real[b].numpy(), expected[..., cols], rtol=1e-5, atol=1e-6)
+
+
+def test_stgan_fit_refuses_a_static_field_on_another_grid_before_writing_anything(
+    field_file, tmp_path
+):
+    ds = xr.open_dataset(field_file)
+    coarse = write_static(
+        tmp_path / "coarse.nc", ds.lat.values[::2], ds.lon.values[::2], np.zeros((4, 8))
+    )
+    root = tmp_path / "run"
+    done = stgan_here(
+        "fit",
+        "--config",
+        "demo",
+        "--data.path",
+        str(field_file),
+        "--data.window_length",
+        "3",
+        "--data.static",
+        f"{coarse}:z",
+        "--trainer.max_steps",
+        "1",
+        "--trainer.default_root_dir",
+        str(root),
+    )
+    assert done.returncode == 2
+    assert "stgan: error: static covariate" in done.stderr and "regrid it" in done.stderr
+    assert not root.exists()
