@@ -44,7 +44,7 @@ from failure_lab_plan import REPO
 from failure_lab_table import alarms
 from real_fields_data import DATASETS, available, fetch, path_of
 from real_fields_results import write_section
-from real_fields_sampling import spread_samples, test_starts
+from real_fields_sampling import spread_samples, test_starts, year_map_errors
 from real_fields_table import dataset_table, run_figures
 
 MISSING = "missing preset, skipped"
@@ -77,6 +77,10 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
     evaluation = stgan.evaluate(data, samples, test_split_of=run.checkpoint)
     metrics = evaluation.to_dict()
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
+    figures = run_figures(metrics)
+    if DATASETS[dataset].trend:
+        years = year_map_errors(model, data, run.checkpoint)
+        figures["year_map_error"] = max(years.values()) if years else None
     facts = checkpoint_facts(run.last_checkpoint) if run.last_checkpoint else {"steps": 0}
     return {
         "dataset": dataset,
@@ -86,7 +90,7 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
         "steps": facts["steps"],
         "full_grid": bool(model.trained_on_patches),
         "alarms": alarms(run.run_dir),
-        "figures": run_figures(metrics),
+        "figures": figures,
     }
 
 

@@ -53,3 +53,56 @@ def spread_samples(
         parts.append(ds.assign_coords({tdim: (("sample", tdim), np.tile(values, (k, 1)))}))
     out = xr.concat(parts, dim="sample")
     return out.assign_coords(sample=np.arange(out.sizes["sample"], dtype=np.int32))
+
+
+def year_map_errors(
+    model: stgan.Model, data: Path, checkpoint: Path, *, n: int = 32, span: int = 10
+) -> dict[int, float]:
+    """On a trending record: for test-split years Y, the mean map of samples conditioned on Y
+    against the real mean map of the ``span`` years centred on Y, in units of the real
+    local std over the test split; area-weighted as the ``maps`` metric weighs.
+
+    A single year's map is mostly weather, so the reference is a ``span``-year mean; years
+    whose span leaves the record are skipped. An unconditional model is asked for the dates
+    alone. Returns {Y: error}, the worst variable's.
+    """
+    from stgan.io.degrees import is_degrees
+    from stgan.metrics.weights import area_weights
+
+    info = load_checkpoint(checkpoint)["stgan"]["data"]
+    first, stop = info["splits"]["test"]
+    tdim, ydim = info["dims"]["time"], info["dims"]["y"]
+    errors: dict[int, float] = {}
+    with xr.open_dataset(data, use_cftime=True) as ds:
+        years = np.array([t.year for t in ds[tdim].values])
+        test = ds.isel({tdim: slice(first, stop)})
+        half = span // 2
+        for year in range(years[first] + half, years[stop - 1] - half + 1, span):
+            real = ds.isel({tdim: (years >= year - half) & (years < year - half + span)})
+            # An unconditional model gets the dates only (it cannot take the year).
+            asked = {"year": year} if "year" in model.conditions else {}
+            samples = model.sample(n, start_time=f"{year}-01-01", **asked)
+            worst = 0.0
+            for name in model.variables:
+                std = test[name].std(tdim).values
+                gap = np.abs(
+                    samples[name].mean(("sample", tdim)).values - real[name].mean(tdim).values
+                )
+                geographic = is_degrees(ds[ydim], ydim, "latitude")
+                w = (
+                    area_weights(ds[ydim].values, std.shape[-1])
+                    if geographic
+                    else np.ones_like(std)
+                )
+                keep = np.isfinite(gap) & (std > 0)
+                worst = max(worst, float((gap[keep] / std[keep] * w[keep]).sum() / w[keep].sum()))
+            errors[year] = worst
+    return errors
+
+
+if __name__ == "__main__":  # post hoc, on a finished run: CHECKPOINT DATA
+    import sys
+
+    ckpt, path = Path(sys.argv[1]), Path(sys.argv[2])
+    for y, e in year_map_errors(stgan.load(ckpt), path, ckpt).items():
+        print(f"{y}: year-conditioned mean-map error {e:.3f}")

@@ -18,8 +18,11 @@ def _metrics(lsd: float, mean_err: float, acf: float, octaves: list[float] | Non
     u |= {"acf_rmse": acf, "q01": -0.5, "q99": 0.25, "q99.9": 2.0}
     v = {"rapsd_lsd_db": lsd / 2, "mean_map_error": 0.0, "std_map_error": 0.0, "acf_rmse": 0.0}
     if octaves is not None:
-        u["rapsd_lsd_octave_db"] = octaves
-        v["rapsd_lsd_octave_db"] = [0.0] * len(octaves)
+        # The octaves metric: its worst octave, its curve and the edges (bin indices, no dB).
+        u["rapsd_lsd_db_worst_octave"] = max(octaves)
+        u["rapsd_lsd_db_octaves"] = octaves
+        u["rapsd_octave_edges"] = [1, 2, 4, 8]
+        v["rapsd_lsd_db_worst_octave"] = 0.0
     return {"variables": {"u": u, "v": v}, "cross_channel_correlation_error": 0.3}
 
 
