@@ -25,7 +25,7 @@ class BatchProbe(pl.Callback):
         self.out = Path(out)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        real, _ = batch  # (B, C, T, H, W)
+        real, *_ = batch  # (B, C, T, H, W), then the windows' mask and place
         record = {
             "rank": trainer.global_rank,
             "world": trainer.world_size,

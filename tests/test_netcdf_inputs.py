@@ -105,7 +105,7 @@ def test_two_variables_become_two_channels(tmp_path):
     dm.setup("fit")
     means = [t.mean for t in dm.fitted.transforms]
     assert means[0] == pytest.approx(0, abs=0.1) and means[1] == pytest.approx(10, abs=0.1)
-    x, valid = dm.train_dataloader().dataset[0]
+    x, valid, *_ = dm.train_dataloader().dataset[0]
     assert x.shape == (2, 4, 9, 12)
     # Each channel is standardised with its own statistics: both near N(0, 1).
     assert abs(float(x[1].mean())) < 1
@@ -127,7 +127,7 @@ def test_static_land_mask_and_all_nan_steps(tmp_path):
     assert len(starts) == 60 - 3 - (4 + 1 + 4)  # 57 starts minus those touching 10–11 and 30
     torch.manual_seed(0)
     for _ in range(10):
-        x, valid = dm.train_dataloader().dataset[0]
+        x, valid, *_ = dm.train_dataloader().dataset[0]
         assert torch.isfinite(x).all()
         assert (x[:, :, 2:4, 3:6] == 0).all() and (valid[0, 0, 2:4, 3:6] == 0).all()
         assert valid.sum() == 9 * 12 - 6

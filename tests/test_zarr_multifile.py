@@ -72,7 +72,7 @@ def test_workers_reopen_the_files_and_draw_the_same_batches(tmp_path, monkeypatc
             num_workers=workers,
         )
         dm.setup("fit")
-        batches.append(np.concatenate([x.numpy() for x, _ in dm.train_dataloader()]))
+        batches.append(np.concatenate([x.numpy() for x, *_ in dm.train_dataloader()]))
     assert batches[0].shape == (8, 1, 4, 9, 5)
     np.testing.assert_array_equal(batches[0], batches[1])
 
@@ -135,7 +135,7 @@ def test_a_zarr_store_gives_the_windows_of_its_netcdf_file(tmp_path, monkeypatch
             dm.source.time,
             dm.fitted.transforms[0].mean,
             dm.eval_windows("val"),
-            np.concatenate([x.numpy() for x, _ in dm.train_dataloader()]),
+            np.concatenate([x.numpy() for x, *_ in dm.train_dataloader()]),
         )
     nc, zarr = out["a.nc"], out["a.zarr"]
     np.testing.assert_array_equal(zarr[0], ds["time"].values)  # noleap dates decoded alike
