@@ -41,7 +41,7 @@ def loading_rate(path: Path, in_memory: bool, batches: int) -> tuple[float, floa
     loader = iter(dm.train_dataloader())  # in memory: reads the split here, untimed
     next(loader)  # the first batch is untimed
     n, start = 0, time.perf_counter()
-    for x, _ in loader:
+    for x, *_ in loader:
         n += x.shape[0]
     return n / (time.perf_counter() - start), fit_s
 

@@ -36,7 +36,7 @@ def _child(path: str, batches: int) -> None:
     dm.setup("fit")
     fitted = time.perf_counter()
     n = 0
-    for x, _ in dm.train_dataloader():
+    for x, *_ in dm.train_dataloader():
         assert torch.isfinite(x).all()
         n += x.shape[0]
     done = time.perf_counter()
