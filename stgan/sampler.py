@@ -18,7 +18,7 @@ from torch import nn
 
 from stgan.checkpoint import load_checkpoint
 from stgan.conditioning.conditions import Conditions
-from stgan.conditioning.network import conditioned
+from stgan.conditioning.network import conditioned, run_generator
 from stgan.nn.build import build_network
 from stgan.nn.generators import GENERATORS
 from stgan.old_keys import upgrade_hparams
@@ -197,8 +197,7 @@ class Sampler(nn.Module):
     ) -> torch.Tensor:
         """(B, C, T, H, W) samples of ``window`` (default: training window) from latent ``z``,
         under conditions ``cond`` (B, K, T, H, W) when the model is conditioned."""
-        args = (z, window or self.window) + ((cond,) if cond is not None else ())
-        return self.generator(*args)
+        return run_generator(self.generator, z, window or self.window, cond)
 
 
 def load_sampler(path: str | os.PathLike) -> Sampler:

@@ -105,3 +105,10 @@ def conditioned(
     if not k:
         return base
     return ConditionedGenerator(base, channels, k, periodic_x=periodic_x, known=known)
+
+
+def run_generator(
+    network: nn.Module, z: torch.Tensor, window: tuple[int, int, int], cond: torch.Tensor | None
+) -> torch.Tensor:
+    """``network(z, window)``, or ``network(z, window, cond)`` for a conditioned generator."""
+    return network(z, window) if cond is None else network(z, window, cond)

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from stgan.conditioning.conditions import Conditions
-from stgan.conditioning.network import conditioned
+from stgan.conditioning.network import conditioned, run_generator
 from stgan.conditioning.place import Place
 from stgan.errors import StganError
 from stgan.nn.build import build_network
@@ -225,8 +225,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         cond: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The training generator's output (B, C, T, H, W); ``cond``: its conditions, if any."""
-        args = (z, window or self.window) + ((cond,) if cond is not None else ())
-        return self.generator(*args)
+        return run_generator(self.generator, z, window or self.window, cond)
 
     def sample(
         self,
@@ -235,8 +234,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         cond: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Output of the sampling generator: the EMA copy when there is one."""
-        args = (z, window or self.window) + ((cond,) if cond is not None else ())
-        return self.sampling_generator(*args)
+        return run_generator(self.sampling_generator, z, window or self.window, cond)
 
     @property
     def sampling_generator(self) -> torch.nn.Module:
