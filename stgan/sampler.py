@@ -155,9 +155,8 @@ class Sampler(nn.Module):
                 window=window,
             ),
             channels,
-            conditions.k if conditions is not None else 0,
+            conditions,
             periodic_x=periodic_x,
-            known=conditions.known_offsets() if conditions is not None else (),
         )
         ema = any(k.startswith(EMA_PREFIX) for k in state)
         generator.load_state_dict(_weights(state, EMA_PREFIX if ema else GENERATOR_PREFIX))

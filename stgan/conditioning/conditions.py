@@ -113,6 +113,11 @@ class Conditions(nn.Module):
         return sum(kind.k for kind in self.kinds)
 
     @property
+    def width(self) -> int:
+        """Channels of the generator's conditioning layers, as the spec records them."""
+        return int(self.spec.get("width", 16))
+
+    @property
     def names(self) -> list[str]:
         """The kinds' keys, in order."""
         return [item["name"] for item in self.spec["items"]]

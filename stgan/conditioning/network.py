@@ -98,13 +98,20 @@ class ConditionedGenerator(nn.Module):
 
 
 def conditioned(
-    base: nn.Module, channels: int, k: int, *, periodic_x: bool = False, known: tuple[int, ...] = ()
+    base: nn.Module, channels: int, conditions, *, periodic_x: bool = False
 ) -> nn.Module:
-    """``base`` wrapped in a :class:`ConditionedGenerator` when there are conditions (k > 0);
-    ``known``: see :class:`ConditionedGenerator`."""
-    if not k:
+    """``base`` wrapped in a :class:`ConditionedGenerator` for ``conditions`` (a
+    :class:`~stgan.conditioning.conditions.Conditions`); ``base`` itself when None."""
+    if conditions is None:
         return base
-    return ConditionedGenerator(base, channels, k, periodic_x=periodic_x, known=known)
+    return ConditionedGenerator(
+        base,
+        channels,
+        conditions.k,
+        width=conditions.width,
+        periodic_x=periodic_x,
+        known=conditions.known_offsets(),
+    )
 
 
 def run_generator(

@@ -43,4 +43,7 @@ def condition_spec(data: Any, conditions: list[Any] | str | None) -> dict[str, A
         "channels": len(data.variables),
         "grid": [sizes["y"], sizes["x"]],
         "items": items,
+        # The generator's conditioning layers (stgan.conditioning.network); kept in the
+        # checkpoint so that its weights always fit.
+        "width": 16,
     }

@@ -168,9 +168,8 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
                 window=self.window,
             ),
             channels,
-            k,
+            self.conditions,
             periodic_x=periodic_x,
-            known=self.conditions.known_offsets() if self.conditions is not None else (),
         )
         # D sees the conditions as more input channels (concatenated by _d_input).
         self.discriminator = build_network(
