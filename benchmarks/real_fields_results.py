@@ -46,8 +46,10 @@ def section(tables: str, command: str, note: str = "") -> str:
             "full-grid when trained on patches, and evaluated against the run's held-out "
             "test split. Targets of issue 24 (median of the seeds): per-octave LSD ≤ 1.5 dB, "
             "mean- and std-map errors ≤ 0.2 local std, ACF RMSE ≤ 0.05, cross-variable "
-            "correlation error ≤ 0.1, seasonal-cycle error ≤ 0.2; '—' where stgan does not "
-            "report the metric yet. The two short records (`global_wind`, 12 steps; "
+            "correlation error ≤ 0.1, seasonal-cycle error ≤ 0.2, and on a trending record the "
+            "year-conditioned mean map within 0.2; '—' where a figure does not apply (one "
+            "variable: no cross-variable correlation; annual steps: no seasonal cycle). The two "
+            "short records (`global_wind`, 12 steps; "
             "`ncep_air_6h`, 20) train on 2-step windows with no validation block: their ACF "
             "RMSE compares one lag and says little.",
             datasets_table(),
