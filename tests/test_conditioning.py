@@ -81,7 +81,7 @@ def test_climatology_is_the_monthly_mean_and_std_of_the_standardised_training_sp
     dm = _data(field_file, conditions=["climatology"])
     c = _filled(dm)
     train = dm.splits["train"]
-    z = dm._standardised(train.start, train.stop)[0]  # (T, H, W)
+    z = dm.standardised(train.start, train.stop)[0]  # (T, H, W)
     july = z[dm.time_features.month[train] == 7]
     table = override(time_table(None, 3), month=7)
     out = c(Place.same(1, table, corner=(1, 2)), dm.window)[0]  # (2, T, 4, 6)
@@ -153,7 +153,7 @@ def test_training_batches_carry_where_and_when_their_windows_lie(field_file):
                 )
             )[0]
         )
-        expected = dm._standardised(t0, t0 + 3)[:, :, y0 : y0 + 4]
+        expected = dm.standardised(t0, t0 + 3)[:, :, y0 : y0 + 4]
         cols = np.arange(x0, x0 + 6) % 16
         np.testing.assert_allclose(real[b].numpy(), expected[..., cols], rtol=1e-5, atol=1e-6)
 

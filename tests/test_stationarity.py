@@ -312,6 +312,6 @@ def test_windows_of_part_of_the_grid_are_transformed_with_their_cells(tmp_path):
     )
     dm.setup("fit")
     assert dm.source.periodic_x
-    whole = dm._standardised(100, 104)  # (C, T, H, W) over the whole grid
-    part = dm._standardised(100, 104, y0=1, h=2, x0=3, w=3)  # columns 3, 4, 0
+    whole = dm.standardised(100, 104)  # (C, T, H, W) over the whole grid
+    part = dm.standardised(100, 104, y0=1, h=2, x0=3, w=3)  # columns 3, 4, 0
     np.testing.assert_allclose(part, whole[:, :, 1:3][..., [3, 4, 0]], rtol=1e-6)

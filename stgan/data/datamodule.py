@@ -315,7 +315,9 @@ class SpaceTimeDataModule(pl.LightningDataModule):
                 f"of {self.batch_size}; lower batch_size, shorten the window or use more data"
             )
 
-    def _standardised(self, t0: int, t1: int, **crop: int) -> np.ndarray:
+    def standardised(self, t0: int, t1: int, **crop: int) -> np.ndarray:
+        """Steps ``[t0, t1)`` as the networks see them: transformed and standardised, (C, T,
+        H, W) float32, masked and missing cells at 0; ``crop``: ``y0, h, x0, w`` of a window."""
         z = forward_all(
             self.fitted.transforms,
             self.source.read(t0, t1, **crop),
@@ -335,10 +337,10 @@ class SpaceTimeDataModule(pl.LightningDataModule):
         nbytes = 4 * self.num_channels * (train.stop - train.start) * sizes["y"] * sizes["x"]
         in_memory = self.in_memory if self.in_memory is not None else nbytes <= IN_MEMORY_BYTES
         resident = (
-            torch.from_numpy(self._standardised(train.start, train.stop)) if in_memory else None
+            torch.from_numpy(self.standardised(train.start, train.stop)) if in_memory else None
         )
         dataset = WindowDataset(
-            read=self._standardised,
+            read=self.standardised,
             resident=resident,
             offset=train.start,
             starts=self.starts("train"),

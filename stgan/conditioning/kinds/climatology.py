@@ -40,7 +40,7 @@ class Climatology(Condition):
         total, square, count = np.zeros(shape), np.zeros(shape), np.zeros(13)
         for t0 in range(train.start, train.stop, CHUNK_STEPS):
             t1 = min(t0 + CHUNK_STEPS, train.stop)
-            z = data._standardised(t0, t1).astype(np.float64).transpose(1, 0, 2, 3)  # (T, C, H, W)
+            z = data.standardised(t0, t1).astype(np.float64).transpose(1, 0, 2, 3)  # (T, C, H, W)
             slots = np.full(t1 - t0, 12) if months is None else np.asarray(months[t0:t1]) - 1
             for slot, part in [(s, z[slots == s]) for s in np.unique(slots[slots < 12])] + [
                 (12, z)
