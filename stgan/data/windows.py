@@ -103,10 +103,13 @@ def complete_windows(values: np.ndarray, window: tuple[int, int, int]) -> np.nda
     """The complete (N, T, H, W) windows of (T_all, H_all, W_all) values, tiled as :func:`strided_windows`.
 
     Cells missing at every step (a static mask) stay NaN; windows with any other missing
-    value are dropped.
+    value are dropped (:func:`complete_mask`).
     """
+    return strided_windows(values, window)[complete_mask(values, window)]
+
+
+def complete_mask(values: np.ndarray, window: tuple[int, int, int]) -> np.ndarray:
+    """(N,) which of the :func:`strided_windows` of (T_all, H_all, W_all) values are complete:
+    no missing value other than a cell missing at every step (a static mask)."""
     static = np.isnan(values).all(axis=0)
-    windows = strided_windows(values, window)
-    tiles = strided_windows(np.broadcast_to(static, values.shape), window)
-    complete = (np.isfinite(windows) | tiles).all(axis=(1, 2, 3))
-    return windows[complete]
+    return strided_windows(np.isfinite(values) | static, window).all(axis=(1, 2, 3))

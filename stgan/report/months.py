@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from stgan.data.time_features import TimeFeatures
-from stgan.data.windows import strided_windows
+from stgan.data.windows import complete_mask, strided_windows
 from stgan.errors import StganError
 
 
@@ -29,8 +29,7 @@ def real_window_months(
     if months is None:
         return None
     t, h, w = window
-    static = np.isnan(values).all(axis=0)
-    complete = strided_windows(np.isfinite(values) | static, window).all(axis=(1, 2, 3))
+    complete = complete_mask(values, window)
     # The same tiling on a grid of one cell per tile: each window's steps, in the same order.
     tiles = values.shape[1] // h, values.shape[2] // w
     steps = np.broadcast_to(np.asarray(months)[:, None, None], (len(months), *tiles))
