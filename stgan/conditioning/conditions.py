@@ -18,6 +18,10 @@ from stgan.conditioning import CONDITIONS
 from stgan.conditioning.place import Place
 from stgan.errors import StganError
 
+# Channels of the generator's conditioning layers (stgan.conditioning.network), recorded in
+# every spec so that a checkpoint's weights fit whatever the default becomes.
+WIDTH = 16
+
 
 class Condition(nn.Module):
     """One kind of condition: ``k`` channels computed from where and when windows lie.
@@ -115,7 +119,7 @@ class Conditions(nn.Module):
     @property
     def width(self) -> int:
         """Channels of the generator's conditioning layers, as the spec records them."""
-        return int(self.spec.get("width", 16))
+        return int(self.spec.get("width", WIDTH))
 
     @property
     def names(self) -> list[str]:

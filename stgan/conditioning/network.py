@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stgan.conditioning.conditions import WIDTH
 from stgan.nn.layers import LEAKY_SLOPE, conv3d, conv3d_block
 
 
@@ -46,7 +47,7 @@ class ConditionedGenerator(nn.Module):
         channels: int,
         k: int,
         *,
-        width: int = 16,
+        width: int = WIDTH,
         periodic_x: bool = False,
         known: tuple[int, ...] = (),
     ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stgan.conditioning import CONDITIONS
-from stgan.conditioning.conditions import parse_conditions
+from stgan.conditioning.conditions import WIDTH, parse_conditions
 from stgan.errors import StganError
 
 
@@ -43,7 +43,5 @@ def condition_spec(data: Any, conditions: list[Any] | str | None) -> dict[str, A
         "channels": len(data.variables),
         "grid": [sizes["y"], sizes["x"]],
         "items": items,
-        # The generator's conditioning layers (stgan.conditioning.network); kept in the
-        # checkpoint so that its weights always fit.
-        "width": 16,
+        "width": WIDTH,
     }
