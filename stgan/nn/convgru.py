@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator
 
 import torch
+import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
@@ -21,6 +22,7 @@ from stgan.nn.layers import (
     center_crop,
     conv,
     conv2d_block,
+    pad_periodic_x,
     strided_blocks,
 )
 from stgan.nn.registry import DISCRIMINATORS, GENERATORS
@@ -38,6 +40,11 @@ class ConvGRUCell(nn.Module):
         h̃  = tanh(W_h ∗ [x, r ⊙ h])                        candidate state
         h' = (1 − u) ⊙ h + u ⊙ h̃
 
+    A convolution of ``[x, h]`` is the sum of a convolution of x by the weight's x columns and
+    one of h by its h columns, so :meth:`run` convolves every input frame at once (one
+    convolution for the three gates over all T steps) and only the h parts step in time. The
+    weights are stored whole (``gates``, ``candidate``), as checkpoints have them.
+
     Parameters
     ----------
     c_in : int
@@ -53,15 +60,60 @@ class ConvGRUCell(nn.Module):
     ) -> None:
         super().__init__()
         opts = dict(periodic_x=periodic_x, spectral_norm=spectral_norm)
+        self.c_in = c_in
         self.hidden = hidden
         self.gates = conv(c_in + hidden, 2 * hidden, (3, 3), **opts)
         self.candidate = conv(c_in + hidden, hidden, (3, 3), **opts)
 
+    def _weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x weights of all three gates (3·hidden, c_in, 3, 3) with their biases, and the h
+        weights of r, u (2·hidden, hidden, 3, 3) and of the candidate (hidden, hidden, 3, 3).
+
+        Read once per call: under spectral norm each read of ``.weight`` is a power iteration.
+        """
+        w_g, w_c = self.gates.weight, self.candidate.weight
+        c = self.c_in
+        w_x = torch.cat([w_g[:, :c], w_c[:, :c]])
+        b_x = torch.cat([self.gates.bias, self.candidate.bias])
+        return w_x, b_x, w_g[:, c:].contiguous(), w_c[:, c:].contiguous()
+
+    def _conv(
+        self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``x`` convolved by ``weight`` with the cell's own padding (zeros or periodic in x)."""
+        pad = self.gates.periodic_pad  # both convolutions pad alike
+        if pad is not None:
+            x = pad_periodic_x(x, pad)
+        return F.conv2d(x, weight, bias, padding=self.gates.padding)
+
+    def _update(
+        self, xg: torch.Tensor, h: torch.Tensor, w_hg: torch.Tensor, w_hc: torch.Tensor
+    ) -> torch.Tensor:
+        """h' from the x parts ``xg`` (B, 3·hidden, H, W) of the gates and the state h."""
+        k = 2 * self.hidden
+        # In place on fresh convolution outputs: no buffer beyond the four a GRU step needs.
+        r, u = self._conv(h, w_hg).add_(xg[:, :k]).sigmoid_().chunk(2, dim=1)
+        h_new = self._conv(r * h, w_hc).add_(xg[:, k:]).tanh_()
+        return torch.lerp(h, h_new, u)  # (1 − u) ⊙ h + u ⊙ h̃, (B, hidden, H, W)
+
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """One GRU update: input ``x`` (B, c_in, H, W), state ``h`` → h', each (B, hidden, H, W)."""
-        r, u = torch.sigmoid(self.gates(torch.cat([x, h], dim=1))).chunk(2, dim=1)
-        h_new = torch.tanh(self.candidate(torch.cat([x, r * h], dim=1)))
-        return (1 - u) * h + u * h_new  # (B, hidden, H, W)
+        w_x, b_x, w_hg, w_hc = self._weights()
+        return self._update(self._conv(x, w_x, b_x), h, w_hg, w_hc)
+
+    def run(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """T updates: inputs ``x`` (B, T, c_in, H, W), initial state ``h`` → states (B, T, hidden, H, W).
+
+        The same states as T calls of :meth:`forward`, with the x parts convolved in one batch.
+        """
+        b = x.shape[0]
+        w_x, b_x, w_hg, w_hc = self._weights()
+        xg = self._conv(x.flatten(0, 1), w_x, b_x).unflatten(0, (b, -1))  # (B, T, 3·hidden, H, W)
+        states = []
+        for i in range(x.shape[1]):
+            h = self._update(xg[:, i], h, w_hg, w_hc)
+            states.append(h)
+        return torch.stack(states, dim=1)
 
 
 @GENERATORS.register("convgru")
@@ -162,16 +214,11 @@ class ConvGRUGenerator(nn.Module):
         one frame.
         """
         b, _, t = z.shape[:3]
-        # Encoder and decoder see every frame at once; only the cell has to loop over time.
-        x = rearrange(
-            self.encode(rearrange(z, "b c t h w -> (b t) c h w")), "(b t) c h w -> t b c h w", b=b
-        )
-        state = self.initial_state(x[0])
-        states = []
-        for x_t in x:
-            state = self.cell(x_t, state)
-            states.append(state)
-        frames = self.decode(rearrange(torch.stack(states, dim=1), "b t c h w -> (b t) c h w"))
+        # Only the cell's h convolutions step in time: the encoder, the cell's x convolutions and
+        # the decoder each see all B·T frames at once.
+        x = self.encode(rearrange(z, "b c t h w -> (b t) c h w")).unflatten(0, (b, t))
+        states = self.cell.run(x, self.initial_state(x[:, 0]))  # (B, T, hidden, h, w)
+        frames = self.decode(states.flatten(0, 1))  # (B·T, C, H', W')
         return center_crop(rearrange(frames, "(b t) c h w -> b c t h w", b=b), window)
 
     @torch.no_grad()
@@ -264,10 +311,7 @@ class ConvGRUDiscriminator(nn.Module):
         f = self.encoder(rearrange(x, "b c t h w -> (b t) c h w"))  # (B·T, C', h, w)
         if self.minibatch_std is not None:
             f = self.minibatch_std(f, frames=t)
-        f = rearrange(f, "(b t) c h w -> t b c h w", b=b)
-        state = f.new_zeros(b, self.cell.hidden, *f.shape[-2:])
-        pooled = f.new_zeros(b, self.cell.hidden)
-        for f_t in f:
-            state = self.cell(f_t, state)
-            pooled = pooled + state.mean(dim=(2, 3))
-        return self.head(pooled / t).squeeze(-1)  # (B,)
+        f = f.unflatten(0, (b, t))  # (B, T, C', h, w)
+        states = self.cell.run(f, f.new_zeros(b, self.cell.hidden, *f.shape[-2:]))
+        pooled = states.mean(dim=(1, 3, 4))  # over time and space: (B, hidden)
+        return self.head(pooled).squeeze(-1)  # (B,)
