@@ -51,6 +51,8 @@ from stgan.stabilization.losses import LOSSES
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 DEMO = yaml.safe_load(CONFIG.read_text())["model"]
+G_DEMO, D_DEMO = DEMO["generator"]["options"], DEMO["discriminator"]["options"]
+OPT = DEMO["optimizer"]
 DEMO_DATA = {"time": 512, "height": 32, "width": 32, "seed": 0}  # `stgan demo`'s training file
 
 # (label, generator key, its options, discriminator key, its options); the conv3d models take
@@ -59,13 +61,13 @@ PAIRS = [
     (
         "conv3d × conv3d (default)",
         "conv3d",
-        DEMO["generator_options"],
+        G_DEMO,
         "conv3d",
-        DEMO["discriminator_options"],
+        D_DEMO,
     ),
-    ("conv3d × convgru", "conv3d", DEMO["generator_options"], "convgru", {}),
-    ("conv3d × spatiotemporal", "conv3d", DEMO["generator_options"], "spatiotemporal", {}),
-    ("convgru × conv3d", "convgru", {}, "conv3d", DEMO["discriminator_options"]),
+    ("conv3d × convgru", "conv3d", G_DEMO, "convgru", {}),
+    ("conv3d × spatiotemporal", "conv3d", G_DEMO, "spatiotemporal", {}),
+    ("convgru × conv3d", "convgru", {}, "conv3d", D_DEMO),
     ("convgru × convgru", "convgru", {}, "convgru", {}),
     ("convgru × spatiotemporal", "convgru", {}, "spatiotemporal", {}),
 ]
@@ -83,7 +85,7 @@ def demo_batches(path: Path, n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     torch.manual_seed(0)
     dm = SpaceTimeDataModule(str(path), window_length=8, batch_size=16, samples_per_epoch=16 * n)
     dm.setup("fit")
-    return list(dm.train_dataloader())
+    return [(real, valid) for real, valid, *_where in dm.train_dataloader()]
 
 
 class PlainGAN:
@@ -111,13 +113,13 @@ class PlainGAN:
         if channels_last:
             self.g.to(memory_format=self.memory_format)
             self.d.to(memory_format=self.memory_format)
-        self.loss = LOSSES.get(DEMO["loss"])
+        self.loss = LOSSES.get(DEMO["loss"]["name"])
         adam = {"fused": True} if fused else {}
         self.opt_g = torch.optim.Adam(
-            self.g.parameters(), lr=DEMO["lr_g"], betas=DEMO["betas_g"], **adam
+            self.g.parameters(), lr=OPT["lr_g"], betas=OPT["betas_g"], **adam
         )
         self.opt_d = torch.optim.Adam(
-            self.d.parameters(), lr=DEMO["lr_d"], betas=DEMO["betas_d"], **adam
+            self.d.parameters(), lr=OPT["lr_d"], betas=OPT["betas_d"], **adam
         )
         self.bf16 = bf16
         self.window = (8, 32, 32)

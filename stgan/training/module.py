@@ -24,6 +24,7 @@ from stgan.stabilization.ema import EMA
 from stgan.stabilization.gterms import build_g_terms
 from stgan.training.arguments import build_penalties, resolve_arguments
 from stgan.training.checkpoint_state import CheckpointState
+from stgan.training.compile import CompiledFit
 from stgan.training.fit_start import FitStart
 from stgan.training.guard import is_finite
 from stgan.training.options import (
@@ -49,7 +50,7 @@ LOSS_DEFAULT, BALANCE_DEFAULT, OPTIMIZER_DEFAULT = (
 EMA_DEFAULT, GUARD_DEFAULT = EMAOptions(), GuardOptions()
 
 
-class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule):
+class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.LightningModule):
     """A generator and a discriminator trained against each other, with the toolbox composed.
 
     Each training batch makes one discriminator update (unless adaptive balancing skips it);
@@ -93,6 +94,9 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
     conditioning : dict or None
         The conditions' spec (:mod:`stgan.conditioning`), linked from ``data.conditions`` by
         ``stgan fit``: G and D then see where and when each window lies. None: unconditional.
+    compile : bool
+        ``torch.compile`` G and D for training (:mod:`stgan.training.compile`); where that
+        cannot work, training runs uncompiled and says why.
     **legacy
         The flat keys of earlier versions (``loss: hinge``, ``d_steps``, ``ema_decay``, ...).
     """
@@ -115,6 +119,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, pl.LightningModule)
         guard: GuardOptions = GUARD_DEFAULT,
         periodic_x: bool = False,
         conditioning: dict[str, Any] | None = None,
+        compile: bool = False,
         **legacy: Any,
     ) -> None:
         super().__init__()
