@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 import torch
 import torch._inductor.config as inductor_config
 
@@ -51,6 +52,7 @@ def test_fit_two_steps_with_compile(tmp_path, caplog):
     assert all(torch.isfinite(p).all() for p in module.parameters())
 
 
+@pytest.mark.filterwarnings("ignore:dynamo_pgo force disabled")
 def test_without_a_c_compiler_training_runs_uncompiled(caplog):
     g = GENERATORS.build("convgru", channels=1, latent_channels=2, hidden_channels=4, width=2)
     torch.compiler.reset()  # forget any earlier compilation of the probe in this process

@@ -29,6 +29,8 @@ from stgan.nn.registry import DISCRIMINATORS, GENERATORS
 
 __all__ = ["ConvGRUCell", "ConvGRUGenerator", "ConvGRUDiscriminator"]
 
+NHWC = torch.channels_last  # the frames' layout inside both networks
+
 
 class ConvGRUCell(nn.Module):
     """Convolutional GRU (Ballas et al. 2016): a GRU whose matrix products are 3×3 convolutions.
@@ -107,6 +109,7 @@ class ConvGRUCell(nn.Module):
         The same states as T calls of :meth:`forward`, with the x parts convolved in one batch.
         """
         b = x.shape[0]
+        h = h.contiguous(memory_format=NHWC)  # as the frames are: no mixed layouts in the sums
         w_x, b_x, w_hg, w_hc = self._weights()
         xg = self._conv(x.flatten(0, 1), w_x, b_x).unflatten(0, (b, -1))  # (B, T, 3·hidden, H, W)
         states = []
@@ -216,9 +219,14 @@ class ConvGRUGenerator(nn.Module):
         b, _, t = z.shape[:3]
         # Only the cell's h convolutions step in time: the encoder, the cell's x convolutions and
         # the decoder each see all B·T frames at once.
-        x = self.encode(rearrange(z, "b c t h w -> (b t) c h w")).unflatten(0, (b, t))
+        # Frames as NHWC, oneDNN's own layout for 2D convolutions on CPU: no reorders around
+        # every convolution (about 1.25× on this generator's forward and backward).
+        frames = rearrange(z, "b c t h w -> (b t) c h w").contiguous(memory_format=NHWC)
+        x = self.encode(frames).unflatten(0, (b, t))
         states = self.cell.run(x, self.initial_state(x[:, 0]))  # (B, T, hidden, h, w)
-        frames = self.decode(states.flatten(0, 1))  # (B·T, C, H', W')
+        frames = self.decode(
+            states.flatten(0, 1).contiguous(memory_format=NHWC)
+        )  # (B·T, C, H', W')
         return center_crop(rearrange(frames, "(b t) c h w -> b c t h w", b=b), window)
 
     @torch.no_grad()
@@ -308,7 +316,8 @@ class ConvGRUDiscriminator(nn.Module):
         """
         x = self.flags.inputs(x, mask)  # (B, C[+1], T, H, W)
         b, _, t = x.shape[:3]
-        f = self.encoder(rearrange(x, "b c t h w -> (b t) c h w"))  # (B·T, C', h, w)
+        frames = rearrange(x, "b c t h w -> (b t) c h w").contiguous(memory_format=NHWC)
+        f = self.encoder(frames)  # (B·T, C', h, w)
         if self.minibatch_std is not None:
             f = self.minibatch_std(f, frames=t)
         f = f.unflatten(0, (b, t))  # (B, T, C', h, w)
