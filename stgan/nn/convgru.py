@@ -220,13 +220,12 @@ class ConvGRUGenerator(nn.Module):
         # Only the cell's h convolutions step in time: the encoder, the cell's x convolutions and
         # the decoder each see all B·T frames at once.
         # Frames as NHWC, oneDNN's own layout for 2D convolutions on CPU: no reorders around
-        # every convolution (about 1.25× on this generator's forward and backward).
+        # every convolution.
         frames = rearrange(z, "b c t h w -> (b t) c h w").contiguous(memory_format=NHWC)
         x = self.encode(frames).unflatten(0, (b, t))
         states = self.cell.run(x, self.initial_state(x[:, 0]))  # (B, T, hidden, h, w)
-        frames = self.decode(
-            states.flatten(0, 1).contiguous(memory_format=NHWC)
-        )  # (B·T, C, H', W')
+        states = states.flatten(0, 1).contiguous(memory_format=NHWC)  # (B·T, hidden, h, w)
+        frames = self.decode(states)  # (B·T, C, H', W')
         return center_crop(rearrange(frames, "(b t) c h w -> b c t h w", b=b), window)
 
     @torch.no_grad()
