@@ -212,8 +212,9 @@ def evaluate(
     max_real_windows : int, optional
         Most real windows compared per variable; more complete windows than this are
         subsampled evenly through time (the first, the last and the rest at equal steps).
-        Default: as many as hold 2**25 values (256 MiB in float64), which keeps every window
-        of a file up to about 128 MiB of float32 values.
+        Default: as many as hold 2**24 values (128 MiB in float64; 2048 windows of
+        8 × 32 × 32), which keeps every window of a file up to about 64 MiB of float32 values
+        and bounds the evaluation's memory whatever the file's size.
 
     Returns
     -------

@@ -111,20 +111,26 @@ def temporal_acf(
 
     lead = t.shape[:dim]
     n_points = math.prod(t.shape[dim + 1 :])
-    # (batch, points, time) with time contiguous. float64 input is computed in float64, every
-    # other input in float32: the sums of T products then agree with statsmodels' float64 loop
-    # to ~1e-6 relative at worst (benchmarks/bench_metrics.py), at a fraction of the cost.
-    series = t.reshape(-1, n, n_points).transpose(1, 2).contiguous()
-    low, high = torch.aminmax(series, dim=-1)
+    # float64 input is computed in float64, every other input in float32: the sums of T
+    # products then agree with statsmodels' float64 loop to a few 1e-6 relative at worst
+    # (benchmarks/bench_metrics.py), at a fraction of the cost.
+    # One buffer (batch, points, time + nlags): each series contiguous in time and followed by
+    # nlags zeros, which the lag rows below read past the series' end.
+    by_point = t.reshape(-1, n, n_points).transpose(1, 2)
+    padded = t.new_empty((*by_point.shape[:-1], n + nlags))
+    padded[..., n:] = 0
+    centred = padded[..., :n]
+    centred.copy_(by_point)
+    with torch.no_grad():  # a mask only; nothing to differentiate
+        low, high = torch.aminmax(centred, dim=-1)
     constant = low == high  # exact test; x - mean may not be exactly 0
     # The mean from a float64 sum: a float32 running sum would drift over long series.
-    mean = series.sum(-1, keepdim=True, dtype=torch.float64) / n
-    centred = series - mean.to(series.dtype)
+    centred -= (centred.sum(-1, keepdim=True, dtype=torch.float64) / n).to(t.dtype)
 
     # acov[..., k] = sum_t centred[t] * centred[t + k] for every lag in one batched
-    # matrix-vector product: the rows of the lag matrix are overlapping views of the series
-    # zero-padded by nlags (unfold copies nothing), so there is no loop over lags or points.
-    lagged = torch.nn.functional.pad(centred, (0, nlags)).unfold(-1, n, 1)  # (B, P, K+1, T)
+    # matrix-vector product: the rows of the lag matrix are overlapping views of the padded
+    # series (unfold copies nothing), so there is no loop over lags or points.
+    lagged = padded.unfold(-1, n, 1)  # (B, P, nlags + 1, T)
     acov = torch.matmul(lagged, centred[..., None])[..., 0].to(torch.float64)
     if adjusted:
         lags = torch.arange(nlags + 1, dtype=torch.float64, device=acov.device)

@@ -12,8 +12,8 @@ windows in time (at most :data:`READ_BYTES` of float32 values each) and
 
 Peak memory is then one block plus the windows kept, however long the file: the windows'
 metrics (pairwise distances among them included) are computed on at most ``max_windows``
-windows. The default keeps :data:`MAX_REAL_VALUES` values in all, far more windows than a
-metric needs to settle; a file small enough to fit it gives every window, as before.
+windows. The default keeps :data:`MAX_REAL_VALUES` values in all (thousands of windows of
+the usual sizes); a file small enough to fit it gives every window, as before.
 A range that fits in one read is read once.
 """
 
@@ -29,8 +29,11 @@ from stgan.io.source import GridSource
 
 # One read: at most this many bytes of float32 values (all variables), rounded to whole windows.
 READ_BYTES = 2**27
-# Default bound on the values of the real windows kept: 256 MiB in float64.
-MAX_REAL_VALUES = 2**25
+# Default bound on the values of the real windows kept: 128 MiB in float64 (2048 windows of
+# 8 x 32 x 32). The metrics' working memory is several times their windows' (sorts for the
+# quantiles and per-point distributions, FFTs), so this bounds an evaluation's peak RSS at
+# about 1.5 GiB (benchmarks/bench_eval_rss.py).
+MAX_REAL_VALUES = 2**24
 
 
 def default_max_windows(window: tuple[int, int, int]) -> int:
