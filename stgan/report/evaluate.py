@@ -11,6 +11,8 @@ The real data are cut into non-overlapping windows of the generated ``(T, H, W)`
 are processed identically, in physical units. Cells missing at every real step (a static
 mask) are left out: they are NaN in both sets, filled with each frame's mean for spectra,
 skipped by the ACF and the distributions. Real windows with other missing cells are dropped.
+The real file is streamed in blocks and at most ``max_real_windows`` complete windows are kept,
+evenly spaced in time (:mod:`stgan.report.real_windows`); ``n_real_windows`` counts those kept.
 
 The real windows are *reference* data, unless ``test_split_of`` names the model's checkpoint:
 then the real file must be the model's own training data, only its test split (the block of
@@ -199,17 +201,21 @@ def compare_data(
         "wavenumbers": wavenumbers,
         "variables": {},
     }
-    windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    # Real windows per window size (the variables of one generated file share one), streamed
-    # from the file in blocks: the real data are never held whole (stgan.report.real_windows).
-    real_read: dict[tuple[int, ...], tuple[list, list]] = {}
-    for c, name in enumerate(names):
-        gen, gen_months = _generated_array(gen_ds, name, dims)
-        window = gen.shape[1:]
+    generated_arrays = {name: _generated_array(gen_ds, name, dims) for name in names}
+    for name, (gen, _) in generated_arrays.items():
         if gen.shape[1] < 2:
             raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
-        if window not in real_read:
-            real_read[window] = read_real_windows(source, steps, window, max_real_windows)
+    # Real windows per window size (the variables of one generated file share one), streamed
+    # from the file in blocks: the real data are never held whole (stgan.report.real_windows).
+    real_read = {
+        window: read_real_windows(source, steps, window, max_real_windows)
+        for window in {gen.shape[1:] for gen, _ in generated_arrays.values()}
+    }
+    source.close()
+    windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for c, name in enumerate(names):
+        gen, gen_months = generated_arrays[name]
+        window = gen.shape[1:]
         real_windows, real_months = (per_variable[c] for per_variable in real_read[window])
         if len(real_windows) == 0:
             shape = (steps.stop - steps.start, source.sizes["y"], source.sizes["x"])
@@ -241,7 +247,6 @@ def compare_data(
             area_weighting="cos(lat)" if weights is not None else "none",
         )
         windows[name] = (real_windows, gen)
-    source.close()
     if gen_ds is not generated:  # opened here; a caller's dataset stays open
         gen_ds.close()
     if len(names) > 1:
