@@ -236,7 +236,7 @@ def rapsd(
         # float32 FFT's rounding is relative to the whole field's power, so a large mean would
         # swamp the weak bins. Bin 0, the mean's alone, is then put back from a float64 sum.
         # This keeps float32 input within ~2e-6 of the float64 result even where a bin holds
-        # 1e-6 of the peak (benchmarks/bench_metrics.py measures it).
+        # 1e-6 of the peak (tests/test_metric_precision.py checks it).
         mean = fields.sum((-2, -1), dtype=torch.float64) / (h * w)  # (n,)
         coeffs = torch.fft.rfft2(fields - mean.to(fields.dtype)[:, None, None])
     squares = torch.view_as_real(coeffs).reshape(coeffs.shape[0], -1).square()

@@ -113,7 +113,7 @@ def temporal_acf(
     n_points = math.prod(t.shape[dim + 1 :])
     # float64 input is computed in float64, every other input in float32: the sums of T
     # products then agree with statsmodels' float64 loop to a few 1e-6 relative at worst
-    # (benchmarks/bench_metrics.py), at a fraction of the cost.
+    # (tests/test_metric_precision.py, benchmarks/bench_metrics.py), at a fraction of the cost.
     # One buffer (batch, points, time + nlags): each series contiguous in time and followed by
     # nlags zeros, which the lag rows below read past the series' end.
     by_point = t.reshape(-1, n, n_points).transpose(1, 2)
