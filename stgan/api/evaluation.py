@@ -176,12 +176,15 @@ def evaluate(
     wavenumbers: str = "index",
     dims: dict[str, str] | None = None,
     test_split_of: str | os.PathLike | None = None,
+    max_real_windows: int | None = None,
 ) -> Evaluation:
     """Compare generated samples with real data by the domain metrics.
 
     The real data are cut into non-overlapping windows of the generated (T, H, W) and both
     sets are compared in physical units, as ``stgan evaluate`` does (it is this function
-    followed by :meth:`Evaluation.save`).
+    followed by :meth:`Evaluation.save`). The real file is streamed in blocks, never read
+    whole, so memory stays bounded for files larger than RAM (``max_real_windows``;
+    :mod:`stgan.report.real_windows`).
 
     Parameters
     ----------
@@ -206,6 +209,12 @@ def evaluate(
     test_split_of : path, optional
         The model's checkpoint: ``real`` is then its training data and only its test split is
         compared ("held-out"); without it the real data are "reference" data.
+    max_real_windows : int, optional
+        Most real windows compared per variable; more complete windows than this are
+        subsampled evenly through time (the first, the last and the rest at equal steps).
+        Default: as many as hold 2**24 values (128 MiB in float64; 2048 windows of
+        8 × 32 × 32), which keeps every window of a file up to about 64 MiB of float32 values
+        and bounds the evaluation's memory whatever the file's size.
 
     Returns
     -------
@@ -246,5 +255,6 @@ def evaluate(
             wavenumbers=wavenumbers,
             dims=dims,
             test_split_of=test_split_of,
+            max_real_windows=max_real_windows,
         )
     )

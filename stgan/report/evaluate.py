@@ -11,6 +11,8 @@ The real data are cut into non-overlapping windows of the generated ``(T, H, W)`
 are processed identically, in physical units. Cells missing at every real step (a static
 mask) are left out: they are NaN in both sets, filled with each frame's mean for spectra,
 skipped by the ACF and the distributions. Real windows with other missing cells are dropped.
+The real file is streamed in blocks and at most ``max_real_windows`` complete windows are kept,
+evenly spaced in time (:mod:`stgan.report.real_windows`); ``n_real_windows`` counts those kept.
 
 The real windows are *reference* data, unless ``test_split_of`` names the model's checkpoint:
 then the real file must be the model's own training data, only its test split (the block of
@@ -52,8 +54,9 @@ from stgan.metrics.weights import area_weights
 from stgan.report.figures import png_bytes, save_image
 from stgan.report.html import render
 from stgan.report.markdown import render_markdown
-from stgan.report.months import generated_months, real_window_months
+from stgan.report.months import generated_months
 from stgan.report.pictures import VariablePictures, variable_pictures
+from stgan.report.real_windows import read_real_windows
 from stgan.report.sources import DataLike, describe, open_grid, open_samples
 
 SCHEMA = "stgan-metrics/1"
@@ -148,6 +151,7 @@ def compare_data(
     wavenumbers: str = "index",
     dims: dict[str, str] | None = None,
     test_split_of: str | os.PathLike | None = None,
+    max_real_windows: int | None = None,
 ) -> tuple[
     dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]], dict[str, xr.DataArray] | None
 ]:
@@ -160,6 +164,8 @@ def compare_data(
     """
     if max_lag < 1:
         raise StganError(f"--max-lag must be at least 1, got {max_lag}")
+    if max_real_windows is not None and max_real_windows < 1:
+        raise StganError(f"max_real_windows must be at least 1, got {max_real_windows}")
     for key in metrics or []:
         METRICS.get(key)  # unknown keys fail before any work, listing the valid ones
     gen_ds = open_samples(generated)
@@ -177,9 +183,6 @@ def compare_data(
         if test_split_of is None
         else held_out_steps(source, test_split_of)
     )
-    real_values = source.read(steps.start, steps.stop).astype(np.float64)  # (C, T, H, W)
-    months = None if source.months is None else source.months[steps]
-    source.close()
     # The training data, read once, only for the memorisation test.
     train_values = None
     if train is not None and (metrics is None or "memorisation" in metrics):
@@ -198,16 +201,26 @@ def compare_data(
         "wavenumbers": wavenumbers,
         "variables": {},
     }
-    windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for c, name in enumerate(names):
-        gen, gen_months = _generated_array(gen_ds, name, dims)
-        window = gen.shape[1:]
+    generated_arrays = {name: _generated_array(gen_ds, name, dims) for name in names}
+    for name, (gen, _) in generated_arrays.items():
         if gen.shape[1] < 2:
             raise StganError(f"generated windows of {name!r} have one time step; ACF needs two")
-        real_windows = complete_windows(real_values[c], window)
+    # Real windows per window size (the variables of one generated file share one), streamed
+    # from the file in blocks: the real data are never held whole (stgan.report.real_windows).
+    real_read = {
+        window: read_real_windows(source, steps, window, max_real_windows)
+        for window in {gen.shape[1:] for gen, _ in generated_arrays.values()}
+    }
+    source.close()
+    windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for c, name in enumerate(names):
+        gen, gen_months = generated_arrays[name]
+        window = gen.shape[1:]
+        real_windows, real_months = (per_variable[c] for per_variable in real_read[window])
         if len(real_windows) == 0:
+            shape = (steps.stop - steps.start, source.sizes["y"], source.sizes["x"])
             raise StganError(
-                f"the real data of {name!r} (shape {real_values[c].shape}) give no complete "
+                f"the real data of {name!r} (shape {shape}) give no complete "
                 f"window of the generated size {window}; pass a larger real file"
             )
         weights = _area_weights(source, window[1], window[2])
@@ -223,7 +236,7 @@ def compare_data(
                 wavenumbers=wavenumbers,
                 train=train_c,
                 attrs=source.var_attrs[name],
-                real_months=real_window_months(months, real_values[c], window),
+                real_months=real_months,
                 generated_months=gen_months,
             ),
         }
