@@ -121,13 +121,10 @@ def runs(grf_file, tmp_path_factory) -> tuple[Path, Path]:
     """One process at batch 8, and two DDP processes at batch 4 each."""
     root = tmp_path_factory.mktemp("ddp_equivalence")
     # The probe's module must import in every process (Lightning starts rank 1 itself).
-    path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS), path])
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
         fit(grf_file, root / "one", "--data.batch_size", "8")
         fit(grf_file, root / "two", "--trainer.strategy", "ddp", "--trainer.devices", "2")
-    finally:
-        os.environ["PYTHONPATH"] = path
     return root / "one", root / "two"
 
 
