@@ -47,6 +47,17 @@ EXEMPT = {
     "python -m pytest -q": "runs the whole suite",
     "stgan fit --config configs/demo.yaml --config configs/hinge-sn-r1.yaml --data.path data.nc "
     "--trainer.accelerator gpu --trainer.devices 4 --trainer.strategy ddp": "needs four GPUs",
+    "torchrun --standalone --nproc_per_node 4 -m stgan.cli fit --config configs/demo.yaml "
+    "--data.path data.nc --trainer.accelerator gpu --trainer.devices 4 --trainer.strategy ddp": (
+        "needs four GPUs"
+    ),
+    "srun stgan fit --config configs/demo.yaml --data.path data.nc --data.num_workers 4 "
+    "--trainer.accelerator gpu --trainer.strategy ddp --trainer.num_nodes 2 --trainer.devices 4 "
+    "--trainer.default_root_dir runs/cluster": "needs a SLURM cluster with GPUs",
+    "sbatch train.sbatch": "needs a SLURM cluster with GPUs",
+    "torchrun --nnodes 2 --nproc_per_node 4 --rdzv_backend c10d --rdzv_endpoint HOST:29500 "
+    "-m stgan.cli fit --config configs/demo.yaml --data.path data.nc --trainer.accelerator gpu "
+    "--trainer.strategy ddp --trainer.num_nodes 2 --trainer.devices 4": "needs two GPU nodes",
 }
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.M | re.S)
