@@ -1,0 +1,116 @@
+"""The scaling benchmark's exponent fit and tables, and all.py's ratio table, on made-up numbers."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+# The repository root, so that `benchmarks` imports as a package (as `python -m benchmarks.all`).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.all import Benchmark, Outcome, arguments, ratio_rows  # noqa: E402
+from benchmarks.bench_scaling import exponents, fit_exponent, markdown  # noqa: E402
+
+
+def test_fit_exponent_recovers_a_power_law():
+    # cost = 3e-4 · cells^1.5 exactly: the log-log slope is 1.5 to round-off.
+    cells = [16**2, 32**2, 64**2, 128**2]
+    assert fit_exponent(cells, [3e-4 * c**1.5 for c in cells]) == pytest.approx(1.5, abs=1e-12)
+
+
+def test_fit_exponent_is_least_squares_on_logs():
+    # log cost = (0, 1, 3) at log cells = (0, 1, 2): not on one line, so the slope is the
+    # least-squares one, Σ dx·dy / Σ dx² with dx = (-1, 0, 1), dy = (-4/3, -1/3, 5/3):
+    # (4/3 + 0 + 5/3) / 2 = 1.5.
+    cells = [1.0, math.e, math.e**2]
+    costs = [1.0, math.e, math.e**3]
+    assert fit_exponent(cells, costs) == pytest.approx(1.5, abs=1e-12)
+
+
+def test_fit_exponent_needs_two_grids_and_positive_numbers():
+    with pytest.raises(ValueError, match="two or more distinct grid sizes"):
+        fit_exponent([256, 256], [1.0, 2.0])
+    with pytest.raises(ValueError, match="positive"):
+        fit_exponent([256, 1024], [1.0, 0.0])
+    with pytest.raises(ValueError, match="2 cells but 1 costs"):
+        fit_exponent([256, 1024], [1.0])
+
+
+def _cells() -> list[dict]:
+    """conv3d at window 8: time ∝ cells^1, memory ∝ cells^0.5; ConvGRU at window 16: time ∝
+    cells^2 on two grids, the third skipped; ConvGRU at window 32: one grid only."""
+    cells = []
+    for n in (16, 32, 64):
+        c = n * n
+        cells.append(
+            {
+                "model": "conv3d",
+                "grid": n,
+                "window": 8,
+                "step_s": 1e-3 * c,
+                "step_mib": 0.5 * c**0.5,
+            }
+        )
+    for n in (16, 32):
+        c = n * n
+        cells.append(
+            {"model": "convgru", "grid": n, "window": 16, "step_s": 1e-6 * c**2, "step_mib": 4.0}
+        )
+    cells.append({"model": "convgru", "grid": 64, "window": 16, "skipped": "too big"})
+    cells.append({"model": "convgru", "grid": 16, "window": 32, "step_s": 0.2, "step_mib": 9.0})
+    for cell in cells:
+        if "skipped" not in cell:
+            cell["peak_mib"] = 400.0 + cell["step_mib"]  # the interpreter's share is constant
+    return cells
+
+
+def test_exponents_per_model_and_window():
+    fits = {(f["model"], f["window"]): f for f in exponents(_cells())}
+    assert set(fits) == {("conv3d", 8), ("convgru", 16), ("convgru", 32)}
+    assert fits["conv3d", 8]["time_exponent"] == pytest.approx(1.0, abs=1e-12)
+    assert fits["conv3d", 8]["memory_exponent"] == pytest.approx(0.5, abs=1e-12)
+    assert fits["convgru", 16]["grids"] == [16, 32]  # the skipped 64² is left out
+    assert fits["convgru", 16]["time_exponent"] == pytest.approx(2.0, abs=1e-12)
+    assert fits["convgru", 16]["memory_exponent"] == pytest.approx(0.0, abs=1e-12)
+    assert fits["convgru", 32]["time_exponent"] is None  # one grid: nothing to fit
+
+
+def test_markdown_lists_cells_skips_and_exponents():
+    cells = _cells()
+    settings = {"batch": 4, "steps": 5, "warmup": 2, "max_mib": 1e4, "max_cell_s": 300.0}
+    text = markdown({"settings": settings, "cells": cells, "exponents": exponents(cells)})
+    assert "| convgru | 64² | 16 | skipped: too big | | |" in text
+    assert "| conv3d | 16² | 8 | 0.256 | 408 | 8 |" in text  # 1e-3 s × 256 cells; 0.5 × 16 MiB
+    assert "| conv3d | 8 | 16², 32², 64² | 1.00 | 0.50 |" in text
+    assert "| convgru | 32 | 16² | — | — |" in text
+
+
+def test_all_passes_json_only_where_offered_and_tabulates_rows(tmp_path):
+    bench = Benchmark("x", "bench_x.py", ("--steps", "1"))
+    out = tmp_path / "x.json"
+    assert arguments(bench, 'add_argument("--json")', False, out) == [
+        "--steps",
+        "1",
+        "--json",
+        str(out),
+    ]
+    assert arguments(bench, 'add_argument("--quick")', False, out) == ["--quick"]
+    assert arguments(bench, "", True, out) == []
+    row = {"what": "a ÷ b", "measured": 3.0, "reference": 2.0, "unit": "it/s", "ratio": 1.5}
+    table = ratio_rows(
+        [
+            Outcome(bench, 0, "", 1.0, {"rows": [row]}),
+            Outcome(bench, 0, "plain text\n", 1.0, None),
+            Outcome(bench, 2, "stgan: error: broken\n", 1.0, None),
+            Outcome(bench, None, "", 1.0, None),
+        ]
+    )
+    assert table == [
+        ("bench_x.py", "a ÷ b", "3 it/s", "2 it/s", "1.500"),
+        ("bench_x.py", "no --json rows: see its output", "", "", ""),
+        ("bench_x.py", "failed (exit 2): stgan: error: broken", "", "", ""),
+        ("bench_x.py", "timed out: no figures", "", "", ""),
+    ]
