@@ -1,12 +1,12 @@
 """Every speed benchmark in one run: their ratios in one table, and the scaling table.
 
 Each script of :data:`BENCHMARKS` runs in its own subprocess (``python benchmarks/X.py``,
-with this checkout first on ``PYTHONPATH``), one after the other, with ``--json PATH``
-where the script offers it. A script's JSON holds ``{"rows": [...]}``, each row
-``{"what", "measured", "reference", "unit", "ratio"}`` with ``ratio`` = measured ÷ reference
-as measured side by side in that script; ``bench_scaling.py`` writes its cells and fitted
-exponents instead. A script without ``--json`` is run and its output kept, but nothing is
-parsed from it.
+with this checkout first on ``PYTHONPATH``), one after the other, its output echoed as it
+comes, killed after ``--timeout`` seconds, with ``--json PATH`` where the script offers it.
+A script's JSON holds ``{"rows": [...]}``, each row ``{"what", "measured", "reference",
+"unit", "ratio"}`` with ``ratio`` = measured ÷ reference as measured side by side in that
+script; ``bench_scaling.py`` writes its cells and fitted exponents instead. A script without
+``--json`` is run and its output kept, but nothing is parsed from it.
 
 ``--quick`` (the default) runs every script in a small configuration, a few minutes in all;
 ``--full`` runs each with its own defaults (the figures for ``benchmarks/RESULTS.md``).
@@ -27,6 +27,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -99,28 +100,36 @@ def arguments(bench: Benchmark, source: str, full: bool, json_path: Path) -> lis
 
 
 def run_one(bench: Benchmark, full: bool, folder: Path, timeout: float | None) -> Outcome:
-    """Run one script in a fresh interpreter; its output goes to a log file, then is printed."""
+    """Run one script in a fresh interpreter, echoing its output as it comes and keeping it."""
     script = HERE / bench.script
     json_path = folder / f"{bench.name}.json"
     command = [sys.executable, str(script), *arguments(bench, script.read_text(), full, json_path)]
     print(f"\n=== {bench.script} {shlex.join(command[2:])}", flush=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    log = folder / f"{bench.name}.log"
     start = time.perf_counter()
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-        try:
-            returncode = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            returncode = None
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO
+    )
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill) if timeout else None
+    if timer is not None:
+        timer.start()
+    lines = []
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        lines.append(line)
+    returncode = proc.wait()
+    if timer is not None:
+        timer.cancel()
     seconds = time.perf_counter() - start
-    output = log.read_text()
-    print(output, end="", flush=True)
     result = json.loads(json_path.read_text()) if json_path.exists() else None
-    return Outcome(bench, returncode, output, seconds, result)
+    return Outcome(bench, None if killed.is_set() else returncode, "".join(lines), seconds, result)
 
 
 def ratio_rows(outcomes: list[Outcome]) -> list[tuple[str, str, str, str, str]]:
@@ -198,29 +207,32 @@ def report(outcomes: list[Outcome], header: dict, *, details: bool) -> str:
         f"load average (1, 5, 15 min) {header['load_start']} at the start, "
         f"{header['load_end']} at the end.",
         "",
+    ]
+    cores = os.cpu_count() or 1
+    if max(header["load_start_1min"], header["load_end_1min"]) > cores:
+        lines += [
+            f"The machine was busy (1-minute load above its {cores} cores): absolute figures "
+            "do not compare between runs; the ratios do (each was taken side by side).",
+            "",
+        ]
+    lines += [
         "Ratios measured side by side within each script (measured ÷ reference):",
         "",
         "| benchmark | what | measured | reference | ratio |",
         "|---|---|---:|---:|---:|",
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in ratio_rows(outcomes)]
-    lines.append("")
-    lines += [f"{o.benchmark.script}: {o.seconds:.0f} s" for o in outcomes]
+    for row in ratio_rows(outcomes):
+        # A "|" inside a cell (as in "G × D | variant") would end it.
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+    times = ", ".join(f"{o.benchmark.script} {o.seconds:.0f} s" for o in outcomes)
+    lines += ["", f"Wall time: {times}."]
     for o in outcomes:
         if o.result is not None and "cells" in o.result:
             lines += ["", scaling_markdown(o.result).rstrip()]
     if details:
         for o in outcomes:
-            lines += [
-                "",
-                f"<details><summary>{o.benchmark.script} output</summary>",
-                "",
-                "```",
-                o.output.rstrip(),
-                "```",
-                "",
-                "</details>",
-            ]
+            lines += ["", f"<details><summary>{o.benchmark.script} output</summary>", ""]
+            lines += ["```", o.output.rstrip(), "```", "", "</details>"]
     return "\n".join(lines) + "\n"
 
 
@@ -260,12 +272,14 @@ def main(argv: list[str] | None = None) -> int:
         "commit": commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load_start": _load(),
+        "load_start_1min": os.getloadavg()[0],
     }
     with tempfile.TemporaryDirectory() as tmp:
         outcomes = [
             run_one(b, args.full, Path(tmp), timeout) for b in chosen if (HERE / b.script).exists()
         ]
     header["load_end"] = _load()
+    header["load_end_1min"] = os.getloadavg()[0]
     print("\n" + report(outcomes, header, details=False))
     if args.out:
         with atomic_path(args.out) as path:

@@ -11,7 +11,7 @@ import pytest
 # The repository root, so that `benchmarks` imports as a package (as `python -m benchmarks.all`).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.all import Benchmark, Outcome, arguments, ratio_rows  # noqa: E402
+from benchmarks.all import Benchmark, Outcome, arguments, ratio_rows, report  # noqa: E402
 from benchmarks.bench_scaling import exponents, fit_exponent, markdown  # noqa: E402
 
 
@@ -114,3 +114,21 @@ def test_all_passes_json_only_where_offered_and_tabulates_rows(tmp_path):
         ("bench_x.py", "failed (exit 2): stgan: error: broken", "", "", ""),
         ("bench_x.py", "timed out: no figures", "", "", ""),
     ]
+
+
+def test_report_escapes_bars_and_says_when_the_machine_was_busy():
+    row = {"what": "MFU a × b | fp32", "measured": 50.0, "reference": 100.0}
+    row |= {"unit": "GFLOP/s", "ratio": 0.5}
+    outcome = Outcome(Benchmark("x", "bench_x.py", ()), 0, "its own table\n", 12.0, {"rows": [row]})
+    header = {"command": "python -m benchmarks.all --quick", "machine": "m", "commit": "c"}
+    header |= {"date": "d", "load_start": "1/1/1", "load_end": "1/1/1"}
+    load = 1000.0  # above any machine's core count
+    text = report([outcome], header | {"load_start_1min": load, "load_end_1min": 0.0}, details=True)
+    assert "| bench_x.py | MFU a × b \\| fp32 | 50 GFLOP/s | 100 GFLOP/s | 0.500 |" in text
+    assert "The machine was busy" in text
+    assert "Wall time: bench_x.py 12 s." in text
+    assert "```\nits own table\n```" in text
+    quiet = report(
+        [outcome], header | {"load_start_1min": 0.0, "load_end_1min": 0.0}, details=False
+    )
+    assert "busy" not in quiet and "its own table" not in quiet
