@@ -5,7 +5,8 @@ with this checkout first on ``PYTHONPATH``), one after the other, its output ech
 comes, killed after ``--timeout`` seconds, with ``--json PATH`` where the script offers it.
 A script's JSON holds ``{"rows": [...]}``, each row ``{"what", "measured", "reference",
 "unit", "ratio"}`` with ``ratio`` = measured ÷ reference as measured side by side in that
-script; ``bench_scaling.py`` writes its cells and fitted exponents instead. A script without
+script (rates, such as samples/s, so that above 1 means the measured side is faster);
+``bench_scaling.py`` writes its cells and fitted exponents instead. A script without
 ``--json`` is run and its output kept, but nothing is parsed from it.
 
 ``--quick`` (the default) runs every script in a small configuration, a few minutes in all;
@@ -154,8 +155,9 @@ def ratio_rows(outcomes: list[Outcome]) -> list[tuple[str, str, str, str, str]]:
             continue
         for row in rows:
             missing = [k for k in ROW_KEYS if k not in row]
-            if missing:
-                raise ValueError(f"{name} wrote a row without {', '.join(missing)}: {row}")
+            if missing:  # another schema: say so rather than lose the other scripts' table
+                table.append((name, f"a row without {', '.join(missing)}: {row}", "", "", ""))
+                continue
             unit = row["unit"]
             table.append(
                 (

@@ -106,6 +106,7 @@ def test_all_passes_json_only_where_offered_and_tabulates_rows(tmp_path):
             Outcome(bench, 0, "plain text\n", 1.0, None),
             Outcome(bench, 2, "stgan: error: broken\n", 1.0, None),
             Outcome(bench, None, "", 1.0, None),
+            Outcome(bench, 0, "", 1.0, {"rows": [{"metric": "rapsd", "stgan": 0.1}]}),
         ]
     )
     assert table == [
@@ -113,6 +114,14 @@ def test_all_passes_json_only_where_offered_and_tabulates_rows(tmp_path):
         ("bench_x.py", "no --json rows: see its output", "", "", ""),
         ("bench_x.py", "failed (exit 2): stgan: error: broken", "", "", ""),
         ("bench_x.py", "timed out: no figures", "", "", ""),
+        (
+            "bench_x.py",
+            "a row without what, measured, reference, unit, ratio: "
+            "{'metric': 'rapsd', 'stgan': 0.1}",
+            "",
+            "",
+            "",
+        ),
     ]
 
 
