@@ -235,9 +235,19 @@ def _available_mib() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--grids", type=int, nargs="+", default=[16, 32, 64, 128], help="N")
-    parser.add_argument("--windows", type=int, nargs="+", default=[8, 16, 32], help="T")
-    parser.add_argument("--models", nargs="+", default=list(PAIR_LABELS), choices=PAIR_LABELS)
+    parser.add_argument(
+        "--grids", type=int, nargs="+", default=[16, 32, 64, 128], help="grid sides N (N × N)"
+    )
+    parser.add_argument(
+        "--windows", type=int, nargs="+", default=[8, 16, 32], help="window lengths T"
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=list(PAIR_LABELS),
+        choices=PAIR_LABELS,
+        help="generators (default: both), each against the default conv3d discriminator",
+    )
     parser.add_argument("--batch", type=int, default=4, help="windows per batch (default 4)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per cell (default 5)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
