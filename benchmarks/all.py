@@ -165,7 +165,7 @@ def ratio_rows(outcomes: list[Outcome]) -> list[tuple[str, str, str, str, str]]:
                     row["what"],
                     f"{row['measured']:.4g} {unit}",
                     f"{row['reference']:.4g} {unit}",
-                    f"{row['ratio']:.3f}",
+                    f"{row['ratio']:.4g}",
                 )
             )
     return table

@@ -1,4 +1,4 @@
-"""The scaling benchmark's exponent fit and tables, and all.py's ratio table, on made-up numbers."""
+"""The scaling benchmark's exponent fit and tables, and how all.py gathers ratios, on made-up numbers."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def test_all_passes_json_only_where_offered_and_tabulates_rows(tmp_path):
         ]
     )
     assert table == [
-        ("bench_x.py", "a ÷ b", "3 it/s", "2 it/s", "1.500"),
+        ("bench_x.py", "a ÷ b", "3 it/s", "2 it/s", "1.5"),
         ("bench_x.py", "no --json rows: see its output", "", "", ""),
         ("bench_x.py", "failed (exit 2): stgan: error: broken", "", "", ""),
         ("bench_x.py", "timed out: no figures", "", "", ""),
@@ -133,7 +133,7 @@ def test_report_escapes_bars_and_says_when_the_machine_was_busy():
     header |= {"date": "d", "load_start": "1/1/1", "load_end": "1/1/1"}
     load = 1000.0  # above any machine's core count
     text = report([outcome], header | {"load_start_1min": load, "load_end_1min": 0.0}, details=True)
-    assert "| bench_x.py | MFU a × b \\| fp32 | 50 GFLOP/s | 100 GFLOP/s | 0.500 |" in text
+    assert "| bench_x.py | MFU a × b \\| fp32 | 50 GFLOP/s | 100 GFLOP/s | 0.5 |" in text
     assert "The machine was busy" in text
     assert "Wall time: bench_x.py 12 s." in text
     assert "```\nits own table\n```" in text
@@ -141,3 +141,23 @@ def test_report_escapes_bars_and_says_when_the_machine_was_busy():
         [outcome], header | {"load_start_1min": 0.0, "load_end_1min": 0.0}, details=False
     )
     assert "busy" not in quiet and "its own table" not in quiet
+
+
+def test_training_rows_take_ratios_against_the_plain_fp32_loop():
+    from benchmarks.bench_training_rows import json_rows
+
+    pair = "conv3d × conv3d (default)"
+    mfu = [
+        (f"{pair} | stgan fit, fp32 (plain × 0.9 from (a))", 10**9, 1.8),
+        (f"{pair} | fp32", 10**9, 2.0),
+        (f"{pair} | bf16 autocast", 10**9, 5.0),
+    ]
+    rows = json_rows([(0.9, 1.0), (1.1, 1.0)], (2.0, 1.0), mfu, peak=10e9, default=pair)
+    by_what = {r["what"]: r for r in rows}
+    assert by_what["stgan fit ÷ plain loop, fp32, run 1"]["measured"] == 16 * 0.9  # samples/s
+    # bf16 fit at 2× its plain loop, fp32 fit at the median 1× of its runs: 2× in all.
+    bf16 = by_what["stgan fit bf16-mixed ÷ fp32 (each ÷ the plain fp32 loop beside it)"]
+    assert bf16["ratio"] == pytest.approx(2.0)
+    assert by_what["plain loop, default pair: bf16 autocast ÷ fp32"]["ratio"] == 2.5
+    assert by_what[f"MFU {pair} | bf16 autocast"]["ratio"] == pytest.approx(0.5)  # 5 GFLOP/s of 10
+    assert len(rows) == 2 + 1 + 1 + 3  # runs, bf16, one variant, every MFU row
