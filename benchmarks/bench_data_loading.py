@@ -16,6 +16,7 @@ Run: ``python benchmarks/bench_data_loading.py``.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=200, help="timed batches per loader")
     parser.add_argument("--train-steps", type=int, default=10, help="timed training iterations")
     parser.add_argument("--dir", default=None, help="folder for the data file (default: temporary)")
+    parser.add_argument("--json", default=None, help="also write the ratios to this JSON file")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,6 +76,19 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for name, rate, fit_s in rows:
         print(f"| {name} | {fit_s:.2f} | {rate:,.0f} | {rate / train:,.0f}× |")
+    if args.json:
+        # Rows as benchmarks/all.py gathers them: measured ÷ reference.
+        ratios = [
+            {
+                "what": f"loader {name} ÷ training consumption",
+                "measured": rate,
+                "reference": train,
+                "unit": "windows/s",
+                "ratio": rate / train,
+            }
+            for name, rate, _ in rows
+        ]
+        Path(args.json).write_text(json.dumps({"rows": ratios}))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Run: ``python benchmarks/bench_generation.py``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed calls (best kept)")
     parser.add_argument("--rollout", type=int, default=10_000, help="ConvGRU rollout steps")
     parser.add_argument("--rollout-batch", type=int, default=1, help="samples in the rollout")
+    parser.add_argument("--json", default=None, help="also write the ratios to this JSON file")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,6 +150,35 @@ def main() -> None:
         f"growth from step 1,000 to {steps[-1]:,}: {rss[steps[-1]] - rss[min(1000, steps[-1])]:+.1f} MiB; "
         f"from step 1: {rss[steps[-1]] - rss[1]:+.1f} MiB"
     )
+
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": json_rows(rows, roll)}))
+
+
+def json_rows(rows: list[tuple[str, float, float]], roll: dict) -> list[dict]:
+    """The figures as the rows ``benchmarks/all.py`` gathers: measured ÷ reference."""
+    out = [
+        {
+            "what": f"{key}: stgan generate → NetCDF ÷ generate_array",
+            "measured": to_file,
+            "reference": in_memory,
+            "unit": "windows/s",
+            "ratio": to_file / in_memory,
+        }
+        for key, in_memory, to_file in rows
+    ]
+    rss = roll["rss"]
+    last, settled = max(rss), min(1000, max(rss))  # flat memory: a ratio of 1
+    out.append(
+        {
+            "what": f"ConvGRU stream() RSS at step {last:,} ÷ at step {settled:,}",
+            "measured": rss[last],
+            "reference": rss[settled],
+            "unit": "MiB",
+            "ratio": rss[last] / rss[settled],
+        }
+    )
+    return out
 
 
 if __name__ == "__main__":

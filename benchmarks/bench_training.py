@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
 import tempfile
 import time
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import torch
 import yaml
+from bench_training_rows import json_rows
 from pytorch_lightning.callbacks import Callback
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -50,9 +52,14 @@ from stgan.nn.generators import GENERATORS
 from stgan.stabilization.losses import LOSSES
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
-DEMO = yaml.safe_load(CONFIG.read_text())["model"]
-G_DEMO, D_DEMO = DEMO["generator"]["options"], DEMO["discriminator"]["options"]
-OPT = DEMO["optimizer"]
+_MODEL = yaml.safe_load(CONFIG.read_text())["model"]
+# The demo's model settings under the flat keys read below (the config nests them by part).
+DEMO = {
+    "generator_options": _MODEL["generator"]["options"],
+    "discriminator_options": _MODEL["discriminator"]["options"],
+    "loss": _MODEL["loss"]["name"],
+    **_MODEL["optimizer"],
+}
 DEMO_DATA = {"time": 512, "height": 32, "width": 32, "seed": 0}  # `stgan demo`'s training file
 
 # (label, generator key, its options, discriminator key, its options); the conv3d models take
@@ -61,13 +68,13 @@ PAIRS = [
     (
         "conv3d × conv3d (default)",
         "conv3d",
-        G_DEMO,
+        DEMO["generator_options"],
         "conv3d",
-        D_DEMO,
+        DEMO["discriminator_options"],
     ),
-    ("conv3d × convgru", "conv3d", G_DEMO, "convgru", {}),
-    ("conv3d × spatiotemporal", "conv3d", G_DEMO, "spatiotemporal", {}),
-    ("convgru × conv3d", "convgru", {}, "conv3d", D_DEMO),
+    ("conv3d × convgru", "conv3d", DEMO["generator_options"], "convgru", {}),
+    ("conv3d × spatiotemporal", "conv3d", DEMO["generator_options"], "spatiotemporal", {}),
+    ("convgru × conv3d", "convgru", {}, "conv3d", DEMO["discriminator_options"]),
     ("convgru × convgru", "convgru", {}, "convgru", {}),
     ("convgru × spatiotemporal", "convgru", {}, "spatiotemporal", {}),
 ]
@@ -85,7 +92,8 @@ def demo_batches(path: Path, n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     torch.manual_seed(0)
     dm = SpaceTimeDataModule(str(path), window_length=8, batch_size=16, samples_per_epoch=16 * n)
     dm.setup("fit")
-    return [(real, valid) for real, valid, *_where in dm.train_dataloader()]
+    # (real, valid) of each (real, valid, corner, time) batch: the plain loop is unconditional.
+    return [(real, valid) for real, valid, *_ in dm.train_dataloader()]
 
 
 class PlainGAN:
@@ -116,10 +124,10 @@ class PlainGAN:
         self.loss = LOSSES.get(DEMO["loss"]["name"])
         adam = {"fused": True} if fused else {}
         self.opt_g = torch.optim.Adam(
-            self.g.parameters(), lr=OPT["lr_g"], betas=OPT["betas_g"], **adam
+            self.g.parameters(), lr=DEMO["lr_g"], betas=DEMO["betas_g"], **adam
         )
         self.opt_d = torch.optim.Adam(
-            self.d.parameters(), lr=OPT["lr_d"], betas=OPT["betas_d"], **adam
+            self.d.parameters(), lr=DEMO["lr_d"], betas=DEMO["betas_d"], **adam
         )
         self.bf16 = bf16
         self.window = (8, 32, 32)
@@ -283,6 +291,7 @@ def main() -> None:
         "--dir", default=None, help="folder for the data file (default: a temporary one)"
     )
     parser.add_argument("--skip-pairs", action="store_true", help="only the default pair in (b)")
+    parser.add_argument("--json", default=None, help="also write the ratios to this JSON file")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -366,6 +375,10 @@ def main() -> None:
             print(
                 f"| {name} | {f / 1e9:.2f} | {rate:.2f} | {f * rate / 1e9:.1f} | "
                 f"{100 * f * rate / peak:.1f}% |"
+            )
+        if args.json:
+            Path(args.json).write_text(
+                json.dumps({"rows": json_rows(runs, bf16, rows, peak, label)})
             )
 
 
