@@ -121,7 +121,7 @@ class PlainGAN:
         if channels_last:
             self.g.to(memory_format=self.memory_format)
             self.d.to(memory_format=self.memory_format)
-        self.loss = LOSSES.get(DEMO["loss"]["name"])
+        self.loss = LOSSES.get(DEMO["loss"])
         adam = {"fused": True} if fused else {}
         self.opt_g = torch.optim.Adam(
             self.g.parameters(), lr=DEMO["lr_g"], betas=DEMO["betas_g"], **adam
