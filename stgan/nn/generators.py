@@ -24,6 +24,7 @@ from stgan.errors import StganError
 from stgan.nn import convgru as _convgru  # noqa: F401  (registers "convgru")
 from stgan.nn.layers import LEAKY_SLOPE, center_crop, conv3d, conv3d_block, linear
 from stgan.nn.registry import GENERATORS
+from stgan.nn.upsample import UpsampleBlock
 
 __all__ = ["GENERATORS", "Conv3dGenerator"]
 
@@ -154,8 +155,8 @@ class Conv3dGenerator(nn.Module):
         for i in range(spatial_upsamples):
             scale = (2 if i < temporal_upsamples else 1, 2, 2)
             self.blocks.append(
-                nn.Sequential(
-                    nn.Upsample(scale_factor=scale, mode="nearest"),
+                UpsampleBlock(
+                    scale,
                     conv3d_block(widths[i], widths[i + 1], **opts),
                     conv3d_block(widths[i + 1], widths[i + 1], **opts),
                 )

@@ -20,6 +20,7 @@ from stgan.training.callbacks import DomainMetrics
 from stgan.training.checkpointing import ResumeCheckpoint, use_atomic_checkpoints
 from stgan.training.loggers import logger_config, pop_logger_choice
 from stgan.training.module import GANModule
+from stgan.training.precision import fastest_precision
 from stgan.training.rundir import RunRecord
 from stgan.training.upgrade import show_notes, upgrade_argv
 
@@ -108,6 +109,8 @@ class StganCLI(LightningCLI):
                 "checkpoint.auto_insert_metric_name": False,
                 # last.ckpt is the `resume` section's (every N steps and at the end), not this.
                 "checkpoint.save_last": False,
+                # The fastest precision that is correct on this machine (bf16 where native).
+                "trainer.precision": fastest_precision(),
             }
         )
 

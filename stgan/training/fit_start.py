@@ -11,15 +11,19 @@ from pytorch_lightning.utilities import rank_zero_info
 from stgan.data.short_records import short_record_warning
 from stgan.errors import StganError
 from stgan.stabilization.clusters import CLUSTER_WINDOWS, FIT_WINDOWS, STRUCTURE
+from stgan.training.memory_format import to_channels_last
+from stgan.training.precision import BF16_TOLERANCE, bf16_conv3d_error
 
 
 class FitStart:
-    """Lightning's fit-start hooks: data description, CPU bf16 workaround, clusters, snapshot."""
+    """Lightning's fit-start hooks: data description, CPU bf16 check, clusters, snapshot."""
 
     def on_fit_start(self) -> None:
         """Take the data description, check the options against it, and prepare training.
 
-        Refuses ``augment.roll_x`` on a non-periodic grid, turns oneDNN off for bf16 on CPU, prints
+        Refuses ``augment.roll_x`` on a non-periodic grid, puts the networks in channels-last
+        memory (``channels_last``), turns oneDNN off for bf16 on CPU where
+        its bf16 conv3d gradient is wrong (:mod:`stgan.training.precision`), prints
         the short-record warning and fits the self-conditioning clusters.
         """
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -31,17 +35,22 @@ class FitStart:
                 "augment roll_x needs a periodic (global) longitude axis, and this "
                 "grid is not; drop roll_x"
             )
+        if self.hparams.get("channels_last", True):
+            ema = self.generator_ema.module if self.generator_ema is not None else None
+            to_channels_last(self.generator, self.discriminator, ema)
         self._mkldnn_was = None
         if self.device.type == "cpu" and str(self.trainer.precision).startswith("bf16"):
-            # torch's oneDNN bf16 conv3d gives a wrong (NaN or ~1e37) weight gradient for some
-            # shapes, e.g. 2 time steps under a 3x3x3 kernel (seen with torch 2.13); torch's
-            # own CPU kernels are right. Train without oneDNN, and say so.
-            self._mkldnn_was = torch.backends.mkldnn.enabled
-            torch.backends.mkldnn.enabled = False
-            rank_zero_info(
-                "stgan: bf16 on CPU trains without oneDNN (its bf16 conv3d gradients "
-                "are wrong for some shapes); expect little speed-up over 32-true"
-            )
+            error = bf16_conv3d_error()
+            if not error < BF16_TOLERANCE:
+                # oneDNN's bf16 conv3d weight gradient is wrong here (seen with torch 2.13 on
+                # AVX512-BF16: NaN or ~1e37 for 2-step inputs); torch's own kernels are right.
+                self._mkldnn_was = torch.backends.mkldnn.enabled
+                torch.backends.mkldnn.enabled = False
+                rank_zero_info(
+                    f"stgan: bf16 on CPU trains without oneDNN: its bf16 conv3d weight "
+                    f"gradient is wrong on this machine (relative error {error:.3g}); expect "
+                    "little speed-up over 32-true"
+                )
 
         if datamodule is not None and hasattr(datamodule, "count_windows"):
             warning = short_record_warning(

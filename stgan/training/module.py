@@ -27,6 +27,7 @@ from stgan.training.checkpoint_state import CheckpointState
 from stgan.training.compile import CompiledFit
 from stgan.training.fit_start import FitStart
 from stgan.training.guard import is_finite
+from stgan.training.memory_format import channels_last
 from stgan.training.options import (
     AugmentOptions,
     BalanceOptions,
@@ -94,6 +95,9 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
     conditioning : dict or None
         The conditions' spec (:mod:`stgan.conditioning`), linked from ``data.conditions`` by
         ``stgan fit``: G and D then see where and when each window lies. None: unconditional.
+    channels_last : bool
+        Train G, D and the EMA copy, and feed the batches, in channels-last-3d memory
+        (:mod:`stgan.training.memory_format`): the same values, faster 3D convolutions.
     compile : bool
         ``torch.compile`` G and D for training (:mod:`stgan.training.compile`); where that
         cannot work, training runs uncompiled and says why.
@@ -119,6 +123,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         guard: GuardOptions = GUARD_DEFAULT,
         periodic_x: bool = False,
         conditioning: dict[str, Any] | None = None,
+        channels_last: bool = True,
         compile: bool = False,
         **legacy: Any,
     ) -> None:
@@ -228,8 +233,11 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         window: tuple[int, int, int] | None = None,
         cond: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The training generator's output (B, C, T, H, W); ``cond``: its conditions, if any."""
-        return run_generator(self.generator, z, window or self.window, cond)
+        """The training generator's output (B, C, T, H, W); ``cond``: its conditions, if any.
+
+        In float32 under mixed precision too: the losses and health signals read it.
+        """
+        return run_generator(self.generator, z, window or self.window, cond).float()
 
     def sample(
         self,
@@ -271,11 +279,12 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         m = self.pack
         if m > 1:
             x, valid = pack(x, m), valid[::m]
+        # Scores in float32 under mixed precision too: the losses are computed from them.
         if classes is None:
-            return self.discriminator(x, mask=valid)
-        features = self.discriminator.embed(x, valid)
-        projection = (self.class_embedding(classes) * features).sum(dim=1)
-        return self.discriminator.head(features).squeeze(-1) + projection
+            return self.discriminator(x, mask=valid).float()
+        features = self.discriminator.embed(x, valid).float()
+        projection = (self.class_embedding(classes).float() * features).sum(dim=1)
+        return self.discriminator.head(features).squeeze(-1).float() + projection
 
     def _classes(self, real, valid, z) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """The clusters of a real batch and of the fakes drawn from ``z`` (None: unconditioned)."""
@@ -295,6 +304,8 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         Returns nothing: the optimisation is manual.
         """
         real, valid, *where = batch  # (B, C, T, H, W), masked cells at 0; (B, 1, 1, H, W)
+        if self.hparams.get("channels_last", True):
+            real = channels_last(real)
         cond = None
         if self.conditions is not None:  # where: the windows' corners (B, 2), times (B, T, 4)
             cond = self.conditions(Place(*where, field=real), self.window)

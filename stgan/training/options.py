@@ -18,6 +18,7 @@ a group is a mapping, and a single field can be set with a dotted flag
       g_terms:       [{name: mode_seeking, weight: 1.0}]
       ema:           {decay: 0.999}                                   # decay null: off
       guard:         {max_rollbacks: 3, lr_factor: 0.5, snapshot_every: 10, enabled: true}
+      channels_last: true         # NDHWC networks and batches (stgan.training.memory_format)
       compile:       false        # torch.compile G and D in fit (stgan.training.compile)
 
 Penalties (:data:`stgan.stabilization.penalties.PENALTIES`) and generator terms
