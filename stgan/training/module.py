@@ -39,6 +39,7 @@ from stgan.training.options import (
     NoiseOptions,
     OptimizerOptions,
 )
+from stgan.training.signals import mean_over_ranks
 from stgan.training.steps import AdversarialSteps
 
 # The groups' defaults: frozen dataclasses, so one shared instance is safe as a default.
@@ -326,7 +327,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
             if self.generator_ema is not None and not self._rolled_back:
                 self.generator_ema.update(self.generator)
             if self.adaptive is not None and not self._rolled_back:
-                self._n_d = self.adaptive.update(r_t)
+                self._n_d = self.adaptive.update(mean_over_ranks(self, r_t))
         if self._rolled_back:  # the last good state is back; skip this iteration's bookkeeping
             self._log_signals({**logs, "rolled_back": 1.0})
             return

@@ -72,3 +72,17 @@ def discriminator_accuracy(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.
     """
     m = (d_real.mean() + d_fake.mean()) / 2
     return 0.5 * ((d_real > m).float().mean() + (d_fake < m).float().mean())
+
+
+def mean_over_ranks(module, value: float | None) -> float | None:
+    """``value`` averaged over the DDP ranks of ``module``'s trainer (as is in one process).
+
+    Every rank must take the same D/G schedule, or their gradient all-reduces stop pairing
+    up; so adaptive balancing reads D's confidence over the global batch.
+    """
+    if value is None or module.trainer.world_size == 1:
+        return value
+    mean = module.trainer.strategy.reduce(
+        torch.tensor(value, device=module.device, dtype=torch.float32), reduce_op="mean"
+    )
+    return float(mean)
