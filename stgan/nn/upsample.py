@@ -48,6 +48,56 @@ def folded_weight(weight: torch.Tensor, scale: tuple[int, int, int]) -> torch.Te
     return w.reshape(-1, *w.shape[4:])
 
 
+def _interleave(y: torch.Tensor, scale: tuple[int, int, int], size: tuple[int, int, int]):
+    """(B, t', h', w', st, sh, sw, O) phase outputs → (B, t, st, h, sh, w, sw, O) interleaved.
+
+    Phase (a, c, e) of coarse cell (i, j, k) is conv output (i + a, j + c, k + e): its window
+    starts one cell later per phase.
+    """
+    (st, sh, sw), (t, h, w) = scale, size
+    out = y.new_empty(y.shape[0], t, st, h, sh, w, sw, y.shape[-1])
+    for a in range(st):
+        for c in range(sh):
+            for e in range(sw):
+                out[:, :, a, :, c, :, e] = y[:, a : a + t, c : c + h, e : e + w, a, c, e]
+    return out
+
+
+def _deinterleave(g: torch.Tensor, scale: tuple[int, int, int], shape: torch.Size):
+    """The adjoint of :func:`_interleave`: interleaved cells back onto the phase outputs."""
+    (st, sh, sw), (t, h, w) = scale, (g.shape[1], g.shape[3], g.shape[5])
+    out = g.new_zeros(shape)
+    for a in range(st):
+        for c in range(sh):
+            for e in range(sw):
+                out[:, a : a + t, c : c + h, e : e + w, a, c, e] = g[:, :, a, :, c, :, e]
+    return out
+
+
+class _Interleave(torch.autograd.Function):
+    """:func:`_interleave` with its adjoint as the gradient: no per-phase zero-filled copies."""
+
+    @staticmethod
+    def forward(ctx, y, scale, size):
+        ctx.scale, ctx.shape = scale, y.shape
+        return _interleave(y, scale, size)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Deinterleave.apply(g, ctx.scale, ctx.shape), None, None
+
+
+class _Deinterleave(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, g, scale, shape):
+        ctx.scale, ctx.size = scale, (g.shape[1], g.shape[3], g.shape[5])
+        return _deinterleave(g, scale, shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _Interleave.apply(gg, ctx.scale, ctx.size), None, None
+
+
 def upsample_conv(x: torch.Tensor, conv: SameConv3d, scale: tuple[int, int, int]) -> torch.Tensor:
     """``conv(Upsample(scale, 'nearest')(x))`` computed on the coarse grid (module docstring).
 
@@ -58,25 +108,16 @@ def upsample_conv(x: torch.Tensor, conv: SameConv3d, scale: tuple[int, int, int]
     weight = conv.weight  # a spectral-normed layer's normalised weight, read once
     o = weight.shape[0]
     bias = None if conv.bias is None else conv.bias.repeat(math.prod(scale))
+    channels_last = x.is_contiguous(memory_format=torch.channels_last_3d)
     if conv.periodic_pad is not None:
         x = pad_periodic_x(x, (1, 1, 1))
     else:
         x = F.pad(x, (1, 1, 1, 1, 1, 1))
     y = F.conv3d(x, folded_weight(weight, scale), bias)  # (B, P·O, t', h', w')
-    st, sh, sw = scale
-    y = y.permute(0, 2, 3, 4, 1).unflatten(-1, (st, sh, sw, o))  # (B, t', h', w', st, sh, sw, O)
-    phases = [
-        y[:, a : a + t, c : c + h, e : e + w, a, c, e]  # (B, t, h, w, O); offset = phase
-        for a in range(st)
-        for c in range(sh)
-        for e in range(sw)
-    ]
-    out = torch.stack(phases, dim=0).unflatten(0, (st, sh, sw))  # (st, sh, sw, B, t, h, w, O)
-    out = out.permute(3, 4, 0, 5, 1, 6, 2, 7).reshape(b, t * st, h * sh, w * sw, o)
-    out = out.permute(0, 4, 1, 2, 3)  # (B, O, T, H, W), channels-last strides
-    if x.is_contiguous(memory_format=torch.channels_last_3d):
-        return out
-    return out.contiguous()
+    y = y.permute(0, 2, 3, 4, 1).unflatten(-1, (*scale, o))  # (B, t', h', w', st, sh, sw, O)
+    out = _Interleave.apply(y, tuple(scale), (t, h, w))  # (B, t, st, h, sh, w, sw, O)
+    out = out.reshape(b, t * scale[0], h * scale[1], w * scale[2], o).permute(0, 4, 1, 2, 3)
+    return out if channels_last else out.contiguous()  # (B, O, T, H, W)
 
 
 class UpsampleBlock(nn.Sequential):
