@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from child import run_child
 
 
 def _child(path: str, batches: int) -> None:
@@ -79,13 +79,7 @@ def main() -> None:
         if not path.exists():
             write_netcdf(make_grf(time=steps, height=args.grid, width=args.grid), path)
             gc.collect()
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(path), "--batches", str(args.batches)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result = run_child(__file__, "--child", str(path), "--batches", str(args.batches))
         rows.append((path.stat().st_size / 1024**2, steps, result))
     print(
         f"grid {args.grid}x{args.grid}, windows 8x64x64, batch 16, {args.batches} batches, in_memory=False"

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from child import run_child
 
 WINDOW = (8, 32, 32)  # generated (T, H, W)
 
@@ -89,15 +88,7 @@ def child(real: str, generated: str, metrics: list[str]) -> None:
 
 
 def measure(real: Path, generated: Path, metrics: list[str]) -> dict:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", str(real), str(generated), "--metrics", *metrics],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"the child failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, "--child", str(real), str(generated), "--metrics", *metrics)
 
 
 def main() -> None:

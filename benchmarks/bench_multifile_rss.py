@@ -14,15 +14,13 @@ deleted after each size, also on failure or Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from child import run_child
 
 CHILD = Path(__file__).with_name("bench_data_memory.py")  # builds the data module, reports VmHWM
 
@@ -59,15 +57,7 @@ def write_files(folder: Path, total_gib: float, *, file_mib: int, grid: int) -> 
 
 def measure(pattern: str, batches: int) -> dict[str, float]:
     """Run the data module on ``pattern`` in a fresh process; its peak RSS and window rate."""
-    proc = subprocess.run(
-        [sys.executable, str(CHILD), "--child", pattern, "--batches", str(batches)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"the child failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(str(CHILD), "--child", pattern, "--batches", str(batches))
 
 
 def main() -> None:
