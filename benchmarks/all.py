@@ -71,7 +71,8 @@ BENCHMARKS = [
         "bench_generation.py",
         ("--samples", "32", "--repeats", "1", "--rollout", "2000"),
     ),
-    Benchmark("ddp", "bench_ddp.py", ()),
+    Benchmark("fit_speed", "bench_fit_speed.py", ("--steps", "8", "--rounds", "1")),
+    Benchmark("ddp", "bench_ddp.py", ("--steps", "8", "--rounds", "1")),
     Benchmark("scaling", "bench_scaling.py", ("--quick",)),
 ]
 

@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed steps per run (20)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed first steps (3)")
     parser.add_argument("--rounds", type=int, default=2, help="pairs of runs per side (2)")
+    parser.add_argument("--json", default=None, help="write the ratio row here (benchmarks.all)")
     args = parser.parse_args()
     if args.warmup < 1:
         parser.error("--warmup must be at least 1: the first step's end starts the clock")
@@ -120,6 +121,15 @@ def main() -> None:
     print(f"| 2 (ddp, gloo) | {GLOBAL_BATCH // 2} | {two:.1f} |")
     print()
     print(f"speed-up {two / one:.2f}×, scaling efficiency {two / (2 * one):.2f}")
+    if args.json:
+        row = {
+            "what": "DDP, 2 processes ÷ 1 process (efficiency = ratio / 2)",
+            "measured": two,
+            "reference": one,
+            "unit": "windows/s",
+            "ratio": two / one,
+        }
+        Path(args.json).write_text(json.dumps({"rows": [row]}, indent=1))
 
 
 if __name__ == "__main__":

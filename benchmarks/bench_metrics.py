@@ -17,8 +17,10 @@ statsmodels). Run: ``python benchmarks/bench_metrics.py`` (``--quick`` for a smo
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -141,6 +143,7 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: small inputs, 2 rounds (timings noisy)"
     )
+    parser.add_argument("--json", default=None, help="write the ratio rows here (benchmarks.all)")
     args = parser.parse_args()
     if args.quick:
         args.n_fields, args.size, args.n_times, args.grid, args.repeats = 50, 32, 200, 8, 2
@@ -180,6 +183,19 @@ def main() -> None:
         # A speed-up short of the target is reported, not fatal (a busy machine), unless the
         # agreement fails too.
         print(f"below {args.target:g}x or off by more than {args.tolerance:g}: {', '.join(failed)}")
+    if args.json:
+        out = [
+            {
+                "what": f"{r['metric']}, {n} thread(s): stgan ÷ {r['ref_name']}",
+                "measured": 1 / t,
+                "reference": 1 / r["ref_time"],
+                "unit": "calls/s",
+                "ratio": r["ref_time"] / t,
+            }
+            for r in rows
+            for n, t in r["times"].items()
+        ]
+        Path(args.json).write_text(json.dumps({"rows": out}, indent=1))
     if any(r["err"] > args.tolerance for r in rows):
         raise SystemExit(f"agreement worse than {args.tolerance:g} relative")
 
