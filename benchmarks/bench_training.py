@@ -50,6 +50,7 @@ from stgan.io.netcdf import write_netcdf
 from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.stabilization.losses import LOSSES
+from stgan.training.memory_format import to_channels_last
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 _MODEL = yaml.safe_load(CONFIG.read_text())["model"]
@@ -118,9 +119,8 @@ class PlainGAN:
         self.g = GENERATORS.build(g_key, channels=1, **g_opts).train()
         self.d = DISCRIMINATORS.build(d_key, channels=1, **d_opts).train()
         self.memory_format = torch.channels_last_3d if channels_last else torch.contiguous_format
-        if channels_last:
-            self.g.to(memory_format=self.memory_format)
-            self.d.to(memory_format=self.memory_format)
+        if channels_last:  # as stgan fit does it (3D convolution weights only)
+            to_channels_last(self.g, self.d)
         self.loss = LOSSES.get(DEMO["loss"])
         adam = {"fused": True} if fused else {}
         self.opt_g = torch.optim.Adam(

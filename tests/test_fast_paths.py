@@ -88,3 +88,9 @@ def test_to_channels_last_keeps_parameters_and_values():
     x = torch.randn(2, 3, 4, 5, 6)
     assert channels_last(x).is_contiguous(memory_format=torch.channels_last_3d)
     assert channels_last(torch.randn(2, 3)).shape == (2, 3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fastest_precision_on_a_gpu_is_mixed():
+    expected = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    assert fastest_precision() == expected
