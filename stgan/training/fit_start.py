@@ -12,7 +12,7 @@ from stgan.data.short_records import short_record_warning
 from stgan.errors import StganError
 from stgan.stabilization.clusters import CLUSTER_WINDOWS, FIT_WINDOWS, STRUCTURE
 from stgan.training.memory_format import to_channels_last
-from stgan.training.precision import BF16_TOLERANCE, bf16_conv3d_error
+from stgan.training.precision import BF16_TOLERANCE, bf16_conv3d_error, native_bf16_cpu
 
 
 class FitStart:
@@ -40,6 +40,11 @@ class FitStart:
             to_channels_last(self.generator, self.discriminator, ema)
         self._mkldnn_was = None
         if self.device.type == "cpu" and str(self.trainer.precision).startswith("bf16"):
+            if not native_bf16_cpu():
+                rank_zero_info(
+                    "stgan: this CPU has no native bfloat16 (AVX512-BF16 or AMX): bf16 is "
+                    "emulated and trains many times slower than --trainer.precision 32-true"
+                )
             error = bf16_conv3d_error()
             if not error < BF16_TOLERANCE:
                 # oneDNN's bf16 conv3d weight gradient is wrong here (seen with torch 2.13 on
