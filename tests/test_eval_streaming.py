@@ -14,7 +14,8 @@ from stgan.data.windows import complete_windows
 from stgan.io.source import GridSource
 from stgan.metrics.registry import compare
 from stgan.report import real_windows
-from stgan.report.months import generated_months, real_window_months
+from stgan.report.months import generated_months
+from tests.window_months import real_window_months
 
 WINDOW = (4, 6, 6)
 METRICS = ["spectrum", "acf", "distribution", "maps", "seasonal_cycle"]

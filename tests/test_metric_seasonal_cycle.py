@@ -17,7 +17,8 @@ from stgan.io.netcdf import write_netcdf
 from stgan.metrics.base import Inputs
 from stgan.metrics.registry import METRICS
 from stgan.report.markdown import render_markdown
-from stgan.report.months import generated_months, real_window_months
+from stgan.report.months import generated_months
+from tests.window_months import real_window_months
 
 KEY = "seasonal_cycle"
 AMPLITUDE = 3.0
