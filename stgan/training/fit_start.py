@@ -12,7 +12,7 @@ from stgan.data.short_records import short_record_warning
 from stgan.errors import StganError
 from stgan.stabilization.clusters import CLUSTER_WINDOWS, FIT_WINDOWS, STRUCTURE
 from stgan.training.memory_format import to_channels_last
-from stgan.training.precision import BF16_TOLERANCE, bf16_conv3d_error, native_bf16_cpu
+from stgan.training.precision import onednn_off_for_bf16
 
 
 class FitStart:
@@ -23,7 +23,7 @@ class FitStart:
 
         Refuses ``augment.roll_x`` on a non-periodic grid, puts the networks in channels-last
         memory (``channels_last``), turns oneDNN off for bf16 on CPU where
-        its bf16 conv3d gradient is wrong (:mod:`stgan.training.precision`), prints
+        its bf16 is emulated or wrong (:func:`~stgan.training.precision.onednn_off_for_bf16`), prints
         the short-record warning and fits the self-conditioning clusters.
         """
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -40,22 +40,11 @@ class FitStart:
             to_channels_last(self.generator, self.discriminator, ema)
         self._mkldnn_was = None
         if self.device.type == "cpu" and str(self.trainer.precision).startswith("bf16"):
-            if not native_bf16_cpu():
-                rank_zero_info(
-                    "stgan: this CPU has no native bfloat16 (AVX512-BF16 or AMX): bf16 is "
-                    "emulated and trains many times slower than --trainer.precision 32-true"
-                )
-            error = bf16_conv3d_error()
-            if not error < BF16_TOLERANCE:
-                # oneDNN's bf16 conv3d weight gradient is wrong here (seen with torch 2.13 on
-                # AVX512-BF16: NaN or ~1e37 for 2-step inputs); torch's own kernels are right.
+            reason = onednn_off_for_bf16()
+            if reason is not None:
                 self._mkldnn_was = torch.backends.mkldnn.enabled
                 torch.backends.mkldnn.enabled = False
-                rank_zero_info(
-                    f"stgan: bf16 on CPU trains without oneDNN: its bf16 conv3d weight "
-                    f"gradient is wrong on this machine (relative error {error:.3g}); expect "
-                    "little speed-up over 32-true"
-                )
+                rank_zero_info(f"stgan: bf16 on CPU trains without oneDNN: {reason}")
 
         if datamodule is not None and hasattr(datamodule, "count_windows"):
             warning = short_record_warning(

@@ -76,6 +76,27 @@ def bf16_conv3d_error(onednn: bool = True) -> float:
     return float((got - ref).norm() / ref.norm())
 
 
+def onednn_off_for_bf16() -> str | None:
+    """Why a CPU bf16 run should train without oneDNN here, or None when it should not.
+
+    Two cases: the CPU has no native bfloat16, where oneDNN emulates it (a demo training step
+    at 0.011× float32 on a 2-core AVX2 machine) and torch's own kernels are faster (0.25×);
+    or the oneDNN bf16 conv3d check (:func:`bf16_conv3d_error`) fails.
+    """
+    if not native_bf16_cpu():
+        return (
+            "this CPU has no native bfloat16 (AVX512-BF16 or AMX) and oneDNN's emulation is "
+            "slower than torch's own kernels; --trainer.precision 32-true is faster still"
+        )
+    error = bf16_conv3d_error()
+    if not error < BF16_TOLERANCE:
+        return (
+            f"its bf16 conv3d weight gradient is wrong on this machine (relative error "
+            f"{error:.3g}); expect little speed-up over 32-true"
+        )
+    return None
+
+
 def fastest_precision() -> str:
     """The default ``trainer.precision``: the fastest that is correct here (module docstring)."""
     if torch.cuda.is_available():
