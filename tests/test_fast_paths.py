@@ -42,9 +42,8 @@ def test_bf16_conv3d_reproducer_and_the_default_precision_agree():
     if not torch.cuda.is_available():
         expected = "bf16-mixed" if native_bf16_cpu() and onednn < BF16_TOLERANCE else "32-true"
         assert fastest_precision() == expected
-    # A CPU bf16 run keeps oneDNN only where bf16 is native and the check passes.
-    keeps = native_bf16_cpu() and onednn < BF16_TOLERANCE
-    assert (onednn_off_for_bf16() is None) == keeps
+    # A CPU bf16 run keeps oneDNN exactly where the check passes.
+    assert (onednn_off_for_bf16() is None) == (onednn < BF16_TOLERANCE)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from stgan.data.short_records import short_record_warning
 from stgan.errors import StganError
 from stgan.stabilization.clusters import CLUSTER_WINDOWS, FIT_WINDOWS, STRUCTURE
 from stgan.training.memory_format import to_channels_last
-from stgan.training.precision import onednn_off_for_bf16
+from stgan.training.precision import emulated_bf16_note, onednn_off_for_bf16
 
 
 class FitStart:
@@ -23,7 +23,7 @@ class FitStart:
 
         Refuses ``augment.roll_x`` on a non-periodic grid, puts the networks in channels-last
         memory (``channels_last``), turns oneDNN off for bf16 on CPU where
-        its bf16 is emulated or wrong (:func:`~stgan.training.precision.onednn_off_for_bf16`), prints
+        its bf16 conv3d check fails (:mod:`stgan.training.precision`), prints
         the short-record warning and fits the self-conditioning clusters.
         """
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -40,6 +40,9 @@ class FitStart:
             to_channels_last(self.generator, self.discriminator, ema)
         self._mkldnn_was = None
         if self.device.type == "cpu" and str(self.trainer.precision).startswith("bf16"):
+            note = emulated_bf16_note()
+            if note is not None:
+                rank_zero_info(f"stgan: {note}")
             reason = onednn_off_for_bf16()
             if reason is not None:
                 self._mkldnn_was = torch.backends.mkldnn.enabled

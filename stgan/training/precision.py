@@ -7,8 +7,8 @@ The default ``trainer.precision`` is the fastest one that is correct on the mach
   else ``16-mixed`` with Lightning's gradient scaler;
 - a CPU with native bfloat16 dot products (oneDNN reports them: AVX512-BF16 or AMX):
   ``bf16-mixed``, if oneDNN's bf16 3D convolution passes :func:`bf16_conv3d_error`;
-- any other CPU: ``32-true``. Without native bfloat16, oneDNN emulates it and bf16-mixed
-  training is several times slower than float32.
+- any other CPU: ``32-true``. Without native bfloat16, bf16 is emulated and bf16-mixed
+  training is about 50× slower than float32.
 
 An explicit ``--trainer.precision`` always wins. Losses, penalties and the health signals
 are computed in float32 whatever the precision (see :mod:`stgan.training.steps` and
@@ -77,17 +77,7 @@ def bf16_conv3d_error(onednn: bool = True) -> float:
 
 
 def onednn_off_for_bf16() -> str | None:
-    """Why a CPU bf16 run should train without oneDNN here, or None when it should not.
-
-    Two cases: the CPU has no native bfloat16, where oneDNN emulates it (a demo training step
-    at 0.011× float32 on a 2-core AVX2 machine) and torch's own kernels are faster (0.25×);
-    or the oneDNN bf16 conv3d check (:func:`bf16_conv3d_error`) fails.
-    """
-    if not native_bf16_cpu():
-        return (
-            "this CPU has no native bfloat16 (AVX512-BF16 or AMX) and oneDNN's emulation is "
-            "slower than torch's own kernels; --trainer.precision 32-true is faster still"
-        )
+    """Why a CPU bf16 run should train without oneDNN here (its conv3d check fails), or None."""
     error = bf16_conv3d_error()
     if not error < BF16_TOLERANCE:
         return (
@@ -95,6 +85,16 @@ def onednn_off_for_bf16() -> str | None:
             f"{error:.3g}); expect little speed-up over 32-true"
         )
     return None
+
+
+def emulated_bf16_note() -> str | None:
+    """A line for a CPU bf16 run on a CPU without native bfloat16, or None where it has it."""
+    if native_bf16_cpu():
+        return None
+    return (
+        "this CPU has no native bfloat16 (AVX512-BF16 or AMX): bf16 is emulated, and a demo "
+        "training step ran about 50x slower than with --trainer.precision 32-true"
+    )
 
 
 def fastest_precision() -> str:
