@@ -41,6 +41,19 @@ TINY_G = {
     "convgru": dict(latent_channels=4, hidden_channels=8, width=4),
 }
 TINY_D = dict(width=4, depth=2)
+# TINY_FIT's networks and window as keyword overrides of ``stgan.fit`` (batch size your own).
+TINY_API = {
+    "model.generator.options": {
+        "latent_channels": 4,
+        "width": 4,
+        "spatial_upsamples": 1,
+        "temporal_upsamples": 1,
+    },
+    "model.discriminator.options": {"width": 4, "depth": 2},
+    "data.window_length": 4,
+    "trainer.accelerator": "cpu",
+    "trainer.enable_model_summary": False,
+}
 
 
 @pytest.fixture(scope="session")

@@ -18,22 +18,14 @@ from stgan.cli import main
 from stgan.data.synthetic import make_grf
 from stgan.io.netcdf import write_netcdf
 from stgan.training.cli import resolve_presets, run_fit
+from tests.conftest import TINY_API
 
 STEPS = 4
 # Tiny networks on an 8x8 grid, domain metrics (and so a best checkpoint) every 2 steps.
 TINY = {
-    "model.generator.options": {
-        "latent_channels": 4,
-        "width": 4,
-        "spatial_upsamples": 1,
-        "temporal_upsamples": 1,
-    },
-    "model.discriminator.options": {"width": 4, "depth": 2},
-    "data.window_length": 4,
+    **TINY_API,
     "data.batch_size": 2,
-    "trainer.accelerator": "cpu",
     "trainer.log_every_n_steps": 1,
-    "trainer.enable_model_summary": False,
     "metrics.every_n_steps": 2,
     "metrics.num_samples": 4,
 }

@@ -14,20 +14,12 @@ from stgan.data.synthetic import make_grf
 from stgan.nn.generators import GENERATORS
 from stgan.training.compile import compile_networks
 from stgan.training.loading import load_module
+from tests.conftest import TINY_API
 
 # Tiny networks on an 8x8 grid: compiling them is most of the test's time.
 TINY = {
-    "model.generator.options": {
-        "latent_channels": 4,
-        "width": 4,
-        "spatial_upsamples": 1,
-        "temporal_upsamples": 1,
-    },
-    "model.discriminator.options": {"width": 4, "depth": 2},
-    "data.window_length": 4,
+    **TINY_API,
     "data.batch_size": 2,
-    "trainer.accelerator": "cpu",
-    "trainer.enable_model_summary": False,
     "metrics.every_n_steps": 0,
 }
 

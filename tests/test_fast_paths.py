@@ -16,19 +16,11 @@ from stgan.training.precision import (
     native_bf16_cpu,
     onednn_off_for_bf16,
 )
+from tests.conftest import TINY_API
 
 TINY = {
-    "model.generator.options": {
-        "latent_channels": 4,
-        "width": 4,
-        "spatial_upsamples": 1,
-        "temporal_upsamples": 1,
-    },
-    "model.discriminator.options": {"width": 4, "depth": 2},
-    "data.window_length": 4,
+    **TINY_API,
     "data.batch_size": 4,
-    "trainer.accelerator": "cpu",
-    "trainer.enable_model_summary": False,
     "metrics.every_n_steps": 0,
 }
 
