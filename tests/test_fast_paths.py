@@ -59,16 +59,14 @@ def test_fit_records_the_fastest_precision_as_its_default(twin_runs):
 
 
 def test_channels_last_training_gives_the_weights_of_contiguous_training(twin_runs):
-    fast = load_checkpoint(twin_runs[True].last_checkpoint)["state_dict"]
-    plain = load_checkpoint(twin_runs[False].last_checkpoint)["state_dict"]
+    fast, plain = (load_checkpoint(twin_runs[f].last_checkpoint) for f in (True, False))
+    assert fast["global_step"] == plain["global_step"] == 3  # both trained their 3 steps
+    fast, plain = fast["state_dict"], plain["state_dict"]
     assert fast.keys() == plain.keys()
-    moved = 0.0
     for key, value in plain.items():
         if value.is_floating_point():
             # Same values, other strides: only the kernels' summation order differs.
             torch.testing.assert_close(fast[key].contiguous(), value, rtol=1e-4, atol=1e-5)
-            moved = max(moved, float(value.abs().max()))
-    assert moved > 0
 
 
 def test_to_channels_last_keeps_parameters_and_values():

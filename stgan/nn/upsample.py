@@ -48,29 +48,36 @@ def folded_weight(weight: torch.Tensor, scale: tuple[int, int, int]) -> torch.Te
     return w.reshape(-1, *w.shape[4:])
 
 
-def _interleave(y: torch.Tensor, scale: tuple[int, int, int], size: tuple[int, int, int]):
-    """(B, t', h', w', st, sh, sw, O) phase outputs → (B, t, st, h, sh, w, sw, O) interleaved.
+def _phases(scale: tuple[int, int, int], size: tuple[int, int, int]):
+    """Per phase (a, c, e): its cells in the interleaved (B, t, st, h, sh, w, sw, O) array and
+    in the phase outputs (B, t', h', w', st, sh, sw, O).
 
     Phase (a, c, e) of coarse cell (i, j, k) is conv output (i + a, j + c, k + e): its window
     starts one cell later per phase.
     """
     (st, sh, sw), (t, h, w) = scale, size
-    out = y.new_empty(y.shape[0], t, st, h, sh, w, sw, y.shape[-1])
     for a in range(st):
         for c in range(sh):
             for e in range(sw):
-                out[:, :, a, :, c, :, e] = y[:, a : a + t, c : c + h, e : e + w, a, c, e]
+                interleaved = (slice(None), slice(None), a, slice(None), c, slice(None), e)
+                phase = (slice(None), slice(a, a + t), slice(c, c + h), slice(e, e + w), a, c, e)
+                yield interleaved, phase
+
+
+def _interleave(y: torch.Tensor, scale: tuple[int, int, int], size: tuple[int, int, int]):
+    """(B, t', h', w', st, sh, sw, O) phase outputs → (B, t, st, h, sh, w, sw, O) interleaved."""
+    (st, sh, sw), (t, h, w) = scale, size
+    out = y.new_empty(y.shape[0], t, st, h, sh, w, sw, y.shape[-1])
+    for interleaved, phase in _phases(scale, size):
+        out[interleaved] = y[phase]
     return out
 
 
 def _deinterleave(g: torch.Tensor, scale: tuple[int, int, int], shape: torch.Size):
     """The adjoint of :func:`_interleave`: interleaved cells back onto the phase outputs."""
-    (st, sh, sw), (t, h, w) = scale, (g.shape[1], g.shape[3], g.shape[5])
     out = g.new_zeros(shape)
-    for a in range(st):
-        for c in range(sh):
-            for e in range(sw):
-                out[:, a : a + t, c : c + h, e : e + w, a, c, e] = g[:, :, a, :, c, :, e]
+    for interleaved, phase in _phases(scale, (g.shape[1], g.shape[3], g.shape[5])):
+        out[phase] = g[interleaved]
     return out
 
 
