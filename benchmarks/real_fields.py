@@ -9,7 +9,8 @@ process (``--jobs N`` at once, each with cores / N threads), through the public 
     stgan.evaluate(FIELD.nc, samples, test_split_of=run.checkpoint)   # the held-out split
 
 A model trained on patches of a large grid is sampled full-grid (patches tiled), so every
-metric sees the whole field. Then one table per dataset: per preset the median over seeds and
+metric sees the whole field, and its samples are searched for seams at the tiling
+wavenumbers (``real_fields_seams.py``). Then one table per dataset: per preset the median over seeds and
 the worst seed of per-octave LSD, mean/std map errors, ACF RMSE, cross-variable correlation
 error, seasonal-cycle error and quantile errors, each target of issue 24 marked met or not
 met with the gap ("—" for a metric stgan does not report yet). A preset that does not exist
@@ -45,6 +46,7 @@ from failure_lab_table import alarms
 from real_fields_data import DATASETS, available, fetch, path_of
 from real_fields_results import write_section
 from real_fields_sampling import spread_samples, test_starts, year_map_errors
+from real_fields_seams import seam_figures
 from real_fields_table import dataset_table, run_figures
 
 MISSING = "missing preset, skipped"
@@ -52,6 +54,8 @@ MISSING = "missing preset, skipped"
 
 def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> dict:
     """Train, sample and evaluate one run in this process; its result dict."""
+    import xarray as xr
+
     import stgan
 
     run_dir = Path(args.out) / dataset / preset / f"seed{seed}"
@@ -78,6 +82,9 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
     metrics = evaluation.to_dict()
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
     figures = run_figures(metrics)
+    if model.trained_on_patches:
+        with xr.open_dataset(data) as real:
+            figures |= seam_figures(model, samples, real.load())
     if DATASETS[dataset].trend:
         years = year_map_errors(model, data, run.checkpoint)
         figures["year_map_error"] = max(years.values()) if years else None
@@ -87,6 +94,7 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
         "preset": preset,
         "seed": seed,
         "fit_s": fit_s,
+        "checkpoint": str(run.checkpoint),
         "steps": facts["steps"],
         "full_grid": bool(model.trained_on_patches),
         "alarms": alarms(run.run_dir),
