@@ -14,15 +14,16 @@ non-saturating loss, Adam(2e-4, (0.5, 0.999)).
     domain metrics or logs (``--metrics.every_n_steps 0 --trainer.logger false``, no
     progress bar); Lightning's only checkpoint is written after the last timed step.
     Samples/s = real windows consumed per second over ``--steps`` iterations after
-    ``--warmup``. One more run uses ``--trainer.precision bf16-mixed``.
+    ``--warmup``. One more run uses ``--trainer.precision bf16-mixed`` (``--bf16``: by
+    default only where the CPU has native bf16).
 (b) Model FLOP utilisation (MFU). Model FLOPs of one iteration (D forward+backward on a real
     and a fake batch, G forward for the fake, G forward+backward through D) counted by
     ``torch.utils.flop_counter.FlopCounterMode`` × iterations/s ÷ the fp32 matmul peak of this
     machine (best 2048² fp32 ``a @ b``, timed in every round of the run). For every G×D pair
     at the demo size (plain loop), ``stgan fit`` (the plain rate × its ratio from (a), as
     the load differs between (a) and (b)), and the default pair under
-    variants that might raise it: channels-last-3d memory format, bf16 autocast, both, the
-    fused Adam kernel, 1 thread. The plain variants are stepped in turn on every batch
+    variants that might raise it: channels-last-3d memory format, bf16 autocast, both (where
+    bf16 runs), the fused Adam kernel, 1 thread. The plain variants are stepped in turn on every batch
     (round robin), so their ratios hold under a varying load.
 
 Run: ``python benchmarks/bench_training.py`` (about 10 minutes on 2 cores).
@@ -51,6 +52,7 @@ from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.stabilization.losses import LOSSES
 from stgan.training.memory_format import to_channels_last
+from stgan.training.precision import native_bf16_cpu
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 _MODEL = yaml.safe_load(CONFIG.read_text())["model"]
@@ -292,7 +294,15 @@ def main() -> None:
     )
     parser.add_argument("--skip-pairs", action="store_true", help="only the default pair in (b)")
     parser.add_argument("--json", default=None, help="also write the ratios to this JSON file")
+    parser.add_argument(
+        "--bf16",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="the bf16 rows: auto (default) runs them where the CPU has native bf16; emulated "
+        "bf16 runs at about 1/50 of fp32, so on a CPU without it they would take half an hour",
+    )
     args = parser.parse_args()
+    with_bf16 = args.bf16 == "on" or (args.bf16 == "auto" and native_bf16_cpu())
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.dir or tmp)
@@ -310,9 +320,15 @@ def main() -> None:
             lightning_vs_plain(path, batches, args.warmup, folder / f"fit{r}")
             for r in range(args.repeats)
         ]
-        bf16 = lightning_vs_plain(
-            path, batches, args.warmup, folder / "fit_bf16", "--trainer.precision", "bf16-mixed"
+        bf16 = (
+            lightning_vs_plain(
+                path, batches, args.warmup, folder / "fit_bf16", "--trainer.precision", "bf16-mixed"
+            )
+            if with_bf16
+            else None
         )
+        if not with_bf16:
+            print("bf16 rows skipped: this CPU has no native bf16 (--bf16 on measures them anyway)")
         print(
             "(a) training throughput, default preset, samples/s = 16 × iterations/s "
             "(stgan fit and the plain loop interleaved batch by batch)"
@@ -321,10 +337,12 @@ def main() -> None:
         print("|---|---:|---:|---:|")
         for r, (lt, pl) in enumerate(runs, start=1):
             print(f"| {r} | {16 * lt:.1f} | {16 * pl:.1f} | {lt / pl:.3f} |")
-        print(
-            f"| bf16-mixed fit vs fp32 loop | {16 * bf16[0]:.1f} | {16 * bf16[1]:.1f} | "
-            f"{bf16[0] / bf16[1]:.3f} |\n"
-        )
+        if bf16:
+            print(
+                f"| bf16-mixed fit vs fp32 loop | {16 * bf16[0]:.1f} | {16 * bf16[1]:.1f} | "
+                f"{bf16[0] / bf16[1]:.3f} |"
+            )
+        print()
 
         # (b) MFU: every variant stepped in turn on every batch.
         default = tuple(PAIRS[0][1:])
@@ -339,6 +357,8 @@ def main() -> None:
             ("fused Adam", {"fused": True}, threads),
             ("fp32, 1 thread", {}, 1),
         ):
+            if options.get("bf16") and not with_bf16:
+                continue
             variants[f"{label} | {variant}"] = (PlainGAN(*default, **options), n_threads)
         flops = {
             name: model_flops(
@@ -357,13 +377,16 @@ def main() -> None:
                 f"{label} | stgan fit, fp32 (plain × {ratio:.3f} from (a))",
                 flops[f"{label} | fp32"],
                 plain_fp32 * ratio,
-            ),
-            (
-                f"{label} | stgan fit, bf16-mixed (plain × {bf16[0] / bf16[1]:.3f} from (a))",
-                flops[f"{label} | fp32"],
-                plain_fp32 * bf16[0] / bf16[1],
-            ),
+            )
         ]
+        if bf16:
+            rows.append(
+                (
+                    f"{label} | stgan fit, bf16-mixed (plain × {bf16[0] / bf16[1]:.3f} from (a))",
+                    flops[f"{label} | fp32"],
+                    plain_fp32 * bf16[0] / bf16[1],
+                )
+            )
         rows += [(name, flops[name], rate) for name, rate in rates.items()]
         print(
             f"(b) model FLOP utilisation; fp32 matmul peak {peak / 1e9:.1f} GFLOP/s (best 2048² "

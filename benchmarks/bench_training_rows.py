@@ -12,7 +12,7 @@ import statistics
 
 def json_rows(
     runs: list[tuple[float, float]],
-    bf16: tuple[float, float],
+    bf16: tuple[float, float] | None,
     mfu_rows: list[tuple[str, int, float]],
     peak: float,
     default: str,
@@ -24,7 +24,7 @@ def json_rows(
     runs : list of (float, float)
         Iterations/s of ``stgan fit`` (fp32) and of the plain loop beside it, per run of (a).
     bf16 : (float, float)
-        The same for the ``bf16-mixed`` run of (a).
+        The same for the ``bf16-mixed`` run of (a); None where it did not run.
     mfu_rows : list of (str, int, float)
         (b)'s rows: ``"G × D | variant"``, FLOPs per iteration, iterations/s.
     peak : float
@@ -48,15 +48,16 @@ def json_rows(
         for r, (lt, pl) in enumerate(runs, start=1)
     ]
     fp32 = statistics.median(lt / pl for lt, pl in runs)
-    rows.append(
-        {
-            "what": "stgan fit bf16-mixed ÷ fp32 (each ÷ the plain fp32 loop beside it)",
-            "measured": bf16[0] / bf16[1],
-            "reference": fp32,
-            "unit": "× plain loop",
-            "ratio": bf16[0] / bf16[1] / fp32,
-        }
-    )
+    if bf16:
+        rows.append(
+            {
+                "what": "stgan fit bf16-mixed ÷ fp32 (each ÷ the plain fp32 loop beside it)",
+                "measured": bf16[0] / bf16[1],
+                "reference": fp32,
+                "unit": "× plain loop",
+                "ratio": bf16[0] / bf16[1] / fp32,
+            }
+        )
     # The default pair's variants against its fp32 plain loop, stepped in the same rounds.
     fp32_rate = next(rate for name, _, rate in mfu_rows if name == f"{default} | fp32")
     for name, _, rate in mfu_rows:

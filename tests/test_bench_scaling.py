@@ -161,3 +161,7 @@ def test_training_rows_take_ratios_against_the_plain_fp32_loop():
     assert by_what["plain loop, default pair: bf16 autocast ÷ fp32"]["ratio"] == 2.5
     assert by_what[f"MFU {pair} | bf16 autocast"]["ratio"] == pytest.approx(0.5)  # 5 GFLOP/s of 10
     assert len(rows) == 2 + 1 + 1 + 3  # runs, bf16, one variant, every MFU row
+    # Without native bf16 the bf16 runs are skipped: no bf16 rows, the others unchanged.
+    fp32_only = json_rows([(0.9, 1.0), (1.1, 1.0)], None, mfu[:2], peak=10e9, default=pair)
+    assert not any("bf16" in r["what"] for r in fp32_only)
+    assert len(fp32_only) == 2 + 2  # runs, every MFU row
