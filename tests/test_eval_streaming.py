@@ -4,6 +4,8 @@ subsample when the windows are capped."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from stgan.io.source import GridSource
 from stgan.metrics.registry import compare
 from stgan.report import real_windows
 from stgan.report.months import generated_months
+from tests.conftest import run_stgan
 from tests.window_months import real_window_months
 
 WINDOW = (4, 6, 6)
@@ -99,3 +102,16 @@ def test_capped_windows_are_evenly_spaced(files, monkeypatch):
     np.testing.assert_array_equal(got, complete_windows(values, WINDOW)[pick])
     all_months = real_window_months(np.arange(43) % 12 + 1, values, WINDOW)
     np.testing.assert_array_equal(got_months, all_months[pick])
+
+
+def test_cli_caps_the_real_windows(files, tmp_path):
+    real_path, gen_path, _, _ = files
+    common = ["evaluate", "--real", str(real_path), "--generated", str(gen_path)]
+    common += ["--metrics", "distribution"]
+    run_stgan(*common, "--output-dir", str(tmp_path / "ev"), "--max-real-windows", "5")
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["n_real_windows"] == 5
+    bad = run_stgan(
+        *common, "--output-dir", str(tmp_path / "bad"), "--max-real-windows", "0", check=False
+    )
+    assert bad.returncode != 0 and "max_real_windows must be at least 1, got 0" in bad.stderr
+    assert not (tmp_path / "bad" / "metrics.json").exists()

@@ -76,6 +76,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         wavenumbers=args.wavenumbers,
         dims=parse_dims(args.dims),
         test_split_of=args.test_split_of,
+        max_real_windows=args.max_real_windows,
     )
     return {"metrics": evaluation.to_dict(), **evaluation.save(args.output_dir)}
 

@@ -169,6 +169,14 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         default="index",
         help="RAPSD rings on non-square grids: pysteps' index rings or true frequencies",
     )
+    ev.add_argument(
+        "--max-real-windows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="compare at most N real windows per variable, evenly spaced in time (default: as "
+        "many as hold 2**24 values, which bounds memory for files larger than RAM)",
+    )
 
 
 def _add_make_data(sub: argparse._SubParsersAction) -> None:
