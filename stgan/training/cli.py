@@ -16,6 +16,7 @@ from stgan.checkpoint import refuse_unsafe
 from stgan.data.datamodule import SpaceTimeDataModule
 from stgan.health import HealthMonitor
 from stgan.old_keys import upgrade_hparams
+from stgan.training.budget import CpuBudget
 from stgan.training.callbacks import DomainMetrics
 from stgan.training.checkpointing import ResumeCheckpoint, use_atomic_checkpoints
 from stgan.training.loggers import logger_config, pop_logger_choice
@@ -79,8 +80,9 @@ class StganCLI(LightningCLI):
         """Link the data's shape into the model and add stgan's callback sections.
 
         ``data.num_channels``, ``data.window`` and ``data.periodic_x`` fill the model's
-        ``channels``, ``window`` and ``periodic_x``; ``metrics``, ``checkpoint``, ``resume``
-        and ``health`` configure the callbacks, the best checkpoint kept by domain score.
+        ``channels``, ``window`` and ``periodic_x``; ``metrics``, ``checkpoint``, ``resume``,
+        ``health`` and ``budget`` configure the callbacks, the best checkpoint kept by domain
+        score.
         """
         # The number of variables and the window come from the data, so the model cannot
         # disagree with it; both are stored in the model's hyper-parameters and checkpoint.
@@ -96,6 +98,8 @@ class StganCLI(LightningCLI):
         parser.add_lightning_class_args(ResumeCheckpoint, "resume")
         # Alarms that name a failing run (collapse, vanishing gradients, ...); health.json.
         parser.add_lightning_class_args(HealthMonitor, "health")
+        # --budget.cpu_minutes: stop after this much CPU time, whatever the machine's load.
+        parser.add_lightning_class_args(CpuBudget, "budget")
         # The best model is judged whenever the domain metrics are computed.
         parser.link_arguments("metrics.every_n_steps", "checkpoint.every_n_train_steps")
         parser.set_defaults(
