@@ -15,23 +15,28 @@ generated windows ÷ the real ones'); the generator updates made and the wall ti
 ``stgan fit``; and the health monitor's alarms (names from the run's ``health.json``, "—"
 when it raised none or wrote none). ``CKPT`` is, on `grf`, the checkpoint with the best
 in-training domain score (``last.ckpt`` if there is none) and, on `waves`, ``last.ckpt``
-(:data:`failure_lab_plan.CHECKPOINT`). Seeds are fixed (data, ``seed_everything`` unless
-``--seed``, generation).
+(:data:`failure_lab_plan.CHECKPOINT`). The data and generation seeds are fixed; every
+configuration trains once per training seed of ``--seeds`` (``seed_everything``; default 0,
+``--seeds 0-7`` for eight), and the table gives per configuration the median and the worst
+seed of each figure and how many seeds meet each target, then every run.
 
 Default mode: the demo's models and `grf` data (32 × 32), `waves` on a 16 × 16 grid (two
 wavelengths) with a latent-vector generator (:data:`failure_lab_plan.DATASET_FIT`), ``--steps``
-generator updates per run (600; with ``--minutes M`` also at most M minutes, whichever comes
-first).
+generator updates per run (600; with ``--minutes M`` also at most M CPU-minutes of the run's
+process, whichever comes first: ``--budget.cpu_minutes``, so a busy machine slows runs down
+without cutting their training).
 ``--jobs N`` trains N runs at once, each with cores / N threads. ``--quick``: a 16 × 16 grid,
 windows of 4 steps, batch 4, 4 updates: seconds per run, for development. Targets (default
 mode): the recommended preset covers all 8 modes with >= 80 % high-quality samples and on
 `grf` reaches <= 1 dB and ACF RMSE <= 0.05; `vanilla` collapses and the monitor says so.
 
-    python benchmarks/failure_lab.py [--quick] [--jobs N] [--minutes M] [--only NAME ...] [--out DIR]
+    python benchmarks/failure_lab.py [--quick] [--jobs N] [--minutes M] [--seeds 0-7]
+        [--only NAME ...] [--out DIR]
 
 Outputs under ``--out`` (default ``benchmarks/out/failure_lab``, git-ignored): the data,
-one folder per run (logs, checkpoints, health.json, generated.nc, evaluation/ with
-metrics.json, report.md, report.html and plots), ``results.json`` and ``table.md``.
+one folder per run, ``DATASET/CONFIG/seedS`` (logs, checkpoints, health.json, generated.nc,
+evaluation/ with metrics.json, report.md, report.html and plots), ``results.json`` and
+``table.md``.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from failure_lab_plan import CHECKPOINT, CONFIGS, DATA, DATASET_FIT, GRF_ONLY, LAB, QUICK_FIT, REPO
-from failure_lab_table import summary, table, verdicts
+from failure_lab_table import distribution_table, summary, table, verdicts
 
 
 def stgan(*args: str, log: Path, threads: int | None = None) -> float:
@@ -88,23 +93,46 @@ def make_data(out: Path, mode: str) -> dict[str, tuple[Path, Path]]:
 
 
 def checkpoint_facts(ckpt: Path) -> dict:
-    """Generator updates, and the training time Lightning's timer counted (with --minutes)."""
+    """Generator updates and the CPU seconds of training (``--budget.cpu_minutes``'s count)."""
     import torch
 
     state = torch.load(ckpt, map_location="cpu", weights_only=True)
-    timer = state.get("callbacks", {}).get("Timer", {}).get("time_elapsed", {})
-    return {"steps": int(state["global_step"]), "train_s": timer.get("train")}
+    budget = state.get("callbacks", {}).get("stgan.CpuBudget", {})
+    return {"steps": int(state["global_step"]), "cpu_s": budget.get("used_s")}
+
+
+def parse_seeds(specs: list[str]) -> list[int]:
+    """``["0-7"]`` → 0 … 7; ``["0", "3", "100-104"]`` → 0, 3, 100 … 104 (sorted, unique)."""
+    seeds = set()
+    for spec in specs:
+        first, _, last = spec.partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise SystemExit(
+                f"--seeds {spec!r}: give seeds as N or N-M, e.g. --seeds 0-7"
+            ) from None
+        if high < low:
+            raise SystemExit(f"--seeds {spec!r}: the range runs backwards")
+        seeds.update(range(low, high + 1))
+    return sorted(seeds)
+
+
+def run_dir(out: Path, dataset: str, name: str, seed: int) -> Path:
+    """Where one run's files go: ``OUT/DATASET/CONFIG/seedS``."""
+    return out / dataset / name / f"seed{seed}"
 
 
 def run_one(
     name: str,
     overlay: str,
     dataset: str,
+    seed: int,
     files: tuple[Path, Path],
     out: Path,
     args: argparse.Namespace,
 ) -> dict:
-    run = out / dataset / name
+    run = run_dir(out, dataset, name, seed)
     shutil.rmtree(run, ignore_errors=True)  # a fresh run: no checkpoints of an earlier one
     run.mkdir(parents=True)
     log = run / "commands.log"
@@ -122,13 +150,14 @@ def run_one(
         "--trainer.enable_progress_bar",
         "false",
         "--seed_everything",
-        str(args.seed),
+        str(seed),
         *DATASET_FIT[dataset],
     ]
     if args.quick:
         fit += QUICK_FIT
     if args.minutes:
-        fit += ["--trainer.max_time", f"00:00:{args.minutes:02d}:00"]
+        # CPU time, not wall time: a busy machine slows a run down but does not cut its training.
+        fit += ["--budget.cpu_minutes", str(args.minutes)]
     fit_s = stgan(*fit, log=log, threads=args.threads)
     ckpts = sorted((run / "logs").rglob("*.ckpt"))
     last = next(c for c in ckpts if c.name == "last.ckpt")
@@ -162,6 +191,7 @@ def run_one(
     return {
         "config": name,
         "dataset": dataset,
+        "seed": seed,
         "fit_s": fit_s,
         "checkpoint": str(ckpt.relative_to(out)),
         **checkpoint_facts(last),
@@ -194,10 +224,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--minutes",
-        type=int,
+        type=float,
         default=None,
-        help="also stop training after this many minutes (off by default: a "
-        "time limit makes the steps reached depend on the machine's load)",
+        help="also stop training after this many CPU-minutes of the run's process "
+        "(--budget.cpu_minutes; off by default)",
     )
     parser.add_argument(
         "--num-samples",
@@ -209,16 +239,16 @@ def main() -> None:
         "--jobs",
         type=int,
         default=1,
-        help="runs trained at once (default 1); each gets cores/jobs threads, so "
-        "--minutes is then CPU minutes on that many cores",
+        help="runs trained at once (default 1); each gets cores/jobs threads (with --jobs = "
+        "cores, a CPU-minute is a minute on one core)",
     )
     parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="training seed (seed_everything; default 0); the data and the "
-        "generation seed stay fixed, so --seed with its own --out measures "
-        "the spread over training runs",
+        "--seeds",
+        nargs="+",
+        default=["0"],
+        metavar="S",
+        help="training seeds (seed_everything), as N or N-M: --seeds 0-7 runs each "
+        "configuration 8 times (default 0); the data and the generation seed stay fixed",
     )
     parser.add_argument(
         "--retable",
@@ -227,6 +257,7 @@ def main() -> None:
         "and print the table",
     )
     args = parser.parse_args()
+    args.seeds = parse_seeds(args.seeds)
     args.steps = args.steps or (4 if args.quick else 600)
     args.num_samples = args.num_samples or (16 if args.quick else 128)
     if args.jobs < 1:
@@ -239,24 +270,25 @@ def main() -> None:
     previous = json.loads(results_path.read_text()) if results_path.exists() else []
     if args.retable:
         for r in previous:
-            r.update(summary(out / r["dataset"] / r["config"]))
+            r.update(summary(run_dir(out, r["dataset"], r["config"], r.get("seed", 0))))
     else:
         files = make_data(out, "quick" if args.quick else "full")
     todo = [
-        (name, overlay, what, dataset)
+        (name, overlay, what, dataset, seed)
         for name, overlay, what in LAB
+        for seed in args.seeds
         for dataset in args.datasets
         if not args.retable
         and (not args.only or name in args.only)
         and not (dataset == "waves" and name in GRF_ONLY)
     ]
 
-    def one(name: str, overlay: str, what: str, dataset: str) -> dict:
-        print(f"{name} on {dataset}: {what} ...", flush=True)
-        r = run_one(name, overlay, dataset, files[dataset], out, args)
+    def one(name: str, overlay: str, what: str, dataset: str, seed: int) -> dict:
+        print(f"{name} on {dataset}, seed {seed}: {what} ...", flush=True)
+        r = run_one(name, overlay, dataset, seed, files[dataset], out, args)
         print(
-            f"  {name} on {dataset}: {r['fit_s']:.0f} s, {r['steps']} G updates, alarms: "
-            f"{', '.join(r['alarms']) or '—'}",
+            f"  {name} on {dataset}, seed {seed}: {r['fit_s']:.0f} s, {r['steps']} G updates, "
+            f"alarms: {', '.join(r['alarms']) or '—'}",
             flush=True,
         )
         return r
@@ -264,15 +296,19 @@ def main() -> None:
     # Runs are independent subprocesses: --jobs N runs N at once, each with its share of cores.
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda job: one(*job), todo))
+
     # Runs not repeated this time keep their earlier results, so --only refreshes part of a table.
-    done = {(r["config"], r["dataset"]) for r in results}
-    results = [r for r in previous if (r["config"], r["dataset"]) not in done] + results
+    def key(r: dict) -> tuple:
+        return r["config"], r["dataset"], r.get("seed", 0)
+
+    done = {key(r) for r in results}
+    results = [r for r in previous if key(r) not in done] + results
     results_path.write_text(json.dumps(results, indent=1))
-    text = table(results)
+    text = distribution_table(results) + "\n\nEvery run:\n\n" + table(results)
     (out / "table.md").write_text(text + "\n")
     mode = "--quick (smoke test, not results)" if args.quick else f"{args.steps} steps"
     if args.minutes:
-        mode += f" or {args.minutes} min"
+        mode += f" or {args.minutes:g} CPU-minutes"
     print(f"\nfailure-mode lab, {mode}; outputs in {out}\n\n{text}\n")
     for line in [] if args.quick else verdicts(results):
         print(line)
