@@ -23,7 +23,7 @@ FIGURES: list[tuple[str, str, float | None]] = [
     ("cross_channel_correlation_error", "cross-variable correlation error", 0.1),
     ("seasonal_cycle_error", "seasonal-cycle error", 0.2),
     ("year_map_error", "year-conditioned mean-map error, worst year (trending record)", 0.2),
-    ("seam_z", "seams of full-grid samples: |excess| / noise at the tiling harmonics", 2.0),
+    ("seam_z", "seams of full-grid samples: excess ÷ its noise at the tiling harmonics", 2.0),
     ("seam_excess_db", "seams of full-grid samples: excess at the tiling harmonics (dB)", None),
     ("quantile_error_q01", "quantile error at 1 %, absolute (field units)", None),
     ("quantile_error_q99", "quantile error at 99 %, absolute (field units)", None),
