@@ -153,9 +153,11 @@ COMMANDS = {
 def run(argv: list[str]) -> Any:
     """Run one command in this process; return what it produced."""
     if argv[0] == "fit":
+        from stgan.training.best_of import pop_best_of, run_best_of
         from stgan.training.cli import run_fit
 
-        return run_fit(argv[1:])
+        args, seeds = pop_best_of(argv[1:])
+        return run_fit(args) if seeds is None else run_best_of(args, seeds)
     args = build_parser().parse_args(argv)
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)

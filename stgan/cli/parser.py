@@ -12,7 +12,7 @@ from stgan.cli.tasks import add_task_commands
 USAGE = """usage: stgan COMMAND [options]
 
 commands:
-  fit        train a GAN from a YAML config (stgan fit --help)
+  fit        train a GAN from a YAML config (stgan fit --help; --best-of N: N seeds, keep the best)
   generate   write samples from a checkpoint to NetCDF
   evaluate   compare generated with real data: metrics.json + report.md
   make-data  write a synthetic dataset with known statistics

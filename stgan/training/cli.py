@@ -176,7 +176,11 @@ def checkpoints(trainer: pl.Trainer) -> tuple[str, str]:
 
 
 def run_fit(
-    args: list[str], *, command: list[str] | None = None, exit_on_error: bool = True
+    args: list[str],
+    *,
+    command: list[str] | None = None,
+    exit_on_error: bool = True,
+    cli_class: type[StganCLI] = StganCLI,
 ) -> StganCLI:
     """Parse ``args`` as ``stgan fit`` arguments and train.
 
@@ -191,6 +195,9 @@ def run_fit(
         True: a bad argument prints the usage and the parser's message and exits (status 2),
         as the command does; False: it raises :class:`jsonargparse.ArgumentError` with that
         message (:func:`stgan.fit`).
+    cli_class : type
+        :class:`StganCLI` or a subclass (:class:`stgan.training.best_of.ResolvedFit` parses
+        without training).
     """
     # `stgan fit ...` hands its own argv over as `args`, which is what LightningCLI warns about.
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
@@ -203,7 +210,7 @@ def run_fit(
     # to the option groups before jsonargparse reads them, with a note naming the new form.
     args, notes = upgrade_argv(resolve_presets(list(args)))
     show_notes(notes)
-    return StganCLI(
+    return cli_class(
         GANModule,
         SpaceTimeDataModule,
         args=["fit", *args],
@@ -215,8 +222,8 @@ def run_fit(
             "exit_on_error": exit_on_error,
             # A short usage line: the full one lists hundreds of options on every error.
             "fit": {
-                "usage": "stgan fit [--config FILE.yaml|PRESET] [--SECTION.OPTION VALUE ...]  "
-                "(stgan fit --help lists every option and its default)",
+                "usage": "stgan fit [--config FILE.yaml|PRESET] [--SECTION.OPTION VALUE ...] "
+                "[--best-of N]  (stgan fit --help lists every option and its default)",
                 "exit_on_error": exit_on_error,
             },
         },
