@@ -14,9 +14,11 @@ metric sees the whole field, and its samples are searched for seams at the tilin
 wavenumbers (``real_fields_seams.py``). Then one table per dataset: per preset the median over seeds and
 the worst seed of per-octave LSD, mean/std map errors, ACF RMSE, cross-variable correlation
 error, seasonal-cycle error and quantile errors, each target of issue 24 marked met or not
-met with the gap ("—" for a metric stgan does not report yet). A preset that does not exist
-(yet) is reported as "missing preset, skipped"; a dataset absent from the cache that cannot
-be fetched, as a skip line.
+met with the gap ("—" for a metric stgan does not report yet). A last column judges the
+training split itself as if it were samples: the floor a model that reproduced the training
+period would reach on the later test period (a climate that drifts puts it above zero). A
+preset that does not exist (yet) is reported as "missing preset, skipped"; a dataset absent
+from the cache that cannot be fetched, as a skip line.
 
     python benchmarks/real_fields.py [--datasets NAME ...] [--presets P ...] [--seeds 0 1 2]
         [--minutes 10] [--jobs 1] [--num-samples 64] [--out DIR] [--write-results]
@@ -46,11 +48,12 @@ from failure_lab_plan import REPO
 from failure_lab_table import alarms
 from real_fields_data import DATASETS, available, fetch, path_of
 from real_fields_results import write_section
-from real_fields_sampling import spread_samples, test_starts, year_map_errors
+from real_fields_sampling import spread_samples, test_starts, training_windows, year_map_errors
 from real_fields_seams import seam_figures
 from real_fields_table import dataset_table, run_figures
 
 MISSING = "missing preset, skipped"
+FLOOR = "training split (floor)"
 
 
 def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> dict:
@@ -103,6 +106,19 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
         "alarms": alarms(run.run_dir),
         "figures": figures,
     }
+
+
+def floor_run(dataset: str, checkpoint: str) -> dict:
+    """The training split judged as samples against the test split (see
+    :func:`real_fields_sampling.training_windows`): the table's floor column."""
+    import stgan
+
+    data = path_of(dataset)
+    model = stgan.load(checkpoint)
+    windows = training_windows(data, Path(checkpoint), model.window[0])
+    metrics = stgan.evaluate(data, windows, test_split_of=checkpoint).to_dict()
+    figures = run_figures(metrics)
+    return {"dataset": dataset, "preset": FLOOR, "seed": None, "steps": None, "figures": figures}
 
 
 def in_subprocess(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> dict:
@@ -207,6 +223,9 @@ def main(argv: list[str] | None = None) -> None:
             runs = [r for r in results if r["dataset"] == d and r["preset"] == p]
             ok = [r for r in runs if "figures" in r]
             by_preset[p] = ok or [{"skipped": MISSING if p not in usable else "every run failed"}]
+        done = [r for r in results if r["dataset"] == d and "checkpoint" in r]
+        if done:  # the splits are the dataset's, whichever run's checkpoint records them
+            by_preset[FLOOR] = [floor_run(d, done[0]["checkpoint"])]
         tables.append(dataset_table(d, by_preset))
     text = "\n\n".join(tables)
     Path(args.out).mkdir(parents=True, exist_ok=True)

@@ -55,6 +55,32 @@ def spread_samples(
     return out.assign_coords(sample=np.arange(out.sizes["sample"], dtype=np.int32))
 
 
+def training_windows(data: Path, checkpoint: Path, window_length: int) -> xr.Dataset:
+    """The run's training split, cut into non-overlapping windows laid out as samples.
+
+    Judged by ``stgan.evaluate`` like a generator's samples (sample, time, y, x; each window
+    keeps its dates as a (sample, time) coordinate), the training data give the *floor* of
+    each figure: what a model that reproduced the training period exactly would score
+    against the held-out test period. Where the climate drifts (a trend, decadal
+    variability), the floor of the mean-map and seasonal-cycle errors is above zero, and a
+    target below the floor cannot be met without telling the model the year.
+    """
+    info = load_checkpoint(checkpoint)["stgan"]["data"]
+    first, stop = info["splits"]["train"]
+    tdim = info["dims"]["time"]
+    names = [v["name"] for v in info["variables"]]
+    with xr.open_dataset(data, use_cftime=True) as ds:
+        train = ds[names].isel({tdim: slice(first, stop)}).load()
+    n = (stop - first) // window_length
+    parts = [
+        train.isel({tdim: slice(i * window_length, (i + 1) * window_length)}) for i in range(n)
+    ]
+    times = np.stack([p[tdim].values for p in parts])
+    out = xr.concat([p.drop_vars(tdim) for p in parts], dim="sample")
+    out = out.assign_coords({tdim: (("sample", tdim), times)})
+    return out.assign_coords(sample=np.arange(n, dtype=np.int32))
+
+
 def year_map_errors(
     model: stgan.Model, data: Path, checkpoint: Path, *, n: int = 32, span: int = 10
 ) -> dict[int, float]:
