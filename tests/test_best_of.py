@@ -1,8 +1,10 @@
-"""``stgan fit --best-of N``: N seeds trained at once, the lowest domain score kept."""
+"""``stgan.fit(best_of=N)`` and ``stgan fit --best-of N``: N seeds trained at once, the lowest
+domain score kept."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,27 +12,31 @@ import torch
 import stgan
 from stgan.errors import StganError
 from stgan.training.best_of import best_score, pop_best_of
-from tests.conftest import TINY_FIT, run_stgan
+from tests.conftest import TINY_API, TINY_FIT, run_stgan
 
 
-def test_best_of_keeps_the_seed_with_the_lowest_domain_score(grf_file, tmp_path):
+def test_best_of_keeps_the_seed_with_the_lowest_domain_score(grf_file, tmp_path, capsys):
     root = tmp_path / "runs"
-    args = ["fit", "--config", "demo", "--data.path", str(grf_file), *TINY_FIT]
-    args += ["--trainer.max_steps", "4", "--metrics.every_n_steps", "2"]
-    args += ["--trainer.default_root_dir", str(root), "--seed_everything", "5"]
-    proc = run_stgan(*args, "--best-of", "2")
+    options = {**TINY_API, "data.batch_size": 4, "metrics.every_n_steps": 2}
+    options |= {"metrics.num_samples": 4}
+    run = stgan.fit(
+        grf_file, "demo", max_steps=4, seed=5, root_dir=root, progress=False, best_of=2, **options
+    )
     record = json.loads((root / "best_of.json").read_text())
-    assert sorted(record["runs"]) == ["5", "6"]  # --seed_everything 5 and the next
+    assert sorted(record["runs"]) == ["5", "6"]  # seed 5 and the next
     # Each seed's score, read again from its own run folder: the winner is the lowest.
     scores = {seed: best_score(root / f"seed{seed}")[0] for seed in (5, 6)}
     assert all(r["score"] == pytest.approx(scores[int(s)]) for s, r in record["runs"].items())
     winner = min(scores, key=scores.get)
     assert record["best"]["seed"] == winner
-    assert f"best: seed {winner}" in proc.stdout
-    # best.ckpt is the winner's best checkpoint, byte for byte, and samples like any.
-    best = root / "best.ckpt"
-    assert best.read_bytes() == open(record["best"]["checkpoint"], "rb").read()
-    assert stgan.load(best).sample(2).sizes["sample"] == 2
+    assert f"best: seed {winner}" in capsys.readouterr().out
+    # The Run is the winner's, read back from its folder; best.ckpt is its checkpoint's bytes.
+    assert run.checkpoint == Path(record["best"]["checkpoint"])
+    assert run.run_dir.is_relative_to(root / f"seed{winner}")
+    assert run.config["seed_everything"] == winner and run.command[-2:] == ["--best-of", "2"]
+    assert run.health is not None and run.last_checkpoint.name == "last.ckpt"
+    assert (root / "best.ckpt").read_bytes() == run.checkpoint.read_bytes()
+    assert stgan.load(root / "best.ckpt").sample(2).sizes["sample"] == 2
     # Each seed trained its own model: the two best generators differ.
     weights = [
         torch.load(record["runs"][s]["checkpoint"], weights_only=True)["state_dict"]

@@ -98,6 +98,7 @@ def fit(
     seed: int = 0,
     root_dir: str | os.PathLike = "runs",
     progress: bool = True,
+    best_of: int | None = None,
     **overrides: Any,
 ) -> Run:
     """Train a GAN on ``data`` in this process, as ``stgan fit`` would, and return the run.
@@ -125,6 +126,12 @@ def fit(
         Lightning's progress bar (``--trainer.enable_progress_bar``). In Jupyter it is a
         widget when ``ipywidgets`` is installed (Lightning then uses ``tqdm.auto``), text
         otherwise.
+    best_of : int, optional
+        Train this many seeds at once, from ``seed`` on, each in a process of its own
+        sharing the cores, and return the run with the best in-training domain score
+        (``stgan fit --best-of N``; :mod:`stgan.training.best_of`): each seed's run is
+        under ``<root_dir>/seedK``, the winner's checkpoint is also copied to
+        ``<root_dir>/best.ckpt``, and ``<root_dir>/best_of.json`` lists every seed's score.
     **overrides
         ``stgan fit`` options by their dotted keys, ``**{"model.loss.name": "hinge"}``, or
         whole sections as nested dicts, ``model={"loss": {"name": "hinge"}}``; applied last.
@@ -160,6 +167,8 @@ def fit(
 
     args = fit_args(data, config, max_steps, max_time, seed, root_dir, progress, overrides)
     command = ["stgan", "fit", *args]
+    if best_of is not None:
+        return _best_of(args, best_of, command)
     handler = signal.getsignal(signal.SIGINT)
     try:
         cli = run_fit(args, command=command, exit_on_error=False)
@@ -189,6 +198,32 @@ def fit(
         metrics=_metrics(run_dir),
         config=yaml.safe_load(saved.read_text(encoding="utf-8")) if saved.is_file() else {},
         command=command,
+    )
+
+
+def _best_of(args: list[str], n: int, command: list[str]) -> Run:
+    """:func:`fit` with ``best_of=n``: the winning seed's run, read back from its folder."""
+    from jsonargparse import ArgumentError
+
+    from stgan.training.best_of import check_count, run_best_of
+
+    try:
+        record = run_best_of(args, check_count(n), exit_on_error=False)
+    except ArgumentError as err:
+        raise StganError(str(err)) from None
+    best = Path(record["best"]["checkpoint"])
+    run_dir = best.parent.parent  # <root>/seedK/logs/version_N/checkpoints/best-*.ckpt
+    last = run_dir / "checkpoints" / "last.ckpt"
+    health = next(iter(sorted(run_dir.rglob("health.json"))), None)
+    saved = run_dir / "config.yaml"
+    return Run(
+        run_dir=run_dir,
+        checkpoint=best,
+        last_checkpoint=last if last.is_file() else None,
+        health=Health.read(health) if health else None,
+        metrics=_metrics(run_dir),
+        config=yaml.safe_load(saved.read_text(encoding="utf-8")) if saved.is_file() else {},
+        command=[*command, "--best-of", str(n)],
     )
 
 

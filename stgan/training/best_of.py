@@ -50,6 +50,13 @@ class ResolvedFit(StganCLI):
         pass
 
 
+def check_count(n: int) -> int:
+    """``n`` if it is a number of seeds to choose among (2 or more), else a clear error."""
+    if n < 2:
+        raise StganError(f"{FLAG} must be at least 2 seeds, got {n}; leave it out for one run")
+    return n
+
+
 def pop_best_of(args: list[str]) -> tuple[list[str], int | None]:
     """``args`` without ``--best-of N`` (or ``--best-of=N``), and N (None when absent)."""
     out, n = [], None
@@ -65,10 +72,7 @@ def pop_best_of(args: list[str]) -> tuple[list[str], int | None]:
                 n = int(value)
             except ValueError:
                 raise StganError(f"{FLAG} takes a number of seeds, got {value!r}") from None
-            if n < 2:
-                raise StganError(
-                    f"{FLAG} must be at least 2 seeds, got {n}; leave it out for one run"
-                )
+            check_count(n)
             continue
         out.append(arg)
         i += 1
@@ -89,13 +93,14 @@ def best_score(root: Path) -> tuple[float, Path] | None:
     return None
 
 
-def run_best_of(args: list[str], n: int) -> dict[str, Any]:
+def run_best_of(args: list[str], n: int, *, exit_on_error: bool = True) -> dict[str, Any]:
     """Train ``stgan fit args`` at ``n`` seeds at once; the best copied to ``ROOT/best.ckpt``.
 
+    ``exit_on_error`` as :func:`stgan.training.cli.run_fit`'s, for the arguments' check.
     Returns the ``best_of.json`` content: ``runs`` (seed → folder, score, checkpoint, exit
     status) and ``best`` (the winner's seed, score and checkpoint).
     """
-    config = run_fit(args, cli_class=ResolvedFit).config["fit"]
+    config = run_fit(args, cli_class=ResolvedFit, exit_on_error=exit_on_error).config["fit"]
     if not config["metrics"]["every_n_steps"]:
         raise StganError(
             f"{FLAG} picks the run with the best in-training domain score, and "
