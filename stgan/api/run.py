@@ -189,12 +189,24 @@ def fit(
     monitor_path = next(
         (getattr(c, "path", None) for c in trainer.callbacks if _is_monitor(c)), None
     )
+    return _read_run(run_dir, Path(best), Path(last) if last else None, monitor_path, command)
+
+
+def _read_run(
+    run_dir: Path,
+    checkpoint: Path,
+    last: Path | None,
+    health: Path | None,
+    command: list[str],
+) -> Run:
+    """A :class:`Run` of the finished run in ``run_dir``: its health (if ``health`` names a
+    file), logged metrics and saved config read back."""
     saved = run_dir / "config.yaml"
     return Run(
         run_dir=run_dir,
-        checkpoint=Path(best),
-        last_checkpoint=Path(last) if last else None,
-        health=Health.read(monitor_path) if monitor_path and monitor_path.is_file() else None,
+        checkpoint=checkpoint,
+        last_checkpoint=last,
+        health=Health.read(health) if health and health.is_file() else None,
         metrics=_metrics(run_dir),
         config=yaml.safe_load(saved.read_text(encoding="utf-8")) if saved.is_file() else {},
         command=command,
@@ -215,16 +227,8 @@ def _best_of(args: list[str], n: int, command: list[str]) -> Run:
     run_dir = best.parent.parent  # <root>/seedK/logs/version_N/checkpoints/best-*.ckpt
     last = run_dir / "checkpoints" / "last.ckpt"
     health = next(iter(sorted(run_dir.rglob("health.json"))), None)
-    saved = run_dir / "config.yaml"
-    return Run(
-        run_dir=run_dir,
-        checkpoint=best,
-        last_checkpoint=last if last.is_file() else None,
-        health=Health.read(health) if health else None,
-        metrics=_metrics(run_dir),
-        config=yaml.safe_load(saved.read_text(encoding="utf-8")) if saved.is_file() else {},
-        command=[*command, "--best-of", str(n)],
-    )
+    command = [*command, "--best-of", str(n)]
+    return _read_run(run_dir, best, last if last.is_file() else None, health, command)
 
 
 def fit_args(
