@@ -38,16 +38,16 @@ class ResolvedFit(StganCLI):
     """``stgan fit``'s parser only: the configs and overrides resolved, nothing built or run."""
 
     def before_instantiate_classes(self) -> None:
-        pass
+        """Nothing to prepare: no class is built."""
 
     def instantiate_classes(self) -> None:
-        pass
+        """Build nothing: only the parsed configuration is wanted."""
 
     def after_instantiate_classes(self) -> None:
-        pass
+        """Nothing to finish: no class was built."""
 
     def _run_subcommand(self, subcommand: str) -> None:
-        pass
+        """Run nothing."""
 
 
 def check_count(n: int) -> int:

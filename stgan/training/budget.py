@@ -64,6 +64,7 @@ class CpuBudget(Callback):
         self._mark = now
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Start counting CPU time here (set-up before training does not count)."""
         self._mark = time.process_time()
 
     def on_train_batch_end(
@@ -74,6 +75,7 @@ class CpuBudget(Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
+        """Add the CPU time since the last batch; stop training once the budget is used."""
         if self.cpu_minutes is None:
             return
         self._tick()
@@ -86,11 +88,14 @@ class CpuBudget(Callback):
             )
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Count the CPU time up to the end of training."""
         self._tick()
 
     def state_dict(self) -> dict[str, float]:
+        """The CPU seconds used so far, for the checkpoint."""
         self._tick()
         return {"used_s": self.used_s}
 
     def load_state_dict(self, state_dict: dict[str, float]) -> None:
+        """Continue from a checkpoint's count (a resumed run continues its budget)."""
         self.used_s = float(state_dict.get("used_s", 0.0))
