@@ -24,6 +24,8 @@ from the cache that cannot be fetched, as a skip line.
         [--minutes 10] [--jobs 1] [--num-samples 64] [--out DIR] [--write-results]
     python benchmarks/real_fields.py --minutes 0.3 --seeds 0 --presets recommended \
         --datasets hadisst          # a smoke test: seconds of training
+    python benchmarks/real_fields.py --resample --datasets ostia --out DIR
+                                    # judge DIR's runs again, after a change to sampling
 
 Outputs under ``--out`` (default ``benchmarks/out/real_fields``, git-ignored):
 ``DATASET/PRESET/seedK/`` with the run's logs, checkpoints, ``metrics.json`` and
@@ -58,12 +60,9 @@ FLOOR = "training split (floor)"
 
 def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> dict:
     """Train, sample and evaluate one run in this process; its result dict."""
-    import xarray as xr
-
     import stgan
 
     run_dir = Path(args.out) / dataset / preset / f"seed{seed}"
-    data = path_of(dataset)
     start = time.perf_counter()
     # The CPU-time budget ends the run, not the preset's step count: a busy machine makes a
     # run slower, not shorter in training.
@@ -72,7 +71,7 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
     if "conditional" in preset and DATASETS[dataset].trend:  # the year places the trend
         overrides["data.conditions"] = "[coords, calendar, climatology, year]"
     run = stgan.fit(
-        data,
+        path_of(dataset),
         config=preset.split("+"),
         seed=seed,
         root_dir=run_dir,
@@ -80,19 +79,6 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
         **overrides,
     )
     fit_s = time.perf_counter() - start
-    model = stgan.load(run.checkpoint)
-    starts = test_starts(run.checkpoint, data, model.window[0])
-    samples = spread_samples(model, args.num_samples, starts, full_grid=model.trained_on_patches)
-    evaluation = stgan.evaluate(data, samples, test_split_of=run.checkpoint)
-    metrics = evaluation.to_dict()
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
-    figures = run_figures(metrics)
-    if model.trained_on_patches:
-        with xr.open_dataset(data) as real:
-            figures |= seam_figures(model, samples, real.load())
-    if DATASETS[dataset].trend:
-        years = year_map_errors(model, data, run.checkpoint)
-        figures["year_map_error"] = max(years.values()) if years else None
     facts = checkpoint_facts(run.last_checkpoint) if run.last_checkpoint else {"steps": 0}
     return {
         "dataset": dataset,
@@ -102,10 +88,46 @@ def run_one(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> d
         "checkpoint": str(run.checkpoint),
         "steps": facts["steps"],
         "cpu_s": facts.get("cpu_s"),
-        "full_grid": bool(model.trained_on_patches),
         "alarms": alarms(run.run_dir),
-        "figures": figures,
-    }
+    } | judge(dataset, run.checkpoint, run_dir, args.num_samples)
+
+
+def judge(dataset: str, checkpoint: str | Path, run_dir: Path, num_samples: int) -> dict:
+    """Sample a run's ``checkpoint`` and evaluate it on the test split: ``full_grid`` and
+    ``figures`` of its result (``metrics.json`` written in ``run_dir``)."""
+    import xarray as xr
+
+    import stgan
+
+    data = path_of(dataset)
+    model = stgan.load(checkpoint)
+    starts = test_starts(checkpoint, data, model.window[0])
+    samples = spread_samples(model, num_samples, starts, full_grid=model.trained_on_patches)
+    evaluation = stgan.evaluate(data, samples, test_split_of=checkpoint)
+    metrics = evaluation.to_dict()
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
+    figures = run_figures(metrics)
+    if model.trained_on_patches:
+        with xr.open_dataset(data) as real:
+            figures |= seam_figures(model, samples, real.load())
+    if DATASETS[dataset].trend:
+        years = year_map_errors(model, data, checkpoint)
+        figures["year_map_error"] = max(years.values()) if years else None
+    return {"full_grid": bool(model.trained_on_patches), "figures": figures}
+
+
+def resample(dataset: str, preset: str, seed: int, args: argparse.Namespace) -> dict:
+    """A finished run judged again from its sampled checkpoint (no training): after a change
+    to sampling. Its result.json is updated and marked ``resampled``."""
+    run_dir = Path(args.out) / dataset / preset / f"seed{seed}"
+    path = run_dir / "result.json"
+    if not path.is_file():
+        return {"dataset": dataset, "preset": preset, "seed": seed, "failed": str(run_dir)}
+    result = json.loads(path.read_text())
+    result |= judge(dataset, result["checkpoint"], run_dir, args.num_samples)
+    result["resampled"] = True
+    path.write_text(json.dumps(result, indent=1))
+    return result
 
 
 def floor_run(dataset: str, checkpoint: str) -> dict:
@@ -184,6 +206,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="replace the 'Real fields' section of benchmarks/RESULTS.md with these tables",
     )
+    parser.add_argument(
+        "--resample",
+        action="store_true",
+        help="train nothing: sample and judge the finished runs in --out again from their "
+        "checkpoints (after a change to sampling), then table them",
+    )
     parser.add_argument("--worker", nargs=3, metavar=("DATASET", "PRESET", "SEED"), help="internal")
     args = parser.parse_args(argv)
     if args.jobs < 1:
@@ -209,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def one(job: tuple[str, str, int]) -> dict:
         print(f"{job[0]} / {job[1]} / seed {job[2]} ...", flush=True)
-        r = in_subprocess(*job, args)
+        r = resample(*job, args) if args.resample else in_subprocess(*job, args)
         done = "FAILED, see " + r["failed"] if "failed" in r else f"{r['steps']} G updates"
         print(f"  {job[0]} / {job[1]} / seed {job[2]}: {done}", flush=True)
         return r

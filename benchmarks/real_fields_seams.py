@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from stgan.tiling import tile_starts
+from stgan.tiling import default_overlap, tile_starts
 
 HALF = 3  # wavenumbers on either side whose median ratio is the local baseline
 
@@ -88,7 +88,7 @@ def seam_figures(model, samples: xr.Dataset, real: xr.Dataset) -> dict[str, floa
     for role, size, patch in zip(("y", "x"), model.grid, model.window[1:]):
         if patch >= size:
             continue
-        starts = tile_starts(size, patch, patch // 4, periodic=periodic[role])
+        starts = tile_starts(size, patch, default_overlap(patch), periodic=periodic[role])
         for name in model.variables:
             gen = samples[name].transpose(..., dims["y"], dims["x"]).values
             obs = real[name].transpose(..., dims["y"], dims["x"]).values

@@ -195,22 +195,27 @@ def test_tile_starts_known_answers():
         ((30, 50), (16, 16), (8, 0), False),  # triple overlaps in y, none asked in x
     ],
 )
-def test_squared_weights_sum_to_one_everywhere(grid, patch, overlap, periodic):
-    total, count = np.zeros(grid), np.zeros(grid)
+def test_squared_weights_and_shares_each_sum_to_one_everywhere(grid, patch, overlap, periodic):
+    squares, shares, count = np.zeros(grid), np.zeros(grid), np.zeros(grid)
     for tile in tiles(grid, patch, overlap, periodic_x=periodic):
-        total[tile.rows[0] : tile.rows[-1] + 1, tile.cols] += tile.weight**2
+        squares[tile.rows[0] : tile.rows[-1] + 1, tile.cols] += tile.weight**2
+        shares[tile.rows[0] : tile.rows[-1] + 1, tile.cols] += tile.share
         count[tile.rows[0] : tile.rows[-1] + 1, tile.cols] += 1
-    np.testing.assert_allclose(total, 1.0, atol=1e-12)
+    np.testing.assert_allclose(squares, 1.0, atol=1e-12)
+    np.testing.assert_allclose(shares, 1.0, atol=1e-12)
     assert count.min() >= 1 and count.max() >= 2  # covered, and overlaps were blended
 
 
-def test_taper_is_sin_squared_across_an_overlap():
-    w = axis_weights(24, 16, [0, 8])  # one overlap of 8 cells: 8..15
-    ramp = np.sin(0.5 * np.pi * (np.arange(8) + 0.5) / 8) ** 2
-    expected = ramp / np.sqrt(ramp**2 + ramp[::-1] ** 2)  # the rising patch, normalised
-    np.testing.assert_allclose(w[1, :8], expected)
-    np.testing.assert_allclose(w[0, 8:], expected[::-1])
-    np.testing.assert_array_equal(w[0, :8], 1.0)  # the open edge is not tapered
+def test_taper_leaves_the_edge_quarter_to_the_neighbour_and_ramps_sin_squared_between():
+    root, share = axis_weights(24, 16, [0, 8])  # one overlap of 8 cells: 8..15
+    ramp = np.sin(0.5 * np.pi * (np.arange(4) + 0.5) / 4) ** 2  # over the middle 4 cells
+    rising = np.concatenate([[0, 0], ramp, [1, 1]])  # 2 = a quarter of 8 at each end
+    np.testing.assert_allclose(root[1, :8], rising / np.sqrt(rising**2 + rising[::-1] ** 2))
+    np.testing.assert_allclose(share[1, :8], rising / (rising + rising[::-1]))
+    np.testing.assert_allclose(root[0, 8:], root[1, :8][::-1])
+    np.testing.assert_array_equal(root[1, :2], 0.0)  # the rising patch's own edge cells
+    np.testing.assert_array_equal(root[0, :8], 1.0)  # the open edge is not tapered
+    assert root[0, 10:14].min() > 0 and root[1, 2:6].min() > 0  # both in the middle
 
 
 def test_blending_independent_unit_patches_keeps_unit_variance():
@@ -219,7 +224,7 @@ def test_blending_independent_unit_patches_keeps_unit_variance():
     rng = np.random.default_rng(0)
     n = 8000
     patches = [rng.standard_normal((n, *patch)) for _ in layout]
-    var = blend(patches, layout, grid).var(axis=0)  # (H, W)
+    var = blend(patches, layout, grid, [np.zeros(patch)] * len(layout)).var(axis=0)
     count = np.zeros(grid)
     for tile in layout:
         count[tile.rows[0] : tile.rows[-1] + 1, tile.cols] += 1
@@ -227,9 +232,30 @@ def test_blending_independent_unit_patches_keeps_unit_variance():
     assert np.abs(var[count == 1] - 1).max() < 0.08
     assert np.abs(var[count >= 2] - 1).max() < 0.08
     assert abs(var.mean() - 1) < 0.01
-    # Plain averaging (weights 1/count) would lose half the variance where two patches meet.
-    mean_of_two = (patches[0][:, :, :4] + patches[1][:, :, :4]) / 2
-    assert abs(mean_of_two.var() - 0.5) < 0.02
+    # Averaging (the shares, summing to 1) would lose up to half the variance in an overlap.
+    averaged = blend(patches, layout, grid).var(axis=0)
+    assert averaged[count >= 2].min() < 0.6  # 0.5 mid-way across a two-patch overlap
+
+
+def test_a_mean_every_patch_shares_passes_the_blend_unchanged():
+    # Patches = a shared smooth field + independent noise: the blend keeps the field (the
+    # means are blended by shares) and the noise's unit variance (the anomalies by weights).
+    grid, patch = (16, 64), (16, 16)
+    layout = tiles(grid, patch, (0, 8), periodic_x=True)
+    field = 3.0 * np.cos(2 * np.pi * np.arange(64) / 64)[None, :] + np.zeros(grid)
+    rng = np.random.default_rng(1)
+    n = 4000
+    means = [field[:, tile.cols] for tile in layout]
+    patches = [m + rng.standard_normal((n, *patch)) for m in means]
+    out = blend(patches, layout, grid, means)
+    assert np.abs(out.mean(axis=0) - field).max() < 0.1  # 4 σ of a mean of 4000
+    assert np.abs(out.var(axis=0) - 1).max() < 0.12
+    # One set of square-normalised weights would raise the shared field by up to √2.
+    total = np.zeros(grid)
+    for tile, m in zip(layout, means, strict=True):
+        total[:, tile.cols] += tile.weight * m
+    ratio = total[field > 1] / field[field > 1]
+    assert ratio.max() > 1.3 and np.isclose(ratio.min(), 1.0)
 
 
 # --- end to end ------------------------------------------------------------------------------

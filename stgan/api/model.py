@@ -289,7 +289,7 @@ class Model(TaskMethods):
             For a model trained on patches: samples of the whole grid, from overlapping
             patches blended together (:func:`stgan.tiling.full_grid_array`).
         overlap : int, optional
-            Cells the patches overlap by with ``full_grid`` (default: a quarter of a patch).
+            Cells the patches overlap by with ``full_grid`` (default: half a patch side).
         batch_size : int
             Samples made per forward pass.
         month : int, optional

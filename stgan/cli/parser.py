@@ -103,7 +103,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         "--overlap",
         type=int,
         default=None,
-        help="with --full-grid: cells neighbouring patches share (default: a quarter of the patch)",
+        help="with --full-grid: cells neighbouring patches share (default: half the patch side)",
     )
     gen.add_argument(
         "--month",

@@ -10,7 +10,7 @@ import torch
 from stgan.conditioning.place import condition_batch, time_table
 from stgan.data.time_features import TimeFeatures
 from stgan.errors import StganError
-from stgan.tiling import Tile, blend, grid_shape, tiles
+from stgan.tiling import blend, default_overlap, grid_shape, tiles
 
 # The kind of condition each task gives, and the command that serves it.
 TASK_KINDS = {"coarse": "stgan downscale", "past": "stgan nowcast", "gaps": "stgan fill-gaps"}
@@ -77,15 +77,16 @@ def fill_windows(
     -------
     numpy.ndarray
         (n, C, T, H, W) float32. A model trained on patches makes each patch of
-        :func:`stgan.tiling.tiles` (a quarter-patch overlap) from its own latent and the
-        known values there; patches are blended with the squares of the tiling's weights,
-        which sum to 1, so values every patch agrees on (the known ones) pass unchanged.
+        :func:`stgan.tiling.tiles` (overlaps of :func:`~stgan.tiling.default_overlap`) from
+        its own latent and the known values there; patches are averaged with the tiling's
+        shares, which sum to 1, so values every patch agrees on (the known ones) pass
+        unchanged.
     """
     info = sampler.data_info
     grid = grid_shape(info)
     t, h, w = sampler.window
-    layout = tiles(grid, (h, w), (h // 4, w // 4), periodic_x=bool(info.get("periodic_x")))
-    layout = [Tile(tile.rows, tile.cols, tile.weight**2) for tile in layout]
+    overlap = (default_overlap(h), default_overlap(w))
+    layout = tiles(grid, (h, w), overlap, periodic_x=bool(info.get("periodic_x")))
     out = []
     for start in range(0, field.shape[0], batch_size):
         part = field[start : start + batch_size]
