@@ -110,11 +110,11 @@ def axis_weights(
             raw[k, :up] *= _ramp(up)
         if down > 0:
             raw[k, patch - down :] *= _ramp(down)[::-1]
-    squares, sums = np.zeros(size), np.zeros(size)
-    for k, s in enumerate(starts):
-        np.add.at(squares, (s + np.arange(patch)) % size, raw[k] ** 2)
-        np.add.at(sums, (s + np.arange(patch)) % size, raw[k])
     cells = [(s + np.arange(patch)) % size for s in starts]
+    squares, sums = np.zeros(size), np.zeros(size)
+    for k, c in enumerate(cells):
+        np.add.at(squares, c, raw[k] ** 2)
+        np.add.at(sums, c, raw[k])
     root = np.stack([raw[k] / np.sqrt(squares[c]) for k, c in enumerate(cells)])
     share = np.stack([raw[k] / sums[c] for k, c in enumerate(cells)])
     return root, share
@@ -190,8 +190,9 @@ def blend(
     """
     out = np.zeros((*patches[0].shape[:-2], *grid), dtype=np.float64)
     for k, (values, tile) in enumerate(zip(patches, layout, strict=True)):
-        part = tile.share * values
-        if means is not None:
+        if means is None:
+            part = tile.share * values
+        else:
             part = tile.weight * (values - means[k]) + tile.share * means[k]
         # Within one tile no column repeats, so the fancy-indexed += adds each value once.
         out[..., tile.rows[0] : tile.rows[-1] + 1, tile.cols] += part
@@ -206,6 +207,20 @@ def grid_shape(info: dict) -> tuple[int, int]:
 def trained_on_patches(module: SamplingModel) -> bool:
     """True when ``module``'s training window is smaller than its data's grid."""
     return tuple(module.window[1:]) != grid_shape(module.data_info)
+
+
+def _draw_patch(
+    module: SamplingModel,
+    n: int,
+    window: tuple[int, int, int],
+    table: np.ndarray,
+    tile: Tile,
+    rng: torch.Generator,
+) -> torch.Tensor:
+    """``n`` float32 samples (n, C, T, h, w), on the CPU, of ``tile`` under its conditions."""
+    z = module.sample_latent(n, window=window, generator=rng)
+    cond = condition_batch(module, n, window, table, (tile.rows[0], tile.cols[0]))
+    return module.sample(z, window, cond).float().cpu()
 
 
 def _patch_means(
@@ -224,13 +239,7 @@ def _patch_means(
         total = 0.0
         for start in range(0, MEAN_DRAWS, batch_size):
             n = min(batch_size, MEAN_DRAWS - start)
-            corner = (tile.rows[0], tile.cols[0])
-            out = module.sample(
-                module.sample_latent(n, window=window, generator=rng),
-                window,
-                condition_batch(module, n, window, table, corner),
-            )
-            total = total + out.double().sum(dim=0).cpu().numpy()
+            total = total + _draw_patch(module, n, window, table, tile, rng).double().sum(0).numpy()
         means.append(total / MEAN_DRAWS)
     return means
 
@@ -274,15 +283,7 @@ def full_grid_array(
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
             patches = [
-                module.sample(
-                    module.sample_latent(n, window=window, generator=rng),
-                    window,
-                    condition_batch(module, n, window, table, (tile.rows[0], tile.cols[0])),
-                )
-                .float()
-                .cpu()
-                .numpy()
-                for tile in layout
+                _draw_patch(module, n, window, table, tile, rng).numpy() for tile in layout
             ]  # each (n, C, T, h, w)
             z = blend(patches, layout, grid, means).astype(np.float32)  # (n, C, T, H, W)
             chunks.append(inverse_all(transforms, z, time, channel_dim=1))
