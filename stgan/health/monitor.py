@@ -31,6 +31,7 @@ from stgan.health.detectors import DETECTORS
 from stgan.health.remedies import REMEDIES
 from stgan.health.summary import format_summary, health_record, plain, write_health
 from stgan.health.tracker import DIRECTION_SIGNALS, SignalTracker
+from stgan.training.signals import logs_this_step
 
 
 class HealthMonitor(Callback):
@@ -256,7 +257,8 @@ class HealthMonitor(Callback):
 
         Reads the module's ``health_signals``; after a fresh evaluation (a new
         ``val_domain_score``) also checks progress and sends :meth:`eval_snapshot` to every logger
-        at that step. Logs the ``alarm_<name>`` flags and the number of alarms every iteration.
+        at that step. Logs the ``alarm_<name>`` flags and the number of alarms at the iterations
+        Lightning writes logs (:func:`~stgan.training.signals.logs_this_step`).
         """
         raw, _ = _module_state(pl_module)
         if not self.enabled or not raw:
@@ -275,9 +277,10 @@ class HealthMonitor(Callback):
                 f"stgan health: ALARM {alarm['name']}: {alarm['message']}. Remedies: "
                 f"{'; '.join(alarm['remedies'])}"
             )
-        pl_module.log_dict(self.flags())
-        pl_module.log("alarms", float(len(self.alarms)), prog_bar=True)
-        pl_module.log_dict({k: signals[k] for k in DIRECTION_SIGNALS if k in signals})
+        if logs_this_step(trainer):
+            pl_module.log_dict(self.flags())
+            pl_module.log("alarms", float(len(self.alarms)), prog_bar=True)
+            pl_module.log_dict({k: signals[k] for k in DIRECTION_SIGNALS if k in signals})
         if fresh:
             # Beside the domain metrics, at their step: self.log only reaches the logger every
             # log_every_n_steps, so an evaluation step would often miss the health signals.

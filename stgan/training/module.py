@@ -39,7 +39,7 @@ from stgan.training.options import (
     NoiseOptions,
     OptimizerOptions,
 )
-from stgan.training.signals import mean_over_ranks
+from stgan.training.signals import logs_this_step, mean_over_ranks
 from stgan.training.steps import AdversarialSteps
 
 # The groups' defaults: frozen dataclasses, so one shared instance is safe as a default.
@@ -343,6 +343,8 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
             logs[name] = opt.param_groups[0]["lr"]
         logs["rollbacks"] = float(self.guard.rollbacks)
         self.health_signals = logs
+        if not logs_this_step(self.trainer):
+            return
         shown = {k: logs[k] for k in ("loss_d", "loss_g") if k in logs}
         self.log_dict(shown, prog_bar=True)
         self.log_dict(
