@@ -158,3 +158,14 @@ def test_tensorboard_logger_writes_losses_domain_metrics_and_health(grf_file, tm
     # The same values as TensorBoard holds (float32 there).
     tb = [e.value for e in events.Scalars("loss_d")]
     assert series(result["series"], "loss_d")[1] == pytest.approx(tb)
+
+
+def test_training_signals_are_logged_at_each_logging_step_and_only_there(grf_file, tmp_path):
+    # The module and the health monitor skip self.log at iterations Lightning does not write
+    # (logs_this_step); every writing iteration still gets every signal.
+    _fit(grf_file, tmp_path, "--trainer.log_every_n_steps", "2")
+    table = read_metrics_csv(tmp_path / "logs" / "version_0" / "metrics.csv")
+    steps = series(table, "loss_d")[0].tolist()
+    assert len(steps) == 3 and steps == sorted(set(steps))  # iterations 2, 4, 6 of 6
+    for column in ("loss_g", "grad_norm_d", "d_accuracy", "alarms", "alarm_d_overpowering"):
+        assert series(table, column)[0].tolist() == steps, column

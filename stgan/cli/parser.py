@@ -322,7 +322,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     demo = _command(sub, "demo", "the whole path on synthetic data")
     demo.add_argument("--output-dir", default="stgan_demo", help="where every output goes")
     demo.add_argument(
-        "--max-steps", type=int, default=None, help="iterations (default: 800, ~2 min on 2 cores)"
+        "--max-steps", type=int, default=None, help="iterations (default: 900, ~2.5 min on 2 cores)"
     )
     demo.add_argument("--seed", type=int, default=0, help="training seed (the data stay the same)")
     demo.add_argument("--num-samples", type=int, default=64, help="windows to generate")

@@ -92,8 +92,8 @@ def logs_this_step(trainer) -> bool:
     """Whether Lightning writes ``self.log`` values to the loggers at this iteration.
 
     It does every ``log_every_n_steps`` iterations and when training stops; a ``log`` call at
-    any other iteration writes nothing and costs about a millisecond (a fifth of a small
-    model's step on a CPU), so the signals are logged only when they will be written. The
+    any other iteration writes nothing and still costs about a millisecond (some 50 signals:
+    a fifth of a small model's step on a CPU), so the signals are logged only then. The
     health monitor reads them from the module every iteration regardless. Where Lightning's
     connector is not there to ask, every iteration logs.
     """
