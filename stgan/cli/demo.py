@@ -5,12 +5,9 @@ model is trained on the first with the recommended preset (``fit``), samples are
 best checkpoint (``generate``) and compared with the held-out data (``evaluate``).
 
 The run is sized to end in under three minutes on a 2-core CPU with a trained model, not a smoke
-run: :data:`STEPS` iterations at batches of :data:`BATCH` windows. On that machine a batch of 4
-buys about twice the updates a minute of the preset's 8, which is what the field's largest
-scale needs in so short a run (seed 0 on the failure lab's 512-step record: 1.04 dB after 900
-iterations at 4, 1.79 dB after the ~450 that batches of 8 reach in the same time). Samples come
-from the generator itself, without the preset's EMA. Over seeds 0-7 the demo ends at
-1.00-1.45 dB (median 1.28), ACF RMSE <= 0.046 (``benchmarks/demo_seeds.py``).
+run: :data:`STEPS` iterations of the recommended preset as it stands (batches of 4, samples from
+the generator itself, no EMA). Over seeds 0-7 the demo ends at 1.00-1.45 dB (median 1.28), ACF
+RMSE <= 0.046, in 147-165 s (``benchmarks/demo_seeds.py``, benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -23,7 +20,6 @@ from stgan.cli.commands import run
 from stgan.training.cli import checkpoints
 
 STEPS = 900  # iterations (one D and one G update each)
-BATCH = 4  # windows per batch
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -42,11 +38,7 @@ def demo(args: argparse.Namespace) -> None:
     )
     fit_args = [
         *("--config", str(configs / "demo.yaml"), "--config", str(configs / "recommended.yaml")),
-        *("--data.path", str(train), "--data.batch_size", str(BATCH)),
-        # Sample the generator itself, not the preset's EMA: at 0.99 the average spans ~100 of
-        # the demo's 900 updates, while G still moves fast, and blends generators that differ
-        # (over seeds 0-7, best checkpoints: LSD <= 1.5 dB at 4 of 8 from the EMA, 8 of 8 without).
-        *("--model.ema", "{decay: null}"),
+        *("--data.path", str(train)),
         *("--trainer.max_steps", str(STEPS if args.max_steps is None else args.max_steps)),
         *("--seed_everything", str(args.seed)),
         *("--trainer.default_root_dir", str(out / "run")),
