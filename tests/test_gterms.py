@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import stgan.stabilization.gterms as gterms
+from stgan.errors import StganError
 from stgan.stabilization.gterms import G_TERMS, GStep
 from stgan.training.module import GANModule
 
@@ -39,7 +40,12 @@ def _step(module: GANModule, real: torch.Tensor) -> GStep:
 
 
 def test_the_registry_finds_every_term_file():
-    assert G_TERMS.keys() == ["info", "mode_seeking", "spectral_matching"]
+    assert G_TERMS.keys() == [
+        "cluster_consistency",
+        "info",
+        "mode_seeking",
+        "spectral_matching",
+    ]
     for key in G_TERMS.keys():
         assert G_TERMS.get(key).__doc__  # each documented where it is defined
 
@@ -109,6 +115,77 @@ def test_info_term_of_an_uninformed_classifier_is_log_k():
     opt_g, opt_d = module.configure_optimizers()
     in_g = {id(p) for group in opt_g.param_groups for p in group["params"]}
     assert {id(p) for p in term.parameters()} <= in_g
+
+
+def _clustered(a: torch.Tensor, b: torch.Tensor) -> GANModule:
+    """A module self-conditioned on two clusters whose centroids are windows ``a`` and ``b``."""
+    torch.manual_seed(0)
+    options = {**TINY["generator"]["options"], "latent_categories": 0}
+    module = GANModule(
+        window=WINDOW,
+        generator={"options": options},
+        discriminator=TINY["discriminator"],
+        clusters=2,
+        g_terms=[{"name": "cluster_consistency"}],
+    )
+    clusters = module.clusters
+    clusters.centroids.copy_(clusters.points(torch.stack([a, b])))
+    clusters.frequencies.copy_(torch.tensor([0.5, 0.5]))
+    clusters.structured.fill_(True)
+    return module
+
+
+@pytest.mark.known_answer("generator term", "cluster_consistency")
+def test_cluster_consistency_is_the_distance_gap_in_units_of_the_data_spread():
+    rng = torch.Generator().manual_seed(2)
+    a, b = (torch.randn(1, *WINDOW, generator=rng) for _ in range(2))
+    b = b * 3.0  # another spectrum: three times the power in every bin
+    module = _clustered(a, b)
+    term = module.g_terms["cluster_consistency"]
+    clusters = module.clusters
+    # Real windows near each centroid: their mean squared distance to their own centroid is σ².
+    real = torch.stack([a, b]) + 0.3 * torch.randn(2, 1, *WINDOW, generator=rng)
+    own = torch.cdist(clusters.points(real), clusters.centroids).square().amin(dim=1).mean()
+    gap = (clusters.points(a[None]) - clusters.points(b[None])).square().sum()
+    step = _step(module, real)
+    step.fake = a[None].repeat(2, 1, 1, 1, 1)  # both fakes are window a, in cluster 0
+    step.fake_classes = torch.tensor([0, 1])  # ... drawn for cluster 0, and for cluster 1
+    right = math.log1p(math.exp(-gap / own))  # softmax over (0, −gap / σ²) at the first
+    wrong = gap / own + right  # ... and at the second
+    assert term.loss(step).item() == pytest.approx((right + wrong) / 2, rel=1e-4)
+    assert term.spread.item() == pytest.approx(own.item(), rel=1e-6)
+    assert wrong > 5  # the windows are far apart for their spread: one in the wrong cluster pays
+    # Without clusters on the fakes (data without structure) the term is 0.
+    step.fake_classes = None
+    assert term.loss(step).item() == 0.0
+
+
+def test_cluster_consistency_needs_self_conditioning():
+    with pytest.raises(StganError, match="model.clusters: 16"):
+        _module({"name": "cluster_consistency"})
+
+
+def test_cluster_consistency_trains_g_towards_the_drawn_cluster():
+    # The gradient reaches G: one Adam step on the term alone lowers it.
+    rng = torch.Generator().manual_seed(3)
+    a, b = torch.randn(1, *WINDOW, generator=rng), 3.0 * torch.randn(1, *WINDOW, generator=rng)
+    module = _clustered(a, b)
+    term = module.g_terms["cluster_consistency"]
+    real = torch.stack([a, b]) + 0.3 * torch.randn(2, 1, *WINDOW, generator=rng)
+    z = module.sample_latent(8)
+    module.clusters.write_codes(z)
+    optimiser = torch.optim.Adam(module.generator.parameters(), lr=1e-2)
+    values = []
+    for _ in range(20):
+        fake = module(z)
+        valid = torch.ones(8, 1, 1, *WINDOW[1:])
+        step = GStep(module, fake, fake, valid, real, valid, z, module.clusters.codes(z))
+        value = term.loss(step)
+        optimiser.zero_grad()
+        value.backward()
+        optimiser.step()
+        values.append(value.item())
+    assert values[-1] < 0.5 * values[0]
 
 
 def test_weight_zero_leaves_a_term_out():

@@ -252,14 +252,17 @@ class SpectralClusters(nn.Module):
         self.fit(torch.cat(windows).to(device))
         return n
 
+    def points(self, windows: torch.Tensor) -> torch.Tensor:
+        """(B, F) each window's standardised log spectrum: where the centroids live."""
+        return self._standardise(window_spectra(windows))
+
     @torch.no_grad()
     def assign(self, windows: torch.Tensor) -> torch.Tensor:
         """(B,) the cluster of each window: its nearest centroid of a non-zero share (0 for all
         without structure)."""
         if not bool(self.structured):
             return torch.zeros(windows.shape[0], dtype=torch.long, device=windows.device)
-        points = self._standardise(window_spectra(windows))
-        distances = torch.cdist(points, self.centroids)  # (B, k)
+        distances = torch.cdist(self.points(windows), self.centroids)  # (B, k)
         return distances.masked_fill(self.frequencies == 0, float("inf")).argmin(dim=1)
 
     def draw(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

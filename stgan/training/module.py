@@ -190,8 +190,8 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
             channels=(channels + k) * d.pack,
             periodic_x=periodic_x,
         )
-        self.g_terms = build_g_terms(arguments["g_terms"], self)
         self.clusters = SpectralClusters(channels, self.window, clusters) if clusters else None
+        self.g_terms = build_g_terms(arguments["g_terms"], self)
         self.class_embedding = None
         if clusters:  # projection discriminator: D(x, c) = ψ(φ(x)) + e_c · φ(x)
             # Initialised from its own generator: a run whose data show no cluster structure

@@ -13,6 +13,7 @@ logged as ``loss_<log_name>``.
 ========================= =====================================================================
 key                       term
 ========================= =====================================================================
+cluster_consistency       with self-conditioning, G's windows fall in the cluster drawn for them
 info                      InfoGAN (Chen et al. 2016): Q tells which latent category made a sample
 mode_seeking              MSGAN (Mao et al. 2019): different latents must give different samples
 spectral_matching         the batch's space-time power spectrum against the data's running mean
