@@ -1,9 +1,10 @@
 """Write a CMIP-style global monthly file to try stgan's real-data path on.
 
-``tas(time, lat, lon)`` on a 2.5° global grid (73 × 144), monthly means stamped mid-month in a
-``noleap`` calendar with ``time_bnds``, packed as int16 with ``scale_factor``/``add_offset``, a
-warming trend and a seasonal cycle that grows towards the poles: the kind of field whose trend
-and season ``stgan inspect`` warns about, and whose grid is too large for one window.
+``tas(time, lat, lon)`` on a 2.5° global grid (73 × 144; ``--grid-step`` sets another),
+monthly means stamped mid-month in a ``noleap`` calendar with ``time_bnds``, packed as int16
+with ``scale_factor``/``add_offset``, a warming trend and a seasonal cycle that grows towards
+the poles: the kind of field whose trend and season ``stgan inspect`` warns about, and whose
+grid is too large for one window.
 
     python examples/global_monthly.py tas_monthly.nc --years 20
 """
@@ -17,10 +18,12 @@ import netCDF4
 import numpy as np
 
 
-def write(path: str, *, years: int = 20, seed: int = 0) -> None:
+def write(path: str, *, years: int = 20, seed: int = 0, grid_step: float = 2.5) -> None:
+    if not 0 < grid_step <= 30 or (180 / grid_step) % 1:
+        raise SystemExit(f"--grid-step must divide 180 degrees, e.g. 2.5 or 5, got {grid_step}")
     rng = np.random.default_rng(seed)
-    lat = np.linspace(-90, 90, 73)
-    lon = np.arange(0, 360, 2.5)
+    lat = np.linspace(-90, 90, round(180 / grid_step) + 1)
+    lon = np.arange(0, 360, grid_step)
     n = 12 * years
     units, calendar = "days since 1850-01-01", "noleap"
     starts = [
@@ -96,6 +99,7 @@ if __name__ == "__main__":
     parser.add_argument("output")
     parser.add_argument("--years", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--grid-step", type=float, default=2.5, help="degrees (default 2.5)")
     args = parser.parse_args()
-    write(args.output, years=args.years, seed=args.seed)
+    write(args.output, years=args.years, seed=args.seed, grid_step=args.grid_step)
     print(f"wrote {args.output}")

@@ -37,6 +37,7 @@ class SamplingModel(Protocol):
     window: tuple[int, int, int]
     data_info: dict[str, Any]
     hparams: Mapping[str, Any]
+    conditions: Conditions | None
     training: bool
 
     @property

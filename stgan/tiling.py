@@ -232,16 +232,20 @@ def _patch_means(
     batch_size: int,
 ) -> list[np.ndarray]:
     """Per tile, the mean (C, T, h, w) of :data:`MEAN_DRAWS` samples under its conditions,
-    from latents of a generator of their own (the samples' latents do not change)."""
+    from latents of a generator of their own (the samples' latents do not change).
+
+    An unconditioned generator does not know where a patch lies, so every tile has the same
+    mean: it is estimated once, from the first tile's draws, and shared (on a 73 × 144 grid
+    of 16 × 32 patches, 81 tiles, that is 1/81 of the work)."""
     rng = torch.Generator().manual_seed(seed + 1_000_003)
     means = []
-    for tile in layout:
+    for tile in layout if module.conditions is not None else layout[:1]:
         total = 0.0
         for start in range(0, MEAN_DRAWS, batch_size):
             n = min(batch_size, MEAN_DRAWS - start)
             total = total + _draw_patch(module, n, window, table, tile, rng).double().sum(0).numpy()
         means.append(total / MEAN_DRAWS)
-    return means
+    return means if len(means) == len(layout) else means * len(layout)
 
 
 @torch.no_grad()
