@@ -48,7 +48,9 @@ class ClusterConsistency(GTerm):
         λ in G's loss. A wrong cluster costs tens of units at λ = 1, far above the adversarial
         loss: on the failure lab's waves (batches of 2, training seeds 0 and 5) λ = 1 took G's
         updates over early and training failed (0 and 1 modes of 8, ≤ 9 % high-quality
-        windows), while λ = 0.1 covered all 8 modes at both (95 and 98 %).
+        windows), while λ = 0.1 covered all 8 modes at both (95 and 98 %). It does not cure
+        every run: with λ = 0.1 in the recommended preset, waves seeds 1 and 7 of 0-7 still
+        end one mode short (benchmarks/RESULTS.md, "Over training seeds").
     """
 
     log_name = "cluster"
