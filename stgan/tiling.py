@@ -237,15 +237,16 @@ def _patch_means(
     An unconditioned generator does not know where a patch lies, so every tile has the same
     mean: it is estimated once, from the first tile's draws, and shared (on a 73 × 144 grid
     of 16 × 32 patches, 81 tiles, that is 1/81 of the work)."""
+    shared = module.conditions is None
     rng = torch.Generator().manual_seed(seed + 1_000_003)
     means = []
-    for tile in layout if module.conditions is not None else layout[:1]:
+    for tile in layout[:1] if shared else layout:
         total = 0.0
         for start in range(0, MEAN_DRAWS, batch_size):
             n = min(batch_size, MEAN_DRAWS - start)
             total = total + _draw_patch(module, n, window, table, tile, rng).double().sum(0).numpy()
         means.append(total / MEAN_DRAWS)
-    return means if len(means) == len(layout) else means * len(layout)
+    return means * len(layout) if shared else means
 
 
 @torch.no_grad()
