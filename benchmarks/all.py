@@ -72,6 +72,7 @@ BENCHMARKS = [
         ("--samples", "32", "--repeats", "1", "--rollout", "2000"),
     ),
     Benchmark("fit_speed", "bench_fit_speed.py", ("--steps", "8", "--rounds", "1")),
+    Benchmark("precision", "bench_precision.py", ("--steps", "8", "--warmup", "2")),
     Benchmark("ddp", "bench_ddp.py", ("--steps", "8", "--rounds", "1")),
     Benchmark("scaling", "bench_scaling.py", ("--quick",)),
 ]

@@ -55,9 +55,18 @@ def unpack(commit: str, folder: Path) -> Path:
 
 
 def windows_per_second(
-    code: Path, data: Path, work: Path, flags: list[str], args: argparse.Namespace
+    code: Path,
+    data: Path,
+    work: Path,
+    flags: list[str],
+    args: argparse.Namespace,
+    batch: int = BATCH,
 ) -> tuple[float, str]:
-    """Training windows per second of one ``stgan fit`` run of the code in ``code``."""
+    """Training windows per second of one ``stgan fit`` run of the code in ``code``.
+
+    ``batch`` is the run's batch size (``flags`` set it where it is not the demo's).
+    Returns the rate and the precision the run's ``config.yaml`` records.
+    """
     out = Path(tempfile.mkdtemp(dir=work))
     timer = {"class_path": "bench_ddp.StepTimer", "init_args": {"out": str(out / "t.json")}}
     command = [
@@ -68,10 +77,11 @@ def windows_per_second(
         *["--metrics.every_n_steps", "0", "--trainer.callbacks", json.dumps([timer])],
         *flags,
     ]
-    # The timer from this checkout's benchmarks/, stgan from ``code``.
+    # The timer from this checkout's benchmarks/, stgan from ``code``, the rest as before.
+    paths = [str(ROOT / "benchmarks"), str(code), os.environ.get("PYTHONPATH", "")]
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "benchmarks"), str(code)]),
+        "PYTHONPATH": os.pathsep.join(p for p in paths if p),
         "PYTHONWARNINGS": "ignore",
     }
     if args.threads:
@@ -85,7 +95,7 @@ def windows_per_second(
     if config is not None:
         chosen = yaml.safe_load(config.read_text())["trainer"]["precision"]
         precision = str(chosen) if chosen else "32-true (Lightning default)"
-    rate = BATCH * args.steps / (stamps[-1] - stamps[args.warmup - 1])
+    rate = batch * args.steps / (stamps[-1] - stamps[args.warmup - 1])
     return rate, precision
 
 

@@ -31,9 +31,10 @@ def test_bf16_conv3d_reproducer_and_the_default_precision_agree():
     assert bf16_conv3d_error(onednn=False) < BF16_TOLERANCE
     onednn = bf16_conv3d_error(onednn=True)
     assert onednn > 1e-4  # bf16 rounding is there: the check does compute in bf16
+    expected = "bf16-mixed" if native_bf16_cpu() and onednn < BF16_TOLERANCE else "32-true"
+    assert fastest_precision("cpu") == expected  # a GPU beside the CPU changes nothing
     if not torch.cuda.is_available():
-        expected = "bf16-mixed" if native_bf16_cpu() and onednn < BF16_TOLERANCE else "32-true"
-        assert fastest_precision() == expected
+        assert fastest_precision() == fastest_precision("auto") == expected
     # A CPU bf16 run keeps oneDNN exactly where the check passes.
     assert (onednn_off_for_bf16() is None) == (onednn < BF16_TOLERANCE)
 
@@ -53,7 +54,8 @@ def twin_runs(tmp_path_factory):
 
 
 def test_fit_records_the_fastest_precision_as_its_default(twin_runs):
-    assert twin_runs[True].config["trainer"]["precision"] == fastest_precision()
+    # The runs train on the CPU (trainer.accelerator cpu): the CPU's precision, GPU or not.
+    assert twin_runs[True].config["trainer"]["precision"] == fastest_precision("cpu")
     assert twin_runs[True].config["model"]["channels_last"] is True
     assert twin_runs[False].config["model"]["channels_last"] is False
 
@@ -86,4 +88,4 @@ def test_to_channels_last_keeps_parameters_and_values():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_fastest_precision_on_a_gpu_is_mixed():
     expected = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    assert fastest_precision() == expected
+    assert fastest_precision() == fastest_precision("gpu") == fastest_precision("cuda") == expected

@@ -113,8 +113,9 @@ class StganCLI(LightningCLI):
                 "checkpoint.auto_insert_metric_name": False,
                 # last.ckpt is the `resume` section's (every N steps and at the end), not this.
                 "checkpoint.save_last": False,
-                # The fastest precision that is correct on this machine (bf16 where native).
-                "trainer.precision": fastest_precision(),
+                # None: the fastest precision that is correct on the run's accelerator (bf16
+                # where native), chosen in before_instantiate_classes once the accelerator is known.
+                "trainer.precision": None,
             }
         )
 
@@ -143,6 +144,16 @@ class StganCLI(LightningCLI):
         hparams.pop("_instantiator", None)
         if hparams:
             self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+
+    def before_instantiate_classes(self) -> None:
+        """An unset ``trainer.precision`` becomes the fastest that is correct on the accelerator.
+
+        Written into the config, so the run's ``config.yaml`` names the precision it trained in.
+        """
+        config = self.config.get(self.config.get("subcommand") or "", self.config)
+        trainer = config["trainer"]
+        if trainer.get("precision") is None:
+            trainer["precision"] = fastest_precision(trainer.get("accelerator") or "auto")
 
     def instantiate_trainer(self, **kwargs):
         """The trainer with a CSV logger by default, atomic checkpoints and ``run.json``.

@@ -1,14 +1,17 @@
 """Which precision ``stgan fit`` trains in by default, and the CPU bf16 convolution check.
 
-The default ``trainer.precision`` is the fastest one that is correct on the machine
-(:func:`fastest_precision`):
+The default ``trainer.precision`` is the fastest one that is correct on the device the run
+trains on (:func:`fastest_precision` of ``trainer.accelerator``):
 
-- a CUDA GPU: ``bf16-mixed`` where it computes in bfloat16 natively (Ampere and newer),
-  else ``16-mixed`` with Lightning's gradient scaler;
+- a CUDA GPU (``gpu`` or ``cuda``, or ``auto`` where one is present): ``bf16-mixed`` where
+  it computes in bfloat16 natively (Ampere and newer), else ``16-mixed`` with Lightning's
+  gradient scaler;
 - a CPU with native bfloat16 dot products (oneDNN reports them: AVX512-BF16 or AMX):
   ``bf16-mixed``, if oneDNN's bf16 3D convolution passes :func:`bf16_conv3d_error`;
 - any other CPU: ``32-true``. Without native bfloat16, bf16 is emulated and bf16-mixed
   training is about 50× slower than float32.
+
+A CPU run (``cpu``) on a machine with a GPU follows the CPU's rules.
 
 An explicit ``--trainer.precision`` always wins. Losses, penalties and the health signals
 are computed in float32 whatever the precision (see :mod:`stgan.training.steps` and
@@ -97,10 +100,18 @@ def emulated_bf16_note() -> str | None:
     )
 
 
-def fastest_precision() -> str:
-    """The default ``trainer.precision``: the fastest that is correct here (module docstring)."""
-    if torch.cuda.is_available():
+def fastest_precision(accelerator: object = "auto") -> str:
+    """The default ``trainer.precision`` for ``accelerator``: the fastest that is correct there.
+
+    ``accelerator`` is ``trainer.accelerator`` as given (``"auto"``, ``"cpu"``, ``"gpu"``, ...);
+    a run on the CPU of a machine with a GPU gets the CPU's rule (module docstring).
+    """
+    name = str(accelerator).lower()
+    on_gpu = name in ("gpu", "cuda") or (name == "auto" and torch.cuda.is_available())
+    if on_gpu and torch.cuda.is_available():
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    if name not in ("auto", "cpu"):  # another accelerator (mps, tpu, an object): Lightning's own
+        return "32-true"
     if native_bf16_cpu() and bf16_conv3d_error() < BF16_TOLERANCE:
         return "bf16-mixed"
     return "32-true"

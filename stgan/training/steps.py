@@ -15,11 +15,32 @@ from stgan.stabilization.balance import discriminator_confidence
 from stgan.stabilization.gterms import GStep
 from stgan.stabilization.labels import bce_discriminator_loss
 from stgan.stabilization.unrolled import unrolled_generator_loss
+from stgan.training.guard import is_finite
 from stgan.training.signals import batch_diversity, discriminator_accuracy, grad_norms
 
 
 class AdversarialSteps:
     """D's update (loss, penalties, signals) and G's (loss, unrolled D, generator terms)."""
+
+    def _checked_grad_norms(self, total, net, prefix: str, name: str) -> dict[str, Any] | None:
+        """``net``'s gradient norms after the backward of ``total``; None: do not step.
+
+        Under ``16-mixed`` the gradients carry the loss scale of Lightning's gradient scaler:
+        the norms are divided by it, and an overflow at a finite loss is the scaler's to handle
+        (it skips the step and lowers the scale, as it does in the first steps of any run):
+        the step goes ahead, with no norms logged. Any other non-finite loss or gradient goes
+        to the divergence guard, which rolls back (:meth:`_finite_or_rollback`).
+        """
+        norms = grad_norms(net, prefix)
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        if scaler is not None and scaler.is_enabled():
+            scale = scaler.get_scale()
+            norms = {k: v / scale for k, v in norms.items()}
+            if is_finite(total) and not is_finite(norms[f"grad_norm_{prefix}"]):
+                return {}
+        if not self._finite_or_rollback(total, norms[f"grad_norm_{prefix}"], name):
+            return None
+        return norms
 
     def _discriminator_step(self, real, valid, opt_d, cond=None) -> dict[str, Any]:
         self.toggle_optimizer(opt_d)
@@ -43,8 +64,8 @@ class AdversarialSteps:
                 total = total + penalty(lambda x: self._d(x, real_mask, c_real), real_in, fake_in)
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(total)
-        norms = grad_norms(self.discriminator, "d")
-        if not self._finite_or_rollback(total, norms["grad_norm_d"], "discriminator"):
+        norms = self._checked_grad_norms(total, self.discriminator, "d", "discriminator")
+        if norms is None:
             self.untoggle_optimizer(opt_d)
             return {"loss_d": loss_d.detach()}
         self._step_uncounted(opt_d)
@@ -105,8 +126,8 @@ class AdversarialSteps:
             total = total + term.weight * value
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
-        norms = grad_norms(self.generator, "g")
-        if not self._finite_or_rollback(total, norms["grad_norm_g"], "generator"):
+        norms = self._checked_grad_norms(total, self.generator, "g", "generator")
+        if norms is None:
             self.untoggle_optimizer(opt_g)
             return {"loss_g": loss_g.detach()}
         opt_g.step()  # counted: global_step is the number of generator updates
