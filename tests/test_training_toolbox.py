@@ -20,7 +20,9 @@ TINY_MODEL = dict(
 )
 
 
-def _train(grf_file, tmp_path, max_steps: int, **model_options) -> tuple[GANModule, dict[str, int]]:
+def _train(
+    grf_file, tmp_path, max_steps: int, callbacks=(), **model_options
+) -> tuple[GANModule, dict[str, int]]:
     """Train a tiny model for ``max_steps`` G updates, counting every optimiser step taken."""
     pl.seed_everything(0)
     dm = SpaceTimeDataModule(str(grf_file), window_length=4, batch_size=4, samples_per_epoch=400)
@@ -42,7 +44,7 @@ def _train(grf_file, tmp_path, max_steps: int, **model_options) -> tuple[GANModu
             opt_g.register_step_post_hook(lambda *a: counts.__setitem__("g", counts["g"] + 1))
             opt_d.register_step_post_hook(lambda *a: counts.__setitem__("d", counts["d"] + 1))
 
-    trainer.callbacks.append(Count())
+    trainer.callbacks.extend([Count(), *callbacks])
     trainer.fit(module, dm)
     return module, counts
 
@@ -54,6 +56,34 @@ def test_d_and_g_updates_follow_the_ratio(grf_file, tmp_path, d_steps, g_steps):
     assert counts["g"] == 6
     assert counts["d"] == d_steps * (6 // g_steps)
     assert module.d_updates == counts["d"]
+
+
+@pytest.mark.parametrize(("d_steps", "g_steps"), [(1, 1), (2, 1), (1, 2)])
+def test_reuse_fake_trains_g_on_the_d_steps_windows(grf_file, tmp_path, d_steps, g_steps):
+    calls = {True: [], False: []}  # the latent batches G was run on, in order
+
+    class Record(pl.Callback):
+        def __init__(self, into: list) -> None:
+            self.into = into
+
+        def on_train_start(self, trainer, pl_module):
+            into = self.into
+            pl_module.generator.register_forward_pre_hook(lambda m, a: into.append(a[0].clone()))
+
+    for reuse in (True, False):
+        module, counts = _train(
+            grf_file, tmp_path, 4, d_steps=d_steps, g_steps=g_steps,
+            balance={"reuse_fake": reuse}, callbacks=[Record(calls[reuse])],
+        )  # fmt: skip
+        assert counts["g"] == 4 and counts["d"] == d_steps * (4 // g_steps)
+        assert all(torch.isfinite(p).all() for p in module.generator.parameters())
+    # Each G phase's first update runs on the windows of the D step just before it: one
+    # generator forward pass fewer per phase, nothing else changed.
+    phases = 4 // g_steps
+    assert len(calls[False]) == phases * (d_steps + g_steps)
+    assert len(calls[True]) == phases * (d_steps + g_steps - 1)
+    # The first phase draws the same latents either way (one seed), the generator not yet moved.
+    torch.testing.assert_close(calls[True][0], calls[False][0])
 
 
 def test_ema_generator_is_used_for_sampling(grf_file, tmp_path):

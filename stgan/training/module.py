@@ -314,13 +314,19 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         logs: dict[str, Any] = {}
         r_t = None
         self._rolled_back = False
+        drawn = None  # balance.reuse_fake: (z, G(z)) of the last D step, for the first G update
         if self._n_d > 0:
-            logs.update(self._discriminator_step(real, valid, opt_d, cond))
+            if self.balance.reuse_fake and self._d_since_g + 1 >= self._n_d:
+                z = self.sample_latent(real.shape[0])
+                drawn = (z, self(z, cond=cond))  # G's graph kept for the G update
+            logs.update(self._discriminator_step(real, valid, opt_d, cond, drawn))
             r_t = logs.get("d_confidence")
             self._d_since_g += 1
         if self._d_since_g >= self._n_d and not self._rolled_back:
-            for _ in range(self.balance.g_steps):
-                logs.update(self._generator_step(real, valid, opt_g, cond))
+            for i in range(self.balance.g_steps):
+                logs.update(
+                    self._generator_step(real, valid, opt_g, cond, drawn if i == 0 else None)
+                )
                 if self._rolled_back:
                     break
             self._d_since_g = 0

@@ -212,6 +212,11 @@ class BalanceOptions:
         G's loss against D unrolled k SGD steps ahead (Metz et al. 2017); 0 is off.
     unrolled_lr : float
         Learning rate of the unrolled SGD steps.
+    reuse_fake : bool
+        The G phase's first update trains on the windows that the D step before it generated
+        (one latent draw and one generator forward per iteration, as in the DCGAN reference
+        training loop), instead of drawing and generating anew: about one generator forward
+        pass less per iteration. Off: each update draws its own.
     """
 
     d_steps: int = 1  # WGAN(-GP) used 5
@@ -219,6 +224,7 @@ class BalanceOptions:
     adaptive: dict[str, Any] | None = None  # ADA's target r_t = 0.6 when on
     unrolled_steps: int = 0  # Metz et al. 2017 used 5-10 when on
     unrolled_lr: float = 0.01
+    reuse_fake: bool = False
 
     def check(self) -> None:
         """Raise :class:`StganError` naming the option and the fix if a value is invalid."""

@@ -42,11 +42,15 @@ class AdversarialSteps:
             return None
         return norms
 
-    def _discriminator_step(self, real, valid, opt_d, cond=None) -> dict[str, Any]:
+    def _discriminator_step(self, real, valid, opt_d, cond=None, drawn=None) -> dict[str, Any]:
+        """D's update; ``drawn``: the iteration's ``(z, G(z))`` (``balance.reuse_fake``)."""
         self.toggle_optimizer(opt_d)
-        z = self.sample_latent(real.shape[0])
-        with torch.no_grad():
-            fake = self(z, cond=cond)
+        if drawn is None:
+            z = self.sample_latent(real.shape[0])
+            with torch.no_grad():
+                fake = self(z, cond=cond)
+        else:
+            z, fake = drawn[0], drawn[1].detach()
         c_real, c_fake = self._classes(real, valid, z)
         real_in, real_mask = self._d_input(real, valid, cond)
         fake_in, fake_mask = self._d_input(fake, valid, cond)
@@ -111,10 +115,14 @@ class AdversarialSteps:
             d_fn_kwargs={"mask": real_mask},
         )
 
-    def _generator_step(self, real, valid, opt_g, cond=None) -> dict[str, Any]:
+    def _generator_step(self, real, valid, opt_g, cond=None, drawn=None) -> dict[str, Any]:
+        """G's update; ``drawn``: the ``(z, G(z))`` the D step trained on, to train on again."""
         self.toggle_optimizer(opt_g)
-        z = self.sample_latent(real.shape[0])
-        fake = self(z, cond=cond)
+        if drawn is None:
+            z = self.sample_latent(real.shape[0])
+            fake = self(z, cond=cond)
+        else:
+            z, fake = drawn
         c_real, c_fake = self._classes(real, valid, z)
         fake_in, fake_mask = self._d_input(fake, valid, cond)
         loss_g = self._generator_loss(real, valid, fake_in, fake_mask, c_real, c_fake, cond)
