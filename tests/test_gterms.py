@@ -10,6 +10,7 @@ import torch
 import stgan.stabilization.gterms as gterms
 from stgan.errors import StganError
 from stgan.stabilization.gterms import G_TERMS, GStep
+from stgan.stabilization.gterms.cluster_consistency import HIT_RATE
 from stgan.training.module import GANModule
 
 TINY = {
@@ -158,6 +159,30 @@ def test_cluster_consistency_is_the_distance_gap_in_units_of_the_data_spread():
     # Without clusters on the fakes (data without structure) the term is 0.
     step.fake_classes = None
     assert term.loss(step).item() == 0.0
+
+
+def test_cluster_consistency_names_the_cluster_whose_windows_land_elsewhere():
+    rng = torch.Generator().manual_seed(4)
+    a, b = torch.randn(1, *WINDOW, generator=rng), 3.0 * torch.randn(1, *WINDOW, generator=rng)
+    module = _clustered(a, b)
+    term = module.g_terms["cluster_consistency"]
+    step = _step(module, torch.stack([a, b]))
+    # G answers both codes with window a: cluster 1's windows all land in cluster 0.
+    step.fake = a[None].repeat(2, 1, 1, 1, 1)
+    step.fake_classes = torch.tensor([0, 1])
+    term.loss(step)
+    first = term.signals()
+    assert first["cluster_accuracy"].item() == 0.5  # one fake of two is in its own cluster
+    assert first["cluster_hit_worst"].item() == pytest.approx(1 - HIT_RATE)  # from 1: one miss
+    assert first["cluster_hit_worst_at"].item() == 1
+    for _ in range(59):
+        term.loss(step)
+    last = term.signals()
+    # 60 misses in a row: (1 - HIT_RATE)^60 of the starting 1 is left; cluster 0 still all hits.
+    assert last["cluster_hit_worst"].item() == pytest.approx((1 - HIT_RATE) ** 60, rel=1e-5)
+    assert last["cluster_hit_worst_at"].item() == 1 and term.hits[0].item() == 1.0
+    # The hit rates are diagnostics, not state: checkpoints do not carry them.
+    assert not any(key.endswith("hits") for key in module.state_dict())
 
 
 def test_cluster_consistency_needs_self_conditioning():

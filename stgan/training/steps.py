@@ -128,9 +128,10 @@ class AdversarialSteps:
         loss_g = self._generator_loss(real, valid, fake_in, fake_mask, c_real, c_fake, cond)
         total = loss_g
         step = GStep(self, fake, fake_in, fake_mask, real, valid, z, c_fake, c_real, cond)
-        terms = {}
+        terms, signals = {}, {}
         for term in self.g_terms.values():  # in the configured order
             terms[f"loss_{term.log_name}"] = value = term.loss(step)
+            signals.update(term.signals())
             total = total + term.weight * value
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
@@ -140,4 +141,5 @@ class AdversarialSteps:
             return {"loss_g": loss_g.detach()}
         opt_g.step()  # counted: global_step is the number of generator updates
         self.untoggle_optimizer(opt_g)
-        return {"loss_g": loss_g.detach(), **norms, **{k: v.detach() for k, v in terms.items()}}
+        terms = {k: v.detach() for k, v in terms.items()}
+        return {"loss_g": loss_g.detach(), **norms, **terms, **signals}

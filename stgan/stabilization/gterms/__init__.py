@@ -8,7 +8,7 @@ other. The model config lists the terms to use, each with its weight λ::
     g_terms: [{name: mode_seeking, weight: 1.0}, {name: spectral_matching, weight: 0.1}]
 
 G's loss is the adversarial loss plus Σ λ·term, in the listed order; each term's value is
-logged as ``loss_<log_name>``.
+logged as ``loss_<log_name>``, and whatever its :meth:`GTerm.signals` returns beside it.
 
 ========================= =====================================================================
 key                       term
@@ -89,6 +89,10 @@ class GTerm(nn.Module):
     def loss(self, step: GStep) -> torch.Tensor:
         """The term's unweighted value for this generator update (a scalar)."""
         raise NotImplementedError
+
+    def signals(self) -> dict[str, torch.Tensor]:
+        """Training signals the last :meth:`loss` measured on the way, logged beside it (none)."""
+        return {}
 
 
 def build_g_terms(specs: list[dict[str, Any]] | None, module: GANModule) -> nn.ModuleDict:

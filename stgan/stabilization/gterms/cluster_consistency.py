@@ -18,6 +18,13 @@ centroid. A window typical of its cluster therefore costs about ``log(1 + Σ exp
 for well-separated clusters, so the term does not squeeze windows towards a centroid; one
 that lies in cluster ``j`` instead costs about ``(d²_c − d²_j) / σ²``. Data without cluster
 structure leave G unconditioned, and the term is then 0.
+
+Beside ``loss_cluster`` the term logs what it sees (:meth:`ClusterConsistency.signals`):
+``cluster_accuracy``, the share of the batch's fakes nearest the centroid they were drawn
+for, and per cluster a running hit rate (an exponential average over the fakes drawn for it,
+:data:`HIT_RATE`), of which ``cluster_hit_worst`` is the lowest and ``cluster_hit_worst_at``
+the cluster it belongs to: a cluster whose windows keep landing in another one is a mode G
+does not make, seen while training runs.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from stgan.stabilization.spectral import DECAY
 # σ² never falls below this (standardised units²): a record whose windows sit exactly on their
 # centroids (copies of a few windows) would otherwise give unbounded logits.
 MIN_SPREAD = 1e-3
+# Weight of each new fake in its cluster's running hit rate: about the last 20 drawn for it.
+HIT_RATE = 0.05
 
 
 @G_TERMS.register("cluster_consistency")
@@ -64,6 +73,9 @@ class ClusterConsistency(GTerm):
             )
         self.register_buffer("spread", torch.ones(()))
         self.register_buffer("seen", torch.zeros((), dtype=torch.long))
+        # Diagnostics only, not saved: each cluster's running hit rate, 1 until it is drawn.
+        self.register_buffer("hits", torch.ones(module.clusters.k), persistent=False)
+        self._signals: dict[str, torch.Tensor] = {}
 
     @torch.no_grad()
     def observe(self, clusters, real: torch.Tensor) -> None:
@@ -88,5 +100,25 @@ class ClusterConsistency(GTerm):
         clusters = step.module.clusters
         self.observe(clusters, step.real)
         d2 = self.distances(clusters, step.fake * step.valid)
+        self._observe_hits(clusters, d2.detach(), step.fake_classes)
         logits = -d2 / self.spread.clamp_min(MIN_SPREAD)
         return torch.nn.functional.cross_entropy(logits, step.fake_classes)
+
+    @torch.no_grad()
+    def _observe_hits(self, clusters, d2: torch.Tensor, drawn: torch.Tensor) -> None:
+        """Update the running hit rates from this batch and set the signals to log."""
+        hit = (d2.argmin(dim=1) == drawn).float()
+        for c, h in zip(drawn.tolist(), hit, strict=True):
+            self.hits[c] += HIT_RATE * (h - self.hits[c])
+        live = self.hits.masked_fill(clusters.frequencies == 0, float("inf"))
+        worst = live.argmin()
+        self._signals = {
+            "cluster_accuracy": hit.mean(),
+            "cluster_hit_worst": live[worst].clone(),
+            "cluster_hit_worst_at": worst.float(),
+        }
+
+    def signals(self) -> dict[str, torch.Tensor]:
+        """``cluster_accuracy``, ``cluster_hit_worst`` and ``cluster_hit_worst_at`` (module
+        docstring); none while G is unconditioned."""
+        return dict(self._signals)
