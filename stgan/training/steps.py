@@ -32,7 +32,8 @@ class AdversarialSteps:
         to the divergence guard, which rolls back (:meth:`_finite_or_rollback`).
         """
         norms = grad_norms(net, prefix)
-        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        plugin = getattr(self._trainer, "precision_plugin", None)  # None: no trainer attached
+        scaler = getattr(plugin, "scaler", None)
         if scaler is not None and scaler.is_enabled():
             scale = scaler.get_scale()
             norms = {k: v / scale for k, v in norms.items()}
