@@ -58,8 +58,9 @@ def test_d_and_g_updates_follow_the_ratio(grf_file, tmp_path, d_steps, g_steps):
     assert module.d_updates == counts["d"]
 
 
-@pytest.mark.parametrize(("d_steps", "g_steps"), [(1, 1), (2, 1), (1, 2)])
-def test_reuse_fake_trains_g_on_the_d_steps_windows(grf_file, tmp_path, d_steps, g_steps):
+def test_reuse_fake_trains_g_on_the_d_steps_windows(grf_file, tmp_path):
+    # 2 D steps then 2 G steps per phase: only the last D step draws for the first G step.
+    d_steps, g_steps = 2, 2
     calls = {True: [], False: []}  # the latent batches G was run on, in order
 
     class Record(pl.Callback):

@@ -23,8 +23,9 @@ Beside ``loss_cluster`` the term logs what it sees (:meth:`ClusterConsistency.si
 ``cluster_accuracy``, the share of the batch's fakes nearest the centroid they were drawn
 for, and per cluster a running hit rate (an exponential average over the fakes drawn for it,
 :data:`HIT_RATE`), of which ``cluster_hit_worst`` is the lowest and ``cluster_hit_worst_at``
-the cluster it belongs to: a cluster whose windows keep landing in another one is a mode G
-does not make, seen while training runs.
+the cluster it belongs to: a cluster whose windows keep landing in another one, seen while
+training runs (on the failure lab's waves some cluster always does, so the lowest rate alone
+does not name a lost mode; docs/guide/health.md).
 """
 
 from __future__ import annotations
