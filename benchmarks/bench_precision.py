@@ -3,13 +3,12 @@
 Runs the real ``stgan fit --config configs/demo.yaml`` (conv3d × conv3d, windows (8, 32, 32))
 on the demo's training file, as :mod:`bench_fit_speed` does, once per combination of
 ``--trainer.precision`` (``--precisions``; default: ``32-true`` and the precision that
-``stgan fit`` picks on that accelerator, where it differs) and ``--model.channels_last``
-true / false, on
-``--accelerator`` (``cpu`` or ``gpu``) at batches of ``--batch``. The combinations run round
-robin (``--rounds`` times, the order reversed every other round) and each rate is the median
-of its runs. Prints windows per second, the ratio to float32 in channels-last memory, and
-the precision that ``stgan fit`` picks by itself on that accelerator
-(:func:`stgan.training.precision.fastest_precision`).
+``stgan fit`` picks by itself on that accelerator,
+:func:`stgan.training.precision.fastest_precision`, where it differs) and
+``--model.channels_last`` true / false, on ``--accelerator`` (``cpu`` or ``gpu``) at batches
+of ``--batch``. The combinations run round robin (``--rounds`` times, the order reversed
+every other round) and each rate is the median of its runs. Prints windows per second, the
+ratio to float32 in channels-last memory, and that choice.
 
 Run: ``python benchmarks/bench_precision.py --accelerator gpu --batch 256 --precisions
 32-true 16-mixed bf16-mixed`` (on a GPU); ``python benchmarks/bench_precision.py`` (on a CPU).
