@@ -11,12 +11,12 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import sys
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cli_processes
 import pytest
 from conftest import TINY_FIT
 
@@ -28,17 +28,10 @@ NUM_SAMPLES = 8
 
 
 def stgan(*args: str) -> subprocess.CompletedProcess:
-    """A real ``stgan`` process, on one torch thread so that two can share two cores."""
+    """A real ``stgan`` process (forked warm: :mod:`cli_processes`), on one torch thread so
+    that two can share two cores."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "stgan.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        cwd=REPO,
-        check=False,
-    )
+    return cli_processes.run(list(args), cwd=REPO, env=env)
 
 
 def stgan_here(*argv: str) -> subprocess.CompletedProcess:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import cli_processes
 import pytest
 
 from stgan.data.synthetic import make_grf
@@ -67,16 +67,8 @@ def grf_file(tmp_path_factory) -> Path:
 def run_stgan(
     *args: str, cwd: Path | None = None, check: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run the real `stgan` console entry point in a subprocess."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "stgan.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    """Run ``stgan ARGS`` as a real process (forked warm: :mod:`cli_processes`)."""
+    proc = cli_processes.run(list(args), cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if check and proc.returncode != 0:
         raise AssertionError(
             f"stgan {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"

@@ -5,13 +5,14 @@ continues a line; ``#`` starts a comment; in console blocks commands start with 
 the lines after one are its printed output). The commands of one page run in order, as real
 processes, in a fresh folder holding a copy of ``configs/`` and ``examples/`` (the docs say
 to run from a checkout), so each page makes its own data files. ``stgan`` runs as
-``python -m stgan.cli`` and ``python`` as this interpreter, with this checkout first on
-``PYTHONPATH``. A console block that shows ``stgan: error: ...`` expects exit status 2 and
-exactly that line on stderr; every other command must exit 0. Python blocks must compile,
-YAML and JSON blocks must parse, and every ``::: module`` of the API reference must import.
-The extending page's example files are written into a copy of the package and their tests
-run there; the health page's ``health.json`` is checked against the real detector, remedies
-and record; the metrics page must list every metric of the registry.
+``python -m stgan.cli`` would, forked from a warm interpreter (:mod:`cli_processes`), and ``python``
+as this interpreter, with this checkout first on ``PYTHONPATH``. A console block that shows
+``stgan: error: ...`` expects exit status 2 and exactly that line on stderr; every other
+command must exit 0. Python blocks must compile, YAML and JSON blocks must parse, and every
+``::: module`` of the API reference must import. The extending page's example files are
+written into a copy of the package and their tests run there; the health page's
+``health.json`` is checked against the real detector, remedies and record; the metrics page
+must list every metric of the registry.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import cli_processes
 import pytest
 import yaml
 from test_known_answers import marked_tests
@@ -131,13 +133,15 @@ def _canonical(line: str) -> str:
     return re.sub(r"\s+", " ", line.strip())
 
 
-def _argv(line: str) -> list[str]:
+def _run(line: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run one documented command line in ``cwd``: ``stgan`` as a warm-forked process."""
     words = shlex.split(line, comments=True)
     program, rest = words[0], words[1:]
     if program == "stgan":
-        return [sys.executable, "-m", "stgan.cli", *rest]
+        return cli_processes.run(rest, cwd=cwd, env=env)
     if program in ("python", "python3"):
-        return [sys.executable, *rest]
+        argv = [sys.executable, *rest]
+        return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     raise AssertionError(f"documented command {line!r} runs {program!r}: run it here or exempt it")
 
 
@@ -149,9 +153,7 @@ def _run_page(page: Path, tmp: Path) -> None:
     for cmd in commands(page.read_text()):
         if cmd.line in EXEMPT:
             continue
-        done = subprocess.run(
-            _argv(cmd.line), cwd=tmp, env=env, capture_output=True, text=True, timeout=600
-        )
+        done = _run(cmd.line, tmp, env)
         where = f"{page.relative_to(ROOT)}: `{cmd.line}` exited {done.returncode}"
         tail = f"\n--- stderr (end) ---\n{done.stderr[-3000:]}"
         if cmd.error is None:
