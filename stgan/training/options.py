@@ -216,7 +216,8 @@ class BalanceOptions:
         The G phase's first update trains on the windows that the D step before it generated
         (one latent draw and one generator forward per iteration, as in the DCGAN reference
         training loop), instead of drawing and generating anew: about one generator forward
-        pass less per iteration. Off: each update draws its own.
+        pass less per iteration (the default; measured over the lab's seeds 0-7 in
+        benchmarks/RESULTS.md). False: each update draws and generates its own.
     """
 
     d_steps: int = 1  # WGAN(-GP) used 5
@@ -224,7 +225,7 @@ class BalanceOptions:
     adaptive: dict[str, Any] | None = None  # ADA's target r_t = 0.6 when on
     unrolled_steps: int = 0  # Metz et al. 2017 used 5-10 when on
     unrolled_lr: float = 0.01
-    reuse_fake: bool = False
+    reuse_fake: bool = True
 
     def check(self) -> None:
         """Raise :class:`StganError` naming the option and the fix if a value is invalid."""
