@@ -173,7 +173,9 @@ def test_injected_nan_is_rolled_back_and_training_goes_on(grf_file, tmp_path, ca
         "--model.generator",
         "test-nan",
         "--model.generator_options",
-        "{nan_at: 7, latent_channels: 4, width: 4, spatial_upsamples: 1}",
+        # One training forward pass of G per iteration (G's update reuses the D step's windows,
+        # model.balance.reuse_fake): the 4th falls in the 4th iteration.
+        "{nan_at: 4, latent_channels: 4, width: 4, spatial_upsamples: 1}",
         "--trainer.max_steps",
         "8",
     )

@@ -24,6 +24,10 @@ STEPS = 900  # iterations (one D and one G update each)
 # Windows per batch. The preset's own batch of 2 buys updates for 10-minute runs; the demo's
 # 900 iterations were sized and measured at 4 (a batch of 2 there is not measured yet).
 BATCH = 4
+# The demo's figures were measured with each G update drawing its own windows; the default
+# reuse of the D step's windows (model.balance.reuse_fake) is not yet measured over the demo's
+# seeds, so the demo keeps the measured recipe (seed 0 with the reuse: 1.03 dB, ACF RMSE 0.043).
+REUSE_FAKE = False
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -44,6 +48,7 @@ def demo(args: argparse.Namespace) -> None:
         *("--config", str(configs / "demo.yaml"), "--config", str(configs / "recommended.yaml")),
         *("--data.path", str(train)),
         *("--data.batch_size", str(BATCH)),
+        *("--model.balance.reuse_fake", str(REUSE_FAKE).lower()),
         *("--trainer.max_steps", str(STEPS if args.max_steps is None else args.max_steps)),
         *("--seed_everything", str(args.seed)),
         *("--trainer.default_root_dir", str(out / "run")),
