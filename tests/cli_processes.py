@@ -1,7 +1,7 @@
 """`stgan` commands as real processes forked from one warm interpreter.
 
 A fresh ``python -m stgan.cli`` spends most of a short test command importing torch,
-Lightning, xarray and matplotlib (6 s on an idle 2-core machine, 15-25 s while the suite
+Lightning, xarray and matplotlib (6 s on an idle 2-core machine, 15-35 s while the suite
 keeps both cores busy). Here a fork server (:mod:`multiprocessing`'s ``forkserver``) imports
 them once; each command is then a process forked from it that runs ``stgan.cli`` as
 ``python -m stgan.cli`` would (``runpy`` with ``__main__`` and ``sys.argv`` set, so that
@@ -9,8 +9,8 @@ Lightning's DDP launcher re-runs the same command line), with its own working fo
 environment, stdout and stderr, and its exit status. The server never runs a tensor
 operation, so a forked child starts its thread pools from scratch.
 
-Commands that test the interpreter itself (what a cold start imports, the console script,
-signals sent to a running process) keep plain subprocesses.
+Tests of the process itself keep plain subprocesses: what a cold start imports
+(``test_cli_imports``) and a run killed mid-way (``test_resume``, ``test_atomic_outputs``).
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -
     os.environ.clear()
     os.environ.update(env)
     for fd, path in ((1, out), (2, err)):
-        os.dup2(os.open(path, os.O_WRONLY | os.O_TRUNC), fd)
+        opened = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        os.dup2(opened, fd)
+        os.close(opened)
     if "OMP_NUM_THREADS" in env:  # read by torch when it loads, which the server did
         import torch
 
@@ -69,7 +71,10 @@ def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -
 
 
 def run(
-    argv: list[str], cwd: Path | str | None = None, env: dict[str, str] | None = None, timeout=600
+    argv: list[str],
+    cwd: Path | str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
 ) -> subprocess.CompletedProcess:
     """Run ``stgan ARGV`` as a forked process; its exit status, stdout and stderr as text.
 
