@@ -73,16 +73,17 @@ def draw_latent(
     window: tuple[int, int, int],
     clusters: SpectralClusters | None = None,
     generator: torch.Generator | None = None,
+    train: bool = False,
 ) -> torch.Tensor:
     """Standard normal latent (on the CPU) for ``n`` samples of ``window`` from ``network``.
 
     With self-conditioning ``clusters`` each latent starts with the one-hot code of a drawn
-    cluster. Training and sampling both draw through here, so the same ``generator`` state
-    gives the same latents.
+    cluster (``train``: any of its codes; else the one sampling uses). Training and sampling
+    both draw through here, so the same ``generator`` state gives the same latents.
     """
     z = torch.randn((n, *network.latent_shape(window)), generator=generator)
     if clusters is not None:
-        clusters.write_codes(z, generator)
+        clusters.write_codes(z, generator, train=train)
     return z
 
 
@@ -163,7 +164,8 @@ class Sampler(nn.Module):
         generator.load_state_dict(_weights(state, EMA_PREFIX if ema else GENERATOR_PREFIX))
         clusters = None
         if hparams.get("clusters"):
-            clusters = SpectralClusters(channels, window, int(hparams["clusters"]))
+            codes = int(hparams.get("cluster_codes") or 1)
+            clusters = SpectralClusters(channels, window, int(hparams["clusters"]), codes)
             clusters.load_state_dict(_weights(state, CLUSTERS_PREFIX))
         return cls(generator.requires_grad_(False), window, info, hparams, clusters, conditions)
 

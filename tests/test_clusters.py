@@ -16,6 +16,7 @@ from stgan.cli import main
 from stgan.data.synthetic import make_grf
 from stgan.data.waves import make_waves
 from stgan.io.netcdf import write_netcdf
+from stgan.sampler import Sampler
 from stgan.stabilization.clusters import (
     STRUCTURE,
     SpectralClusters,
@@ -100,23 +101,30 @@ def test_a_random_field_has_no_cluster_structure_and_trains_unconditioned():
     windows = torch.from_numpy(
         np.stack([values[s : s + 8] for s in range(0, 248, 2)])[:, None]
     ).float()
-    clusters = SpectralClusters(1, (8, 16, 16), 8)
+    clusters = SpectralClusters(1, (8, 16, 16), 8, codes=2)
     clusters.fit(windows)
     assert float(clusters.silhouette) < STRUCTURE and not bool(clusters.structured)
     assert bool((clusters.assign(windows) == 0).all())
     np.testing.assert_array_equal(clusters.frequencies.numpy(), np.eye(8)[0])
-    # G's latent stays all noise: no code, not even a constant one.
-    z = torch.randn(64, 32, 1, 1, 1)
-    kept = z.clone()
-    clusters.write_codes(z)
-    torch.testing.assert_close(z, kept, rtol=0, atol=0)
+    # G's latent stays all noise, in training and sampling: no code, not even a constant one,
+    # and no number drawn from the run's random stream for one.
+    for train in (True, False):
+        z = torch.randn(64, 32, 1, 1, 1)
+        kept = z.clone()
+        torch.manual_seed(5)
+        clusters.write_codes(z, train=train)
+        torch.testing.assert_close(z, kept, rtol=0, atol=0)
+        after = torch.rand(3)
+        torch.manual_seed(5)
+        torch.testing.assert_close(after, torch.rand(3), rtol=0, atol=0)
 
 
 def test_clusters_leave_the_run_s_random_stream_as_it_would_be_without():
     g = {"latent_vector": 32, "latent_channels": 4, "width": 4, "spatial_upsamples": 1}
     d = {"width": 4, "depth": 2}
     made = []
-    for clusters in (0, 4):
+    terms = [{"name": "cluster_consistency", "weight": 0.1}]
+    for clusters, codes in ((0, 1), (4, 1), (4, 2)):
         torch.manual_seed(0)
         module = GANModule(
             channels=1,
@@ -124,18 +132,22 @@ def test_clusters_leave_the_run_s_random_stream_as_it_would_be_without():
             generator_options=g,
             discriminator_options=d,
             clusters=clusters,
+            cluster_codes=codes,
+            g_terms=terms if clusters else None,
         )
         made.append((module, torch.randn(5)))
-    (plain, after_plain), (clustered, after_clustered) = made
+    (plain, after_plain), *clustered = made
     # The same G and D weights, and the same noise drawn after them: on data without cluster
-    # structure (trained unconditioned) the run is the one without model.clusters.
-    torch.testing.assert_close(after_clustered, after_plain, rtol=0, atol=0)
-    for a, b in (
-        (plain.generator, clustered.generator),
-        (plain.discriminator, clustered.discriminator),
-    ):
-        for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
-            torch.testing.assert_close(y, x, rtol=0, atol=0, msg=name)
+    # structure (trained unconditioned) the run is the one without model.clusters, with one
+    # code per cluster or two.
+    for module, after in clustered:
+        torch.testing.assert_close(after, after_plain, rtol=0, atol=0)
+        for a, b in (
+            (plain.generator, module.generator),
+            (plain.discriminator, module.discriminator),
+        ):
+            for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+                torch.testing.assert_close(y, x, rtol=0, atol=0, msg=name)
 
 
 TINY = [
@@ -235,6 +247,25 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
             [
                 "--model.clusters",
                 "4",
+                "--model.cluster_codes",
+                "4",
+                "--model.g_terms",
+                "[{name: cluster_consistency}]",
+            ],
+            "(4 × 4) must be below the generator's latent_vector (16)",
+        ),
+        (
+            ["--model.clusters", "4", "--model.cluster_codes", "0"],
+            "model.cluster_codes must be an integer >= 1",
+        ),
+        (
+            ["--model.clusters", "4", "--model.cluster_codes", "2"],
+            "add {name: cluster_consistency, weight: 0.1} to model.g_terms",
+        ),
+        (
+            [
+                "--model.clusters",
+                "4",
                 "--model.generator_options",
                 "{latent_channels: 4, width: 4, latent_vector: 16, latent_categories: 4}",
             ],
@@ -288,3 +319,25 @@ def test_a_resumed_run_keeps_its_clusters(waves_file, tmp_path, capsys, caplog):
         torch.testing.assert_close(
             resumed["state_dict"][f"clusters.{name}"], first[f"clusters.{name}"]
         )
+
+
+def test_two_codes_per_cluster_train_and_the_sampler_uses_the_recorded_best(
+    waves_file, tmp_path, capsys
+):
+    options = ["--model.clusters", "4", "--model.cluster_codes", "2", "--trainer.max_steps", "6"]
+    terms = ["--model.g_terms", "[{name: cluster_consistency, weight: 0.1}]"]
+    assert _fit(waves_file, tmp_path, *options, *terms) == 0, capsys.readouterr().err
+    ckpt = load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt")
+    hits = ckpt["state_dict"]["clusters.hits"]
+    # 8 codes, each a running hit rate; 6 updates of 8 fakes moved some of them off their start.
+    assert hits.shape == (8,) and bool((hits <= 1).all()) and bool((hits < 1).any())
+    module, sampler = load_module(ckpt), Sampler.from_checkpoint(ckpt)
+    best = hits.view(2, 4).argmax(dim=0)
+    assert torch.equal(sampler.clusters.chosen(), best)
+    # Sampler and module draw the same latents, each cluster with its best code.
+    z = sampler.sample_latent(512, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(
+        z, module.sample_latent(512, generator=torch.Generator().manual_seed(1))
+    )
+    code = sampler.clusters.code_index(z)
+    torch.testing.assert_close(code, sampler.clusters.codes(z) + 4 * best[code % 4])

@@ -9,8 +9,8 @@ import torch
 
 import stgan.stabilization.gterms as gterms
 from stgan.errors import StganError
+from stgan.stabilization.clusters import HIT_RATE
 from stgan.stabilization.gterms import G_TERMS, GStep
-from stgan.stabilization.gterms.cluster_consistency import HIT_RATE
 from stgan.training.module import GANModule
 
 TINY = {
@@ -118,8 +118,9 @@ def test_info_term_of_an_uninformed_classifier_is_log_k():
     assert {id(p) for p in term.parameters()} <= in_g
 
 
-def _clustered(a: torch.Tensor, b: torch.Tensor) -> GANModule:
-    """A module self-conditioned on two clusters whose centroids are windows ``a`` and ``b``."""
+def _clustered(a: torch.Tensor, b: torch.Tensor, codes: int = 1) -> GANModule:
+    """A module self-conditioned on two clusters whose centroids are windows ``a`` and ``b``,
+    with ``codes`` one-hot codes per cluster."""
     torch.manual_seed(0)
     options = {**TINY["generator"]["options"], "latent_categories": 0}
     module = GANModule(
@@ -127,6 +128,7 @@ def _clustered(a: torch.Tensor, b: torch.Tensor) -> GANModule:
         generator={"options": options},
         discriminator=TINY["discriminator"],
         clusters=2,
+        cluster_codes=codes,
         g_terms=[{"name": "cluster_consistency"}],
     )
     clusters = module.clusters
@@ -169,7 +171,8 @@ def test_cluster_consistency_names_the_cluster_whose_windows_land_elsewhere():
     step = _step(module, torch.stack([a, b]))
     # G answers both codes with window a: cluster 1's windows all land in cluster 0.
     step.fake = a[None].repeat(2, 1, 1, 1, 1)
-    step.fake_classes = torch.tensor([0, 1])
+    step.z[:, :2] = torch.eye(2)[:, :, None, None, None]  # drawn for clusters 0 and 1
+    step.fake_classes = module.clusters.codes(step.z)
     term.loss(step)
     first = term.signals()
     assert first["cluster_accuracy"].item() == 0.5  # one fake of two is in its own cluster
@@ -180,9 +183,42 @@ def test_cluster_consistency_names_the_cluster_whose_windows_land_elsewhere():
     last = term.signals()
     # 60 misses in a row: (1 - HIT_RATE)^60 of the starting 1 is left; cluster 0 still all hits.
     assert last["cluster_hit_worst"].item() == pytest.approx((1 - HIT_RATE) ** 60, rel=1e-5)
-    assert last["cluster_hit_worst_at"].item() == 1 and term.hits[0].item() == 1.0
-    # The hit rates are diagnostics, not state: checkpoints do not carry them.
+    assert last["cluster_hit_worst_at"].item() == 1 and module.clusters.hits[0].item() == 1.0
+    # With one code per cluster the hit rates are diagnostics, not state: checkpoints do not
+    # carry them.
     assert not any(key.endswith("hits") for key in module.state_dict())
+
+
+def test_with_two_codes_per_cluster_sampling_uses_the_code_that_lands_in_its_cluster():
+    rng = torch.Generator().manual_seed(4)
+    a, b = torch.randn(1, *WINDOW, generator=rng), 3.0 * torch.randn(1, *WINDOW, generator=rng)
+    module = _clustered(a, b, codes=2)
+    clusters, term = module.clusters, module.g_terms["cluster_consistency"]
+    # Code c + 2v is cluster c's variant v: the latent's first 4 numbers are one of 4 codes.
+    z = torch.zeros(4, 12, 1, 1, 1)
+    z[torch.arange(4), torch.arange(4)] = 1.0
+    assert clusters.code_index(z).tolist() == [0, 1, 2, 3]
+    assert clusters.codes(z).tolist() == [0, 1, 0, 1]
+    # Cluster 1's first code (1) answers with window a, of cluster 0; its second (3) with b.
+    step = _step(module, torch.stack([a, b, a, b]))
+    step.z, step.fake_classes = z, clusters.codes(z)
+    step.fake = torch.stack([a, a, a, b])
+    for _ in range(30):
+        term.loss(step)
+    assert clusters.hits.tolist() == pytest.approx([1.0, (1 - HIT_RATE) ** 30, 1.0, 1.0])
+    # Sampling uses each cluster's code of the highest hit rate: cluster 1's second.
+    assert clusters.chosen().tolist() == [0, 1]
+    drawn = clusters.code_index(module.sample_latent(4000, generator=rng))
+    assert set(drawn.tolist()) == {0, 3}
+    # Training draws every code of a cluster, evenly.
+    trained = torch.bincount(
+        clusters.code_index(module.sample_latent(4000, generator=rng, train=True)), minlength=4
+    )
+    assert bool((trained > 800).all()), trained
+    # The signals report the code sampling uses: no cluster is missed.
+    assert term.signals()["cluster_hit_worst"].item() == 1.0
+    # The hit rates choose the samples' codes, so checkpoints carry them.
+    assert torch.equal(module.state_dict()["clusters.hits"], clusters.hits)
 
 
 def test_cluster_consistency_needs_self_conditioning():

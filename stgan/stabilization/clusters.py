@@ -18,6 +18,14 @@ cluster drawn as often as it holds real windows, and D by projection (Miyato & K
 ``D(x, c) = ψ(φ(x)) + e_c · φ(x)``. Data without cluster structure train unconditioned: G's
 latent is then all noise, and D is not told a class.
 
+With ``codes`` per cluster (``model.cluster_codes``) G learns that many one-hot codes for each
+cluster, ``k · codes`` numbers of its latent, the code ``c + k·v`` for variant ``v``: training
+draws the variants evenly; sampling uses, per cluster, the variant whose windows have
+landed in the cluster most often (:attr:`SpectralClusters.hits`, the running hit rates the
+``cluster_consistency`` term records on training batches). A code can lock onto a mode the
+clusters' spectra cannot reach by small steps (on the failure lab's waves, the same wave
+travelling backwards); a second code of the same cluster is a second, independent start.
+
 A short record offers few distinct windows, and the windows drawn for the fit repeat them
 (the same start drawn twice). Duplicates would make k-means seed clusters of copies of one
 window, whose silhouette is perfect, and so fake structure. :meth:`SpectralClusters.fit`
@@ -55,6 +63,8 @@ SAME_SPECTRUM = 1e-4
 # test's 8 modes of 14 windows each; a random field of 24-40 windows can still score 0.18-0.31
 # at eight (80: 0.15-0.21), which is why `stgan fit` warns below 32 windows per cluster.
 CLUSTER_WINDOWS = 8
+# Weight of each new fake in its code's running hit rate: about the last 20 drawn for it.
+HIT_RATE = 0.05
 
 
 def window_spectra(x: torch.Tensor) -> torch.Tensor:
@@ -115,27 +125,42 @@ def kmeans(
     return centroids
 
 
+def _is_count(n, least: int) -> bool:
+    return not isinstance(n, bool) and isinstance(n, int) and n >= least
+
+
 def check_options(
-    clusters, g_options, discriminator, pack, unrolled_steps, penalties, augment, info
+    clusters, codes, g_options, discriminator, pack, unrolled_steps, penalties, augment, g_terms
 ) -> None:
-    """Validate model.clusters against the rest of the model (``info``: InfoGAN's term is on)."""
+    """Validate model.clusters and model.cluster_codes against the rest of the model."""
     vector = g_options.get("latent_vector") or 0
-    if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 2:
+    if not _is_count(clusters, 2):
         raise StganError(
             f"model.clusters must be an integer >= 2 (0: off), got {clusters!r}; e.g. 16"
+        )
+    if not _is_count(codes, 1):
+        raise StganError(
+            f"model.cluster_codes must be an integer >= 1 (codes per cluster), got {codes!r}"
+        )
+    on = {t.get("name") for t in g_terms or [] if isinstance(t, dict) and t.get("weight", 1)}
+    if codes > 1 and "cluster_consistency" not in on:
+        raise StganError(
+            f"model.cluster_codes {codes} samples each cluster's code whose windows land in it "
+            "most often, which the cluster_consistency term records: add "
+            "{name: cluster_consistency, weight: 0.1} to model.g_terms, or set cluster_codes 1"
         )
     if not vector:
         raise StganError(
             "model.clusters conditions G through its latent vector: set "
             "model.generator.options.latent_vector, e.g. {latent_vector: 64}"
         )
-    if clusters >= vector:
+    if clusters * codes >= vector:
         raise StganError(
-            f"model.clusters ({clusters}) must be below the generator's "
-            f"latent_vector ({vector}): the cluster's one-hot code takes that many "
-            f"of its numbers"
+            f"model.clusters × model.cluster_codes ({clusters} × {codes}) must be below the "
+            f"generator's latent_vector ({vector}): the one-hot codes take that many of its "
+            f"numbers"
         )
-    if g_options.get("latent_categories") or info:
+    if g_options.get("latent_categories") or "info" in on:
         raise StganError(
             "model.clusters writes its one-hot code into the latent vector's first "
             "numbers, as InfoGAN's latent_categories would: drop "
@@ -183,13 +208,16 @@ class SpectralClusters(nn.Module):
     stationary random field, whose windows differ only by sampling noise) get a single cluster
     instead: conditioning on arbitrary cuts through one mode would only split the data. With
     few distinct windows only the first :attr:`used` clusters are fitted; the others keep a zero
-    share (see the module docstring).
+    share (see the module docstring). ``codes``: G's one-hot codes per cluster; :attr:`hits`
+    holds each code's running hit rate (1 until it is drawn), saved when ``codes`` > 1.
     """
 
-    def __init__(self, channels: int, window: tuple[int, int, int], k: int) -> None:
+    def __init__(self, channels: int, window: tuple[int, int, int], k: int, codes: int = 1) -> None:
         super().__init__()
         features = channels * bin_table(*window).shape[1]
         self.k = k
+        self.per_cluster = codes
+        self.register_buffer("hits", torch.ones(codes * k), persistent=codes > 1)
         self.register_buffer("centroids", torch.zeros(k, features))
         self.register_buffer("mean", torch.zeros(features))
         self.register_buffer("scale", torch.ones(features))
@@ -269,14 +297,46 @@ class SpectralClusters(nn.Module):
         """(n,) clusters drawn in proportion to the real windows each holds."""
         return torch.multinomial(self.frequencies.cpu(), n, replacement=True, generator=generator)
 
-    def write_codes(self, z: torch.Tensor, generator: torch.Generator | None = None) -> None:
-        """Overwrite the first ``k`` numbers of each (N, L, 1, 1, 1) latent vector with the one-hot
-        code of a drawn cluster; without structure, leave the latent all noise."""
-        if bool(self.structured):
-            z.view(z.shape[0], -1)[:, : self.k] = nn.functional.one_hot(
-                self.draw(z.shape[0], generator), self.k
-            ).to(z.dtype)
+    def write_codes(
+        self, z: torch.Tensor, generator: torch.Generator | None = None, *, train: bool = False
+    ) -> None:
+        """Overwrite the first ``k · codes`` numbers of each (N, L, 1, 1, 1) latent vector with
+        the one-hot code of a drawn cluster; without structure, leave the latent all noise.
+
+        With several codes per cluster, ``train`` draws the variant evenly; otherwise each
+        cluster's best (:meth:`chosen`)."""
+        if not bool(self.structured):
+            return
+        n, width = z.shape[0], self.k * self.per_cluster
+        code = self.draw(n, generator)
+        if self.per_cluster > 1:
+            variant = (
+                torch.randint(self.per_cluster, (n,), generator=generator)
+                if train
+                else self.chosen()[code]
+            )
+            code = code + self.k * variant
+        z.view(n, -1)[:, :width] = nn.functional.one_hot(code, width).to(z.dtype)
+
+    def code_index(self, z: torch.Tensor) -> torch.Tensor:
+        """(N,) which of the ``k · codes`` one-hot codes each latent holds."""
+        return z.flatten(1)[:, : self.k * self.per_cluster].argmax(dim=1)
 
     def codes(self, z: torch.Tensor) -> torch.Tensor:
         """(N,) the cluster each latent's one-hot code names."""
-        return z.flatten(1)[:, : self.k].argmax(dim=1)
+        return self.code_index(z) % self.k
+
+    def chosen(self) -> torch.Tensor:
+        """(k,) per cluster, the variant sampling uses: the code of the highest hit rate."""
+        return self.hits.view(self.per_cluster, self.k).argmax(dim=0).cpu()
+
+    def cluster_hits(self) -> torch.Tensor:
+        """(k,) per cluster, the hit rate of the code sampling uses."""
+        return self.hits.view(self.per_cluster, self.k).amax(dim=0)
+
+    @torch.no_grad()
+    def observe_hits(self, code: torch.Tensor, hit: torch.Tensor) -> None:
+        """Fold whether each fake of code ``code`` (N,) landed in its cluster, ``hit`` (N,) of
+        0/1, into the codes' running hit rates."""
+        for c, h in zip(code.tolist(), hit, strict=True):
+            self.hits[c] += HIT_RATE * (h - self.hits[c])

@@ -88,6 +88,10 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         the cluster, G through a one-hot code in its latent vector, D by projection; data
         without cluster structure train unconditioned. Needs a generator with
         ``latent_vector`` (and no ``latent_categories``) and discriminator conv3d. 0: off.
+    cluster_codes : int
+        One-hot codes G learns per cluster, drawn evenly in training; samples use each
+        cluster's code whose windows land in it most often (needs the cluster_consistency
+        term, which records that). A code locked onto the wrong mode then costs nothing.
     guard : GuardOptions
         Non-finite losses or gradients skip the update and roll back (:mod:`stgan.training.guard`).
     periodic_x : bool
@@ -121,6 +125,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         g_terms: list[dict[str, Any]] | None = None,
         ema: EMAOptions = EMA_DEFAULT,
         clusters: int = 0,
+        cluster_codes: int = 1,
         guard: GuardOptions = GUARD_DEFAULT,
         periodic_x: bool = False,
         conditioning: dict[str, Any] | None = None,
@@ -151,19 +156,16 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         self.adaptive = bal.build_adaptive()
         self.optimizer_options = opts["optimizer"]
         if clusters:
-            info = any(
-                isinstance(t, dict) and t.get("name") == "info" and t.get("weight", 1)
-                for t in arguments["g_terms"] or []
-            )
             check_options(
                 clusters,
+                cluster_codes,
                 g.options,
                 d.name,
                 d.pack,
                 bal.unrolled_steps,
                 arguments["penalties"],
                 arguments["augment"],
-                info,
+                arguments["g_terms"],
             )
         spec = conditioning
         self.conditions = Conditions(spec) if spec and spec["items"] else None
@@ -190,7 +192,9 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
             channels=(channels + k) * d.pack,
             periodic_x=periodic_x,
         )
-        self.clusters = SpectralClusters(channels, self.window, clusters) if clusters else None
+        self.clusters = (
+            SpectralClusters(channels, self.window, clusters, cluster_codes) if clusters else None
+        )
         self.g_terms = build_g_terms(arguments["g_terms"], self)
         self.class_embedding = None
         if clusters:  # projection discriminator: D(x, c) = ψ(φ(x)) + e_c · φ(x)
@@ -223,9 +227,11 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         *,
         window: tuple[int, int, int] | None = None,
         generator: torch.Generator | None = None,
+        train: bool = False,
     ) -> torch.Tensor:
-        """Standard normal latent for ``n`` samples of ``window`` (default: training window)."""
-        z = draw_latent(self.generator, n, window or self.window, self.clusters, generator)
+        """Standard normal latent for ``n`` samples of ``window`` (default: training window);
+        ``train``: for a training step (every code of a cluster drawn, not the sampled one)."""
+        z = draw_latent(self.generator, n, window or self.window, self.clusters, generator, train)
         return z.to(self.device)
 
     def forward(
@@ -317,7 +323,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         drawn = None  # balance.reuse_fake: (z, G(z)) of the last D step, for the first G update
         if self._n_d > 0:
             if self.balance.reuse_fake and self._d_since_g + 1 >= self._n_d:
-                z = self.sample_latent(real.shape[0])
+                z = self.sample_latent(real.shape[0], train=True)
                 drawn = (z, self(z, cond=cond))  # G's graph kept for the G update
             logs.update(self._discriminator_step(real, valid, opt_d, cond, drawn))
             r_t = logs.get("d_confidence")

@@ -47,7 +47,7 @@ class AdversarialSteps:
         """D's update; ``drawn``: the iteration's ``(z, G(z))`` (``balance.reuse_fake``)."""
         self.toggle_optimizer(opt_d)
         if drawn is None:
-            z = self.sample_latent(real.shape[0])
+            z = self.sample_latent(real.shape[0], train=True)
             with torch.no_grad():
                 fake = self(z, cond=cond)
         else:
@@ -120,7 +120,7 @@ class AdversarialSteps:
         """G's update; ``drawn``: the ``(z, G(z))`` the D step trained on, to train on again."""
         self.toggle_optimizer(opt_g)
         if drawn is None:
-            z = self.sample_latent(real.shape[0])
+            z = self.sample_latent(real.shape[0], train=True)
             fake = self(z, cond=cond)
         else:
             z, fake = drawn

@@ -22,10 +22,12 @@ structure leave G unconditioned, and the term is then 0.
 Beside ``loss_cluster`` the term logs what it sees (:meth:`ClusterConsistency.signals`):
 ``cluster_accuracy``, the share of the batch's fakes nearest the centroid they were drawn
 for, and per cluster a running hit rate (an exponential average over the fakes drawn for it,
-:data:`HIT_RATE`), of which ``cluster_hit_worst`` is the lowest and ``cluster_hit_worst_at``
-the cluster it belongs to: a cluster whose windows keep landing in another one, seen while
-training runs (on the failure lab's waves some cluster always does, so the lowest rate alone
-does not name a lost mode; docs/guide/health.md).
+kept by the clusters per code, :meth:`SpectralClusters.observe_hits
+<stgan.stabilization.clusters.SpectralClusters.observe_hits>`; with several codes per cluster,
+that of the code sampling uses), of which ``cluster_hit_worst`` is the lowest and
+``cluster_hit_worst_at`` the cluster it belongs to: a cluster whose windows keep landing in
+another one, seen while training runs (on the failure lab's waves some cluster always does,
+so the lowest rate alone does not name a lost mode; docs/guide/health.md).
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ from stgan.stabilization.spectral import DECAY
 # σ² never falls below this (standardised units²): a record whose windows sit exactly on their
 # centroids (copies of a few windows) would otherwise give unbounded logits.
 MIN_SPREAD = 1e-3
-# Weight of each new fake in its cluster's running hit rate: about the last 20 drawn for it.
-HIT_RATE = 0.05
 
 
 @G_TERMS.register("cluster_consistency")
@@ -74,8 +74,6 @@ class ClusterConsistency(GTerm):
             )
         self.register_buffer("spread", torch.ones(()))
         self.register_buffer("seen", torch.zeros((), dtype=torch.long))
-        # Diagnostics only, not saved: each cluster's running hit rate, 1 until it is drawn.
-        self.register_buffer("hits", torch.ones(module.clusters.k), persistent=False)
         self._signals: dict[str, torch.Tensor] = {}
 
     @torch.no_grad()
@@ -101,17 +99,16 @@ class ClusterConsistency(GTerm):
         clusters = step.module.clusters
         self.observe(clusters, step.real)
         d2 = self.distances(clusters, step.fake * step.valid)
-        self._observe_hits(clusters, d2.detach(), step.fake_classes)
+        self._observe_hits(clusters, d2.detach(), step.fake_classes, step.z)
         logits = -d2 / self.spread.clamp_min(MIN_SPREAD)
         return torch.nn.functional.cross_entropy(logits, step.fake_classes)
 
     @torch.no_grad()
-    def _observe_hits(self, clusters, d2: torch.Tensor, drawn: torch.Tensor) -> None:
-        """Update the running hit rates from this batch and set the signals to log."""
+    def _observe_hits(self, clusters, d2: torch.Tensor, drawn: torch.Tensor, z) -> None:
+        """Update the codes' running hit rates from this batch and set the signals to log."""
         hit = (d2.argmin(dim=1) == drawn).float()
-        for c, h in zip(drawn.tolist(), hit, strict=True):
-            self.hits[c] += HIT_RATE * (h - self.hits[c])
-        live = self.hits.masked_fill(clusters.frequencies == 0, float("inf"))
+        clusters.observe_hits(clusters.code_index(z), hit)
+        live = clusters.cluster_hits().masked_fill(clusters.frequencies == 0, float("inf"))
         worst = live.argmin()
         self._signals = {
             "cluster_accuracy": hit.mean(),

@@ -29,5 +29,5 @@ class ModeSeeking(GTerm):
 
     def loss(self, step: GStep) -> torch.Tensor:
         """:func:`~stgan.stabilization.diversity.mode_seeking_loss` of ``step.fake`` and G(z2), z2 fresh."""
-        z2 = step.module.sample_latent(step.z.shape[0])
+        z2 = step.module.sample_latent(step.z.shape[0], train=True)
         return mode_seeking_loss(step.fake, step.module(z2, cond=step.cond), step.z, z2)
