@@ -37,7 +37,8 @@ LAB: list[tuple[str, str, str]] = [
     (
         "recommended",
         "recommended",
-        "hinge-sn-r1, latent vector, self-conditioning on 16 spectral clusters, spectral matching",
+        "hinge-sn-r1, latent vector, self-conditioning on 16 spectral clusters (2 codes each), "
+        "spectral matching",
     ),
 ]
 RECOMMENDED = "recommended"

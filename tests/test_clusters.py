@@ -229,6 +229,9 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
     assert not torch.allclose(a, b)
 
 
+CONSISTENCY = ["--model.g_terms", "[{name: cluster_consistency}]"]
+
+
 @pytest.mark.parametrize(
     ("options", "needle"),
     [
@@ -244,14 +247,7 @@ def test_a_self_conditioned_gan_trains_samples_in_proportion_and_keeps_its_clust
         ),
         (["--model.clusters", "16"], "must be below the generator's latent_vector (16)"),
         (
-            [
-                "--model.clusters",
-                "4",
-                "--model.cluster_codes",
-                "4",
-                "--model.g_terms",
-                "[{name: cluster_consistency}]",
-            ],
+            [*CONSISTENCY, "--model.clusters", "4", "--model.cluster_codes", "4"],
             "(4 × 4) must be below the generator's latent_vector (16)",
         ),
         (
@@ -325,8 +321,7 @@ def test_two_codes_per_cluster_train_and_the_sampler_uses_the_recorded_best(
     waves_file, tmp_path, capsys
 ):
     options = ["--model.clusters", "4", "--model.cluster_codes", "2", "--trainer.max_steps", "6"]
-    terms = ["--model.g_terms", "[{name: cluster_consistency, weight: 0.1}]"]
-    assert _fit(waves_file, tmp_path, *options, *terms) == 0, capsys.readouterr().err
+    assert _fit(waves_file, tmp_path, *options, *CONSISTENCY) == 0, capsys.readouterr().err
     ckpt = load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt")
     hits = ckpt["state_dict"]["clusters.hits"]
     # 8 codes, each a running hit rate; 6 updates of 8 fakes moved some of them off their start.
