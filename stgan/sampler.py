@@ -22,7 +22,7 @@ from stgan.conditioning.network import conditioned, run_generator
 from stgan.nn.build import build_network
 from stgan.nn.generators import GENERATORS
 from stgan.old_keys import upgrade_hparams
-from stgan.stabilization.clusters import SpectralClusters
+from stgan.stabilization.clusters import SpectralClusters, oriented
 
 # Weights of the sampling network in a GANModule's state dict, preferred first: the EMA copy.
 EMA_PREFIX, GENERATOR_PREFIX = "generator_ema.module.", "generator."
@@ -164,8 +164,13 @@ class Sampler(nn.Module):
         generator.load_state_dict(_weights(state, EMA_PREFIX if ema else GENERATOR_PREFIX))
         clusters = None
         if hparams.get("clusters"):
-            codes = int(hparams.get("cluster_codes") or 1)
-            clusters = SpectralClusters(channels, window, int(hparams["clusters"]), codes)
+            clusters = SpectralClusters(
+                channels,
+                window,
+                int(hparams["clusters"]),
+                int(hparams.get("cluster_codes") or 1),
+                bool(hparams.get("cluster_reversal")),
+            )
             clusters.load_state_dict(_weights(state, CLUSTERS_PREFIX))
         return cls(generator.requires_grad_(False), window, info, hparams, clusters, conditions)
 
@@ -199,7 +204,9 @@ class Sampler(nn.Module):
     ) -> torch.Tensor:
         """(B, C, T, H, W) samples of ``window`` (default: training window) from latent ``z``,
         under conditions ``cond`` (B, K, T, H, W) when the model is conditioned."""
-        return run_generator(self.generator, z, window or self.window, cond)
+        return oriented(
+            self.clusters, z, run_generator(self.generator, z, window or self.window, cond)
+        )
 
 
 def load_sampler(path: str | os.PathLike) -> Sampler:

@@ -256,7 +256,13 @@ CONSISTENCY = ["--model.g_terms", "[{name: cluster_consistency}]"]
         ),
         (
             ["--model.clusters", "4", "--model.cluster_codes", "2"],
-            "add {name: cluster_consistency, weight: 0.1} to model.g_terms",
+            "model.cluster_codes needs to know where each code's windows land, which the "
+            "cluster_consistency term records: add {name: cluster_consistency, weight: 0.1} to "
+            "model.g_terms",
+        ),
+        (
+            ["--model.clusters", "4", "--model.cluster_reversal", "true"],
+            "model.cluster_reversal needs to know where each code's windows land",
         ),
         (
             [
@@ -321,7 +327,10 @@ def test_two_codes_per_cluster_train_and_the_sampler_uses_the_recorded_best(
     waves_file, tmp_path, capsys
 ):
     options = ["--model.clusters", "4", "--model.cluster_codes", "2", "--trainer.max_steps", "6"]
-    assert _fit(waves_file, tmp_path, *options, *CONSISTENCY) == 0, capsys.readouterr().err
+    reversal = ["--model.cluster_reversal", "true"]
+    assert _fit(waves_file, tmp_path, *options, *reversal, *CONSISTENCY) == 0, (
+        capsys.readouterr().err
+    )
     ckpt = load_checkpoint(tmp_path / "logs" / "version_0" / "checkpoints" / "last.ckpt")
     hits = ckpt["state_dict"]["clusters.hits"]
     # 8 codes, each a running hit rate; 6 updates of 8 fakes moved some of them off their start.
@@ -336,3 +345,14 @@ def test_two_codes_per_cluster_train_and_the_sampler_uses_the_recorded_best(
     )
     code = sampler.clusters.code_index(z)
     torch.testing.assert_close(code, sampler.clusters.codes(z) + 4 * best[code % 4])
+    # A code turned round in time (model.cluster_reversal) is reversed by both, and only it.
+    raw = sampler.sample(z[:64])
+    turn = int(code[0])
+    for clusters in (sampler.clusters, module.clusters):
+        clusters.reversed[turn] = True
+    with torch.no_grad():
+        turned = sampler.sample(z[:64])
+        torch.testing.assert_close(module.sample(z[:64]), turned)
+    mine = code[:64] == turn
+    torch.testing.assert_close(turned[mine], raw[mine].flip(2))
+    torch.testing.assert_close(turned[~mine], raw[~mine])

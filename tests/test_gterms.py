@@ -9,7 +9,7 @@ import torch
 
 import stgan.stabilization.gterms as gterms
 from stgan.errors import StganError
-from stgan.stabilization.clusters import HIT_RATE
+from stgan.stabilization.clusters import DEAD, HIT_RATE
 from stgan.stabilization.gterms import G_TERMS, GStep
 from stgan.training.module import GANModule
 
@@ -118,9 +118,11 @@ def test_info_term_of_an_uninformed_classifier_is_log_k():
     assert {id(p) for p in term.parameters()} <= in_g
 
 
-def _clustered(a: torch.Tensor, b: torch.Tensor, codes: int = 1) -> GANModule:
+def _clustered(
+    a: torch.Tensor, b: torch.Tensor, codes: int = 1, reversal: bool = False
+) -> GANModule:
     """A module self-conditioned on two clusters whose centroids are windows ``a`` and ``b``,
-    with ``codes`` one-hot codes per cluster."""
+    with ``codes`` one-hot codes per cluster and ``model.cluster_reversal`` as given."""
     torch.manual_seed(0)
     options = {**TINY["generator"]["options"], "latent_categories": 0}
     module = GANModule(
@@ -129,6 +131,7 @@ def _clustered(a: torch.Tensor, b: torch.Tensor, codes: int = 1) -> GANModule:
         discriminator=TINY["discriminator"],
         clusters=2,
         cluster_codes=codes,
+        cluster_reversal=reversal,
         g_terms=[{"name": "cluster_consistency"}],
     )
     clusters = module.clusters
@@ -252,3 +255,42 @@ def test_cluster_consistency_trains_g_towards_the_drawn_cluster():
 def test_weight_zero_leaves_a_term_out():
     module = _module({"name": "mode_seeking", "weight": 0.0}, {"name": "spectral_matching"})
     assert list(module.g_terms) == ["spectral_matching"]
+
+
+def test_cluster_reversal_turns_round_a_code_that_makes_its_cluster_s_wave_backwards():
+    # Cluster 0 is a wave travelling in +x, cluster 1 the same wave travelling in -x: the
+    # first reversed in time (a (C, T, H, W) window's time axis is dim 1).
+    t, x = torch.arange(4.0)[:, None, None], torch.arange(8.0)[None, None, :]
+    a = torch.sin(2 * math.pi * (x / 4 - t / 4)).expand(4, 8, 8)[None].contiguous()
+    b = a.flip(1)
+    module = _clustered(a, b, reversal=True)
+    clusters, term = module.clusters, module.g_terms["cluster_consistency"]
+    assert clusters.assign(torch.stack([a, b])).tolist() == [0, 1]
+    # G answers both codes with the +x wave: code 1's windows miss, their reverses hit.
+    step = _step(module, torch.stack([a, b]))
+    step.z[:, :2] = torch.eye(2)[:, :, None, None, None]
+    step.fake_classes = clusters.codes(step.z)
+    step.fake = torch.stack([a, a])
+    turned = None
+    for i in range(60):
+        term.loss(step)
+        if turned is None and bool(clusters.reversed[1]):
+            turned = i + 1
+    # Turned when its hit rate fell below DEAD (1 → 0.95^n) with its reverses' above
+    # REVERSED_HITS: at the 45th miss; then the two rates swap, so it does not turn back.
+    assert turned == math.ceil(math.log(DEAD) / math.log(1 - HIT_RATE)) == 45
+    assert clusters.reversed.tolist() == [False, True]
+    q = 1 - HIT_RATE  # 15 more misses after the swap (the step's fakes are not reoriented)
+    assert clusters.hits[1].item() == pytest.approx((1 - q**45) * q**15, rel=1e-4)
+    assert clusters.reversed_hits[1].item() == pytest.approx(1 - (1 - q**45) * q**15, rel=1e-4)
+    assert term.signals()["cluster_codes_reversed"].item() == 1
+    # From then on code 1's windows are G's reversed in time, in training and sampling.
+    out = clusters.orient(step.z, torch.stack([a, a]))
+    assert torch.equal(out[0], a) and torch.equal(out[1], b)
+    with torch.no_grad():
+        raw = module.generator(step.z, module.window)
+        torch.testing.assert_close(module(step.z), torch.stack([raw[0], raw[1].flip(1)]))
+        torch.testing.assert_close(module.sample(step.z), module(step.z))
+    # The turned codes and both rates are state: checkpoints carry them.
+    state = module.state_dict()
+    assert all(f"clusters.{k}" in state for k in ("reversed", "hits", "reversed_hits"))

@@ -24,7 +24,13 @@ draws the variants evenly; sampling uses, per cluster, the variant whose windows
 landed in the cluster most often (:attr:`SpectralClusters.hits`, the running hit rates the
 ``cluster_consistency`` term records on training batches). A code can lock onto a mode the
 clusters' spectra cannot reach by small steps (on the failure lab's waves, the same wave
-travelling backwards); a second code of the same cluster is a second, independent start.
+travelling backwards); a second code of the same cluster is a second start.
+
+With ``reversal`` (``model.cluster_reversal``) a code that has locked onto its cluster's mode
+travelling backwards is turned round: the ``cluster_consistency`` term also records, per
+code, how often the time-reverse of its windows lands in its cluster, and a code whose windows
+miss (hit rate below :data:`DEAD`) while their reverses hit (above :data:`REVERSED_HITS`) has
+its windows reversed in time from then on, in training (D judges them so) and in sampling.
 
 A short record offers few distinct windows, and the windows drawn for the fit repeat them
 (the same start drawn twice). Duplicates would make k-means seed clusters of copies of one
@@ -65,6 +71,13 @@ SAME_SPECTRUM = 1e-4
 CLUSTER_WINDOWS = 8
 # Weight of each new fake in its code's running hit rate: about the last 20 drawn for it.
 HIT_RATE = 0.05
+# model.cluster_reversal turns a code round in time when its running hit rate is below DEAD
+# while that of its windows' time-reverses is above REVERSED_HITS. On the failure lab's waves
+# (seed 100, two codes per cluster) the lost mode's cluster had both codes at 0.00 and 98 % of
+# their windows' reverses in the cluster; the live codes' reverses hit at 0-19 %, except where
+# the cluster holds both directions of travel (up to 100 %, with 88-100 % direct hits).
+DEAD = 0.1
+REVERSED_HITS = 0.5
 
 
 def window_spectra(x: torch.Tensor) -> torch.Tensor:
@@ -130,9 +143,19 @@ def _is_count(n, least: int) -> bool:
 
 
 def check_options(
-    clusters, codes, g_options, discriminator, pack, unrolled_steps, penalties, augment, g_terms
+    clusters,
+    codes,
+    reversal,
+    g_options,
+    discriminator,
+    pack,
+    unrolled_steps,
+    penalties,
+    augment,
+    g_terms,
 ) -> None:
-    """Validate model.clusters and model.cluster_codes against the rest of the model."""
+    """Validate model.clusters, cluster_codes and cluster_reversal against the rest of the
+    model."""
     vector = g_options.get("latent_vector") or 0
     if not _is_count(clusters, 2):
         raise StganError(
@@ -143,11 +166,15 @@ def check_options(
             f"model.cluster_codes must be an integer >= 1 (codes per cluster), got {codes!r}"
         )
     on = {t.get("name") for t in g_terms or [] if isinstance(t, dict) and t.get("weight", 1)}
-    if codes > 1 and "cluster_consistency" not in on:
+    if not isinstance(reversal, bool):
+        raise StganError(f"model.cluster_reversal must be true or false, got {reversal!r}")
+    needs = ["model.cluster_codes", "model.cluster_reversal"]
+    needs = [name for name, on_ in zip(needs, (codes > 1, reversal), strict=True) if on_]
+    if needs and "cluster_consistency" not in on:
         raise StganError(
-            f"model.cluster_codes {codes} samples each cluster's code whose windows land in it "
-            "most often, which the cluster_consistency term records: add "
-            "{name: cluster_consistency, weight: 0.1} to model.g_terms, or set cluster_codes 1"
+            f"{' and '.join(needs)} need{'s' * (len(needs) == 1)} to know where each code's "
+            "windows land, which the cluster_consistency term records: add "
+            "{name: cluster_consistency, weight: 0.1} to model.g_terms"
         )
     if not vector:
         raise StganError(
@@ -209,15 +236,28 @@ class SpectralClusters(nn.Module):
     instead: conditioning on arbitrary cuts through one mode would only split the data. With
     few distinct windows only the first :attr:`used` clusters are fitted; the others keep a zero
     share (see the module docstring). ``codes``: G's one-hot codes per cluster; :attr:`hits`
-    holds each code's running hit rate (1 until it is drawn), saved when ``codes`` > 1.
+    holds each code's running hit rate (1 until it is drawn), saved when ``codes`` > 1 or with
+    ``reversal``, which also keeps :attr:`reversed_hits` (the same for the windows' time-reverses)
+    and :attr:`reversed` (the codes turned round).
     """
 
-    def __init__(self, channels: int, window: tuple[int, int, int], k: int, codes: int = 1) -> None:
+    def __init__(
+        self,
+        channels: int,
+        window: tuple[int, int, int],
+        k: int,
+        codes: int = 1,
+        reversal: bool = False,
+    ) -> None:
         super().__init__()
         features = channels * bin_table(*window).shape[1]
         self.k = k
         self.per_cluster = codes
-        self.register_buffer("hits", torch.ones(codes * k), persistent=codes > 1)
+        self.reversal = reversal
+        n = codes * k
+        self.register_buffer("hits", torch.ones(n), persistent=codes > 1 or reversal)
+        self.register_buffer("reversed_hits", torch.zeros(n), persistent=reversal)
+        self.register_buffer("reversed", torch.zeros(n, dtype=torch.bool), persistent=reversal)
         self.register_buffer("centroids", torch.zeros(k, features))
         self.register_buffer("mean", torch.zeros(features))
         self.register_buffer("scale", torch.ones(features))
@@ -335,8 +375,37 @@ class SpectralClusters(nn.Module):
         return self.hits.view(self.per_cluster, self.k).amax(dim=0)
 
     @torch.no_grad()
-    def observe_hits(self, code: torch.Tensor, hit: torch.Tensor) -> None:
+    def observe_hits(
+        self, code: torch.Tensor, hit: torch.Tensor, reversed_hit: torch.Tensor | None = None
+    ) -> list[int]:
         """Fold whether each fake of code ``code`` (N,) landed in its cluster, ``hit`` (N,) of
-        0/1, into the codes' running hit rates."""
-        for c, h in zip(code.tolist(), hit, strict=True):
-            self.hits[c] += HIT_RATE * (h - self.hits[c])
+        0/1, into the codes' running hit rates; with ``reversed_hit``, whether its time-reverse
+        did, turning round each code that misses while its reverses hit (see the module
+        docstring). The codes turned round."""
+        turned = []
+        for i, c in enumerate(code.tolist()):
+            self.hits[c] += HIT_RATE * (hit[i] - self.hits[c])
+            if reversed_hit is None:
+                continue
+            self.reversed_hits[c] += HIT_RATE * (reversed_hit[i] - self.reversed_hits[c])
+            if self.hits[c] < DEAD and self.reversed_hits[c] > REVERSED_HITS:
+                self.reversed[c] = ~self.reversed[c]
+                self.hits[c], self.reversed_hits[c] = (
+                    self.reversed_hits[c].clone(),
+                    self.hits[c].clone(),
+                )
+                turned.append(c)
+        return turned
+
+    def orient(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, T, H, W) windows ``x`` made from latents ``z``, those of the codes turned round
+        reversed in time."""
+        if not self.reversal or not bool(self.structured) or not bool(self.reversed.any()):
+            return x
+        turn = self.reversed[self.code_index(z).to(self.reversed.device)].to(x.device)
+        return torch.where(turn.view(-1, 1, 1, 1, 1), x.flip(2), x)
+
+
+def oriented(clusters: SpectralClusters | None, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``x`` made from ``z``, with ``clusters``' codes turned round in time applied (None: ``x``)."""
+    return x if clusters is None else clusters.orient(z, x)

@@ -18,7 +18,7 @@ from stgan.nn.discriminators import DISCRIMINATORS
 from stgan.nn.generators import GENERATORS
 from stgan.old_keys import upgrade_state_dict
 from stgan.sampler import draw_latent
-from stgan.stabilization.clusters import SpectralClusters, check_options
+from stgan.stabilization.clusters import SpectralClusters, check_options, oriented
 from stgan.stabilization.diversity import pack
 from stgan.stabilization.ema import EMA
 from stgan.stabilization.gterms import build_g_terms
@@ -92,6 +92,10 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         One-hot codes G learns per cluster, drawn evenly in training; samples use each
         cluster's code whose windows land in it most often (needs the cluster_consistency
         term, which records that). A code locked onto the wrong mode then costs nothing.
+    cluster_reversal : bool
+        Turn round in time, from then on, a code whose windows miss its cluster while their
+        time-reverses land in it (:mod:`stgan.stabilization.clusters`; needs the
+        cluster_consistency term).
     guard : GuardOptions
         Non-finite losses or gradients skip the update and roll back (:mod:`stgan.training.guard`).
     periodic_x : bool
@@ -126,6 +130,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         ema: EMAOptions = EMA_DEFAULT,
         clusters: int = 0,
         cluster_codes: int = 1,
+        cluster_reversal: bool = False,
         guard: GuardOptions = GUARD_DEFAULT,
         periodic_x: bool = False,
         conditioning: dict[str, Any] | None = None,
@@ -159,6 +164,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
             check_options(
                 clusters,
                 cluster_codes,
+                cluster_reversal,
                 g.options,
                 d.name,
                 d.pack,
@@ -193,7 +199,9 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
             periodic_x=periodic_x,
         )
         self.clusters = (
-            SpectralClusters(channels, self.window, clusters, cluster_codes) if clusters else None
+            SpectralClusters(channels, self.window, clusters, cluster_codes, cluster_reversal)
+            if clusters
+            else None
         )
         self.g_terms = build_g_terms(arguments["g_terms"], self)
         self.class_embedding = None
@@ -244,7 +252,8 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
 
         In float32 under mixed precision too: the losses and health signals read it.
         """
-        return run_generator(self.generator, z, window or self.window, cond).float()
+        x = run_generator(self.generator, z, window or self.window, cond)
+        return oriented(self.clusters, z, x).float()
 
     def sample(
         self,
@@ -253,7 +262,8 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
         cond: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Output of the sampling generator: the EMA copy when there is one."""
-        return run_generator(self.sampling_generator, z, window or self.window, cond)
+        x = run_generator(self.sampling_generator, z, window or self.window, cond)
+        return oriented(self.clusters, z, x)
 
     @property
     def sampling_generator(self) -> torch.nn.Module:

@@ -33,6 +33,7 @@ so the lowest rate alone does not name a lost mode; docs/guide/health.md).
 from __future__ import annotations
 
 import torch
+from pytorch_lightning.utilities import rank_zero_info
 
 from stgan.errors import StganError
 from stgan.stabilization.gterms import G_TERMS, GStep, GTerm
@@ -98,16 +99,26 @@ class ClusterConsistency(GTerm):
             return step.fake.new_zeros(())
         clusters = step.module.clusters
         self.observe(clusters, step.real)
-        d2 = self.distances(clusters, step.fake * step.valid)
-        self._observe_hits(clusters, d2.detach(), step.fake_classes, step.z)
+        fake = step.fake * step.valid
+        d2 = self.distances(clusters, fake)
+        self._observe_hits(clusters, d2.detach(), fake, step.fake_classes, step.z)
         logits = -d2 / self.spread.clamp_min(MIN_SPREAD)
         return torch.nn.functional.cross_entropy(logits, step.fake_classes)
 
     @torch.no_grad()
-    def _observe_hits(self, clusters, d2: torch.Tensor, drawn: torch.Tensor, z) -> None:
-        """Update the codes' running hit rates from this batch and set the signals to log."""
+    def _observe_hits(self, clusters, d2, fake, drawn: torch.Tensor, z) -> None:
+        """Update the codes' running hit rates from this batch (with model.cluster_reversal,
+        those of the fakes' time-reverses too) and set the signals to log."""
         hit = (d2.argmin(dim=1) == drawn).float()
-        clusters.observe_hits(clusters.code_index(z), hit)
+        reversed_hit = None
+        if clusters.reversal:
+            reversed_hit = (self.distances(clusters, fake.flip(2)).argmin(dim=1) == drawn).float()
+        for code in clusters.observe_hits(clusters.code_index(z), hit, reversed_hit):
+            rank_zero_info(
+                f"stgan: model.cluster_reversal: cluster {code % clusters.k}'s code {code} "
+                f"{'turned round' if clusters.reversed[code] else 'turned back'} in time "
+                f"(its windows' reverses land in the cluster)"
+            )
         live = clusters.cluster_hits().masked_fill(clusters.frequencies == 0, float("inf"))
         worst = live.argmin()
         self._signals = {
@@ -115,6 +126,8 @@ class ClusterConsistency(GTerm):
             "cluster_hit_worst": live[worst].clone(),
             "cluster_hit_worst_at": worst.float(),
         }
+        if clusters.reversal:
+            self._signals["cluster_codes_reversed"] = clusters.reversed.sum().float()
 
     def signals(self) -> dict[str, torch.Tensor]:
         """``cluster_accuracy``, ``cluster_hit_worst`` and ``cluster_hit_worst_at`` (module
