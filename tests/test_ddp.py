@@ -87,11 +87,11 @@ class EqualNoiseProbe(pl.Callback):
         world, rank, draws = trainer.world_size, trainer.global_rank, count()
         draw = pl_module.sample_latent
 
-        def sample_latent(n, *, window=None, generator=None):
+        def sample_latent(n, *, window=None, generator=None, train=False):
             if generator is not None:  # sampling with a given generator: left as it is
-                return draw(n, window=window, generator=generator)
+                return draw(n, window=window, generator=generator, train=train)
             g = torch.Generator().manual_seed(self.seed + next(draws))
-            return draw(n * world, window=window, generator=g)[rank::world]
+            return draw(n * world, window=window, generator=g, train=train)[rank::world]
 
         pl_module.sample_latent = sample_latent
 
