@@ -24,7 +24,8 @@ draws the variants evenly; sampling uses, per cluster, the variant whose windows
 landed in the cluster most often (:attr:`SpectralClusters.hits`, the running hit rates the
 ``cluster_consistency`` term records on training batches). A code can lock onto a mode the
 clusters' spectra cannot reach by small steps (on the failure lab's waves, the same wave
-travelling backwards); a second code of the same cluster is a second start.
+travelling backwards); a second code of the same cluster is a second start, though not an
+independent one (at one of the lab's seeds both codes of a cluster locked onto the reverse).
 
 With ``reversal`` (``model.cluster_reversal``) a code that has locked onto its cluster's mode
 travelling backwards is turned round: the ``cluster_consistency`` term also records, per
@@ -168,8 +169,8 @@ def check_options(
     on = {t.get("name") for t in g_terms or [] if isinstance(t, dict) and t.get("weight", 1)}
     if not isinstance(reversal, bool):
         raise StganError(f"model.cluster_reversal must be true or false, got {reversal!r}")
-    needs = ["model.cluster_codes", "model.cluster_reversal"]
-    needs = [name for name, on_ in zip(needs, (codes > 1, reversal), strict=True) if on_]
+    options = (("model.cluster_codes", codes > 1), ("model.cluster_reversal", reversal))
+    needs = [name for name, used in options if used]
     if needs and "cluster_consistency" not in on:
         raise StganError(
             f"{' and '.join(needs)} need{'s' * (len(needs) == 1)} to know where each code's "
