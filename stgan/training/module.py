@@ -91,7 +91,7 @@ class GANModule(FitStart, CheckpointState, AdversarialSteps, CompiledFit, pl.Lig
     cluster_codes : int
         One-hot codes G learns per cluster, drawn evenly in training; samples use each
         cluster's code whose windows land in it most often (needs the cluster_consistency
-        term, which records that). A code locked onto the wrong mode then costs nothing.
+        term, which records that): a code locked onto the wrong mode need not be the one sampled.
     cluster_reversal : bool
         Turn round in time, from then on, a code whose windows miss its cluster while their
         time-reverses land in it (:mod:`stgan.stabilization.clusters`; needs the
