@@ -124,7 +124,7 @@ def test_clusters_leave_the_run_s_random_stream_as_it_would_be_without():
     d = {"width": 4, "depth": 2}
     made = []
     terms = [{"name": "cluster_consistency", "weight": 0.1}]
-    for clusters, codes in ((0, 1), (4, 1), (4, 2)):
+    for clusters, codes, reversal in ((0, 1, False), (4, 1, False), (4, 2, False), (4, 2, True)):
         torch.manual_seed(0)
         module = GANModule(
             channels=1,
@@ -133,13 +133,14 @@ def test_clusters_leave_the_run_s_random_stream_as_it_would_be_without():
             discriminator_options=d,
             clusters=clusters,
             cluster_codes=codes,
+            cluster_reversal=reversal,
             g_terms=terms if clusters else None,
         )
         made.append((module, torch.randn(5)))
     (plain, after_plain), *clustered = made
     # The same G and D weights, and the same noise drawn after them: on data without cluster
     # structure (trained unconditioned) the run is the one without model.clusters, with one
-    # code per cluster or two.
+    # code per cluster or two, turned round in time or not.
     for module, after in clustered:
         torch.testing.assert_close(after, after_plain, rtol=0, atol=0)
         for a, b in (
