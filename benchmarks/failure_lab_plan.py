@@ -37,8 +37,8 @@ LAB: list[tuple[str, str, str]] = [
     (
         "recommended",
         "recommended",
-        "hinge-sn-r1, latent vector, self-conditioning on 16 spectral clusters (2 codes each), "
-        "spectral matching",
+        "hinge-sn-r1, latent vector, self-conditioning on 16 spectral clusters (2 codes each, "
+        "turned round in time where reversed), spectral matching",
     ),
 ]
 RECOMMENDED = "recommended"

@@ -255,21 +255,27 @@ def test_two_processes_end_with_the_weights_of_one(runs):
 
 
 class ClusterProbe(pl.Callback):
-    """Records, per rank, a hash of the spectral clusters training starts with."""
+    """Records, per rank, a hash of the spectral clusters training starts and ends with."""
 
     def __init__(self, out: str) -> None:
         self.out = Path(out)
 
-    def on_train_start(self, trainer, pl_module) -> None:
+    def _record(self, trainer, pl_module, when: str) -> None:
         state = b"".join(
             v.cpu().numpy().tobytes() for v in pl_module.clusters.state_dict().values()
         )
-        (self.out / f"clusters{trainer.global_rank}.txt").write_text(
+        (self.out / f"clusters_{when}{trainer.global_rank}.txt").write_text(
             hashlib.sha1(state).hexdigest()
         )
 
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._record(trainer, pl_module, "start")
 
-def test_ddp_processes_train_on_rank_zeros_clusters(tmp_path, monkeypatch):
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._record(trainer, pl_module, "end")
+
+
+def test_ddp_processes_train_on_rank_zeros_clusters_and_agree_on_the_codes(tmp_path, monkeypatch):
     data = tmp_path / "waves.nc"
     write_netcdf(make_waves(time=256, height=16, width=16, seed=0), data)
     probe = {"class_path": "test_ddp.ClusterProbe", "init_args": {"out": str(tmp_path)}}
@@ -291,6 +297,12 @@ def test_ddp_processes_train_on_rank_zeros_clusters(tmp_path, monkeypatch):
         "{latent_channels: 4, width: 4, spatial_upsamples: 1, latent_vector: 16}",
         "--model.clusters",
         "4",
+        "--model.cluster_codes",
+        "2",
+        "--model.cluster_reversal",
+        "true",
+        "--model.g_terms",
+        "[{name: cluster_consistency, weight: 0.1}]",
         "--data.samples_per_epoch",
         "128",
         "--trainer.strategy",
@@ -302,5 +314,13 @@ def test_ddp_processes_train_on_rank_zeros_clusters(tmp_path, monkeypatch):
         cwd=tmp_path,
     )
     # Each rank clustered its own shard of windows; both train with rank zero's clusters.
-    hashes = [(tmp_path / f"clusters{rank}.txt").read_text() for rank in (0, 1)]
-    assert hashes[0] == hashes[1]
+    for when in ("start", "end"):
+        hashes = [(tmp_path / f"clusters_{when}{rank}.txt").read_text() for rank in (0, 1)]
+        assert hashes[0] == hashes[1], when
+    # The codes' hit rates moved from their start, each rank's fakes folded in on both ranks
+    # (rank-local rates would differ here, and so could the codes turned round in time).
+    ckpt = torch.load(
+        tmp_path / "run" / "logs" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True
+    )
+    hits = ckpt["state_dict"]["clusters.hits"]
+    assert hits.shape == (8,) and bool((hits < 1).any())

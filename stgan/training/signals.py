@@ -88,6 +88,20 @@ def mean_over_ranks(module, value: float | None) -> float | None:
     return float(mean)
 
 
+def gathered_over_ranks(module, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Each of ``tensors`` (N, ...) of every DDP rank of ``module``'s trainer, concatenated in
+    rank order to (ranks · N, ...); as they are in one process or without a trainer.
+
+    State that every rank updates from what it observes (the codes' hit rates of
+    ``model.clusters``) stays the same on every rank when each folds in the same gathered
+    observations in the same order.
+    """
+    trainer = getattr(module, "_trainer", None)
+    if trainer is None or trainer.world_size == 1:
+        return tensors
+    return tuple(trainer.strategy.all_gather(t).flatten(0, 1) for t in tensors)
+
+
 def logs_this_step(trainer) -> bool:
     """Whether Lightning writes ``self.log`` values to the loggers at this iteration.
 

@@ -38,6 +38,7 @@ from pytorch_lightning.utilities import rank_zero_info
 from stgan.errors import StganError
 from stgan.stabilization.gterms import G_TERMS, GStep, GTerm
 from stgan.stabilization.spectral import DECAY
+from stgan.training.signals import gathered_over_ranks
 
 # σ² never falls below this (standardised units²): a record whose windows sit exactly on their
 # centroids (copies of a few windows) would otherwise give unbounded logits.
@@ -101,19 +102,23 @@ class ClusterConsistency(GTerm):
         self.observe(clusters, step.real)
         fake = step.fake * step.valid
         d2 = self.distances(clusters, fake)
-        self._observe_hits(clusters, d2.detach(), fake, step.fake_classes, step.z)
+        self._observe_hits(step.module, d2.detach(), fake, step.fake_classes, step.z)
         logits = -d2 / self.spread.clamp_min(MIN_SPREAD)
         return torch.nn.functional.cross_entropy(logits, step.fake_classes)
 
     @torch.no_grad()
-    def _observe_hits(self, clusters, d2, fake, drawn: torch.Tensor, z) -> None:
+    def _observe_hits(self, module, d2, fake, drawn: torch.Tensor, z) -> None:
         """Update the codes' running hit rates from this batch (with model.cluster_reversal,
         those of the fakes' time-reverses too) and set the signals to log."""
+        clusters = module.clusters
         hit = (d2.argmin(dim=1) == drawn).float()
-        reversed_hit = None
+        seen = [clusters.code_index(z).to(hit.device), hit]
         if clusters.reversal:
-            reversed_hit = (self.distances(clusters, fake.flip(2)).argmin(dim=1) == drawn).float()
-        for code in clusters.observe_hits(clusters.code_index(z), hit, reversed_hit):
+            seen.append((self.distances(clusters, fake.flip(2)).argmin(dim=1) == drawn).float())
+        # Every DDP rank folds in the fakes of all ranks, so their rates (and the codes turned
+        # round, which change G's windows) stay the same on each.
+        drawn_codes, hit, *reversed_hit = gathered_over_ranks(module, *seen)
+        for code in clusters.observe_hits(drawn_codes, hit, *reversed_hit):
             rank_zero_info(
                 f"stgan: model.cluster_reversal: cluster {code % clusters.k}'s code {code} "
                 f"{'turned round' if clusters.reversed[code] else 'turned back'} in time "
