@@ -28,6 +28,10 @@ def test_diversity_signals_have_known_values():
     assert self_diversity(x * 1e-3).item() == pytest.approx(1.0, abs=0.02)  # amplitude-free
     same = x[:1].expand(8, -1, -1, -1, -1)
     assert self_diversity(same).item() == 0.0 and diversity_ratio(same, x).item() == 0.0
+    # Windows sharing a fixed pattern (a climatology, say) with 1/10 of its amplitude on top:
+    # they differ by ~0.1 of what independent windows of that amplitude would.
+    fixed = 10 * x[:1] + x
+    assert batch_diversity(x, fixed)["real_self_diversity"].item() == pytest.approx(0.1, abs=0.01)
 
 
 def _feed(monitor: HealthMonitor, rows: list[dict]) -> list[tuple[int, str]]:
@@ -41,6 +45,7 @@ def _feed(monitor: HealthMonitor, rows: list[dict]) -> list[tuple[int, str]]:
 HEALTHY = {
     "diversity_ratio": 0.8,
     "fake_self_diversity": 0.95,
+    "real_self_diversity": 0.99,
     "d_accuracy": 0.7,
     "d_gap": 0.5,
     "grad_norm_g": 1.0,
@@ -97,7 +102,35 @@ def test_detectors_stay_quiet_below_threshold_and_during_warmup():
     # Faint but varied samples (a young generator) are not collapse.
     young = {**HEALTHY, "diversity_ratio": 0.02, "fake_self_diversity": 0.8}
     assert _feed(monitor, [young] * 50) == []
+    # Data whose windows share a fixed pattern, matched by G: as alike as the data, no more.
+    fixed = {
+        **HEALTHY,
+        "diversity_ratio": 1.0,
+        "fake_self_diversity": 0.2,
+        "real_self_diversity": 0.22,
+    }
+    assert _feed(monitor, [fixed] * 50) == []
     assert monitor.summary(400)["final_state"] == "healthy"
+
+
+def test_mode_collapse_when_loud_samples_share_one_pattern():
+    # A generator D has beaten (saturating loss): every window one pattern, 30 times the data's
+    # amplitude, with a little z-dependent variation. Its absolute in-batch diversity is far
+    # above the data's, yet its windows differ by ~0.2 of what independent ones would.
+    g = torch.Generator().manual_seed(1)
+    real = torch.randn(16, 1, 8, 16, 16, generator=g)
+    pattern = torch.randn(1, 1, 8, 16, 16, generator=g)
+    fake = 30 * (pattern + 0.15 * torch.randn(16, 1, 8, 16, 16, generator=g))
+    signals = batch_diversity(fake, real)
+    assert signals["diversity_ratio"].item() == pytest.approx(30 * 0.15, rel=0.05)
+    assert signals["fake_self_diversity"].item() == pytest.approx(0.15, abs=0.02)
+    assert signals["real_self_diversity"].item() == pytest.approx(1.0, abs=0.02)
+    monitor = HealthMonitor(warmup_steps=0, smoothing=0.9, collapse_steps=5)
+    raised = _feed(monitor, [{**HEALTHY, **signals}] * 10)
+    assert raised == [(5, "mode_collapse")]
+    evidence = monitor.alarms["mode_collapse"]["evidence"]
+    assert evidence["fake_self_diversity"] / evidence["real_self_diversity"] < 0.25
+    assert "alike" in monitor.alarms["mode_collapse"]["message"]
 
 
 def _with_directions(fake: list[int], real: list[int]) -> dict:

@@ -53,7 +53,9 @@ class HealthMonitor(Callback):
     smoothing : float
         EMA weight of the past for the smoothed signals, in [0, 1); 0.9 ≈ the last 10 steps.
     collapse_diversity, collapse_steps : float, int
-        ``mode_collapse``: generated in-batch diversity below this fraction of the real one.
+        ``mode_collapse``: generated in-batch diversity, for the samples' amplitude
+        (``fake_self_diversity``), below this fraction of the real batch's
+        (``real_self_diversity``).
     collapse_directions, direction_window : float, int
         ``mode_collapse`` also: the effective number of dominant propagation directions of
         the generated windows of the last ``direction_window`` iterations below this
@@ -77,7 +79,7 @@ class HealthMonitor(Callback):
         enabled: bool = True,
         warmup_steps: int = 200,
         smoothing: float = 0.9,
-        collapse_diversity: float = 0.1,
+        collapse_diversity: float = 0.25,
         collapse_steps: int = 20,
         collapse_directions: float = 0.5,
         direction_window: int = 16,

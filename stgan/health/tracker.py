@@ -20,6 +20,7 @@ from stgan.metrics.directions import direction_histogram, effective_directions
 SMOOTHED = (
     "diversity_ratio",
     "fake_self_diversity",
+    "real_self_diversity",
     "d_accuracy",
     "d_gap",
     "grad_norm_g",

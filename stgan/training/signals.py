@@ -44,22 +44,30 @@ def mean_pairwise_distance(x: torch.Tensor) -> torch.Tensor:
 
 
 def batch_diversity(fake: torch.Tensor, real: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The generated batch's diversity, two ways, from one pairwise-distance pass over ``fake``.
+    """The generated batch's diversity, absolute and for its amplitude, beside the real one's.
 
     ``diversity_ratio``: mean pairwise distance of ``fake`` ÷ that of ``real`` (1 when alike,
     0 for a constant G). ``fake_self_diversity``: the same distance of ``fake`` ÷ (√2 · RMS
     norm of each sample's own anomaly, i.e. minus its mean per channel): ≈ 1 for independent
-    samples whatever their amplitude, 0 when every sample shows the same pattern, so unlike
-    the ratio it does not call a young generator, whose output is still faint, collapsed.
+    samples whatever their amplitude, 0 when every sample shows the same pattern; so it does
+    not call a young generator, whose output is still faint, collapsed, nor miss a collapsed
+    one whose output is loud. ``real_self_diversity``: the same for ``real``, ≈ 1 unless the
+    data's windows share a fixed pattern.
     """
-    spread = mean_pairwise_distance(fake)
-    flat = fake.detach().float().reshape(fake.shape[0], fake.shape[1], -1)  # (B, C, T·H·W)
-    anomaly = (flat - flat.mean(dim=-1, keepdim=True)).reshape(fake.shape[0], -1)
-    scale = math.sqrt(2.0) * anomaly.pow(2).sum(dim=1).mean().sqrt()
+    spread = {"fake": mean_pairwise_distance(fake), "real": mean_pairwise_distance(real)}
     return {
-        "diversity_ratio": spread / mean_pairwise_distance(real).clamp_min(1e-12),
-        "fake_self_diversity": spread / scale.clamp_min(1e-12),
+        "diversity_ratio": spread["fake"] / spread["real"].clamp_min(1e-12),
+        "fake_self_diversity": spread["fake"] / _independent_distance(fake),
+        "real_self_diversity": spread["real"] / _independent_distance(real),
     }
+
+
+def _independent_distance(x: torch.Tensor) -> torch.Tensor:
+    """√2 · RMS norm of the samples' anomalies (each minus its mean per channel): the mean
+    distance between independent samples of ``x``'s amplitude (floored above 0)."""
+    flat = x.detach().float().reshape(x.shape[0], x.shape[1], -1)  # (B, C, T·H·W)
+    anomaly = (flat - flat.mean(dim=-1, keepdim=True)).reshape(x.shape[0], -1)
+    return (math.sqrt(2.0) * anomaly.pow(2).sum(dim=1).mean().sqrt()).clamp_min(1e-12)
 
 
 def discriminator_accuracy(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
