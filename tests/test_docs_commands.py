@@ -281,8 +281,8 @@ def test_the_health_json_example_is_what_the_monitor_writes() -> None:
     shown = json.loads(body)
     (alarm,) = shown["alarms"]
     # The message and evidence are the real detector's for the evidence shown (defaults:
-    # collapse_diversity 0.1, collapse_directions 0.5, collapse_steps 20).
-    detector = DETECTORS.build("mode_collapse", threshold=0.1, directions=0.5, min_steps=20)
+    # collapse_diversity 0.25, collapse_directions 0.5, collapse_steps 20).
+    detector = DETECTORS.build("mode_collapse", threshold=0.25, directions=0.5, min_steps=20)
     smoothed = {f"{k}_smooth": v for k, v in alarm["evidence"].items()}
     assert detector.test(smoothed) == alarm["evidence"]
     assert detector.describe(alarm["evidence"], alarm["first_step"]) == alarm["message"]

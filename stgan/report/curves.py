@@ -82,8 +82,9 @@ def _balance(axes: list[Axes], table: pd.DataFrame) -> int:
     _smoothed(top, table, ["d_accuracy"])
     top.axhline(0.5, color="grey", lw=0.8, ls=":")  # chance: D cannot tell real from fake
     top.set_ylabel("D accuracy")
-    drawn += _lines(bottom, table, ["diversity_ratio", "fake_self_diversity"], alpha=0.6)
-    _smoothed(bottom, table, ["diversity_ratio", "fake_self_diversity"])
+    diversity = ["diversity_ratio", "fake_self_diversity", "real_self_diversity"]
+    drawn += _lines(bottom, table, diversity, alpha=0.6)
+    _smoothed(bottom, table, diversity)
     bottom.set_ylabel("diversity")
     return drawn
 

@@ -49,8 +49,8 @@ def mode_collapse(threshold: float, directions: float, min_steps: int) -> Detect
         if "fake_self_diversity" in e:
             real = e.get("real_self_diversity", 1.0)
             found.append(
-                f"the generated windows are alike: for their amplitude they differ "
-                f"{e['fake_self_diversity'] / real:.2f} as much as the real ones "
+                f"the generated windows are alike: for their amplitude they differ from each "
+                f"other {e['fake_self_diversity'] / real:.2f} times as much as the real ones "
                 f"(alarm below {threshold})"
             )
         if "direction_ratio" in e:
