@@ -116,7 +116,7 @@ def test_detectors_stay_quiet_below_threshold_and_during_warmup():
 def test_mode_collapse_when_loud_samples_share_one_pattern():
     # A generator D has beaten (saturating loss): every window one pattern, 30 times the data's
     # amplitude, with a little z-dependent variation. Its absolute in-batch diversity is far
-    # above the data's, yet its windows differ by ~0.2 of what independent ones would.
+    # above the data's, yet its windows differ by ~0.15 of what independent ones would.
     g = torch.Generator().manual_seed(1)
     real = torch.randn(16, 1, 8, 16, 16, generator=g)
     pattern = torch.randn(1, 1, 8, 16, 16, generator=g)
